@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from zhenggai.textparse.model import Finding, ParseResult
+from zhenggai.textparse.model import Finding, ParseResult, iter_findings
 from zhenggai.textparse.parse import parse_document, parse_text
 from zhenggai.textparse.reader import read_bytes
 
@@ -194,17 +194,7 @@ def test_headings_of_the_genre_give_the_problem_as_stated(heading, title):
 
 
 def _leaves(r: ParseResult) -> list[Finding]:
-    out: list[Finding] = []
-
-    def visit(f: Finding) -> None:
-        if not f.children:
-            out.append(f)
-        for c in f.children:
-            visit(c)
-
-    for f in r.findings:
-        visit(f)
-    return out
+    return [f for f in iter_findings(r.findings) if not f.children]
 
 
 @pytest.mark.parametrize(

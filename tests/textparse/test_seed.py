@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zhenggai.textparse.model import Finding, Measure, ParseResult
+from zhenggai.textparse.model import Finding, Measure, ParseResult, iter_findings
 from zhenggai.textparse.parse import parse_text
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -28,17 +28,7 @@ def outline() -> dict:
 
 
 def _problems(r: ParseResult) -> list[Finding]:
-    out = []
-
-    def visit(f: Finding) -> None:
-        if f.kind == "problem":
-            out.append(f)
-        for c in f.children:
-            visit(c)
-
-    for f in r.findings:
-        visit(f)
-    return out
+    return [f for f in iter_findings(r.findings) if f.kind == "problem"]
 
 
 def test_the_seed_has_three_categories_eighteen_issues_thirty_problems_and_a_hundred_measures(seed):

@@ -8,6 +8,7 @@ Nothing here imports Django.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -176,3 +177,10 @@ class ParseResult:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     signature: str | None = None
     signed_date: DateMention | None = None
+
+
+def iter_findings(findings: tuple[Finding, ...] | list[Finding]) -> Iterator[Finding]:
+    """Every finding of a tree in document order (parents before their children)."""
+    for f in findings:
+        yield f
+        yield from iter_findings(f.children)
