@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from decimal import Decimal
 
 CN_DIGITS = {
@@ -51,9 +53,20 @@ _FOLD.update({0x3000: 0x20, 0x3001: 0x3001})
 FOLD_TABLE = _FOLD
 
 
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def fold_width(text: str) -> str:
     """Fold full-width ASCII (``１．（）：；``) to half-width, keeping every offset."""
-    return text.translate(FOLD_TABLE)
+    if len(text) > 4096:
+        return _fold_large(text)
+    return text.translate(FOLD_TABLE) if _WIDE.search(text) else text
+
+
+@functools.lru_cache(maxsize=4)
+def _fold_large(text: str) -> str:
+    # Every fact finder folds the whole document; fold it once.
+    return text.translate(FOLD_TABLE) if _WIDE.search(text) else text
 
 
 def cn_to_int(s: str) -> int | None:

@@ -8,6 +8,7 @@ the size of the document.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import os
 import re
@@ -71,9 +72,19 @@ def parse_text(text: str, *, name: str = "<text>", sha256: str | None = None) ->
     """Parse decoded text of a rectification document (feedback, plan or notice)."""
     if sha256 is None:
         sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    norm = fold_width(text)
-    outline = build_outline(text, norm)
-    return _Assembler(text, norm, outline).result(Source(name, sha256, len(text)))
+    # The parse allocates many small objects and frees them together; the cyclic
+    # collector's full passes over a growing heap would make cost grow faster
+    # than the text. Pause it for the parse (the cycles of the outline's parent
+    # links are collected when it resumes).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        norm = fold_width(text)
+        outline = build_outline(text, norm)
+        return _Assembler(text, norm, outline).result(Source(name, sha256, len(text)))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Assembler:
