@@ -122,9 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Commands that need no database and start without Django.
+PURE_COMMANDS = ("parse", "lint")
+
+
+def _django(argv: list[str]) -> int:
+    """Every other command is a Django management command (migrate, import, demo …)."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhenggai.settings")
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["zhenggai", *argv])
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in PURE_COMMANDS and not args_list[0].startswith("-"):
+        return _django(args_list)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     handlers = {"parse": _cmd_parse, "lint": _cmd_lint}
     try:
         return handlers[args.command](args, sys.stdout)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LedgerConfig(AppConfig):
+    name = "zhenggai.ledger"
+    label = "ledger"
+    verbose_name = "整改台账"

@@ -1,0 +1,221 @@
+"""A round from a document: feedback letter, plan or progress notice.
+
+``import_preview`` reads and parses without writing; ``round_import`` creates the
+round, its findings tree, measures, departments and outcomes in one transaction.
+The same file twice (same digest, same unit) gives the round already made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from zhenggai.audit.services import audit_record
+from zhenggai.textparse.model import Finding as ParsedFinding
+from zhenggai.textparse.model import Measure as ParsedMeasure
+from zhenggai.textparse.model import ParseResult, iter_findings
+from zhenggai.textparse.parse import parse_document
+from zhenggai.textparse.reader import ReadError, read_bytes
+from zhenggai.units.models import Unit, UnitKind
+from zhenggai.units.services import unit_get_or_create
+
+from .errors import InvalidInput
+from .models import Finding, Measure, MeasureKind, Outcome, OutcomeKind, Round, RoundKind
+from .services import EDIT_ROLES, _require, round_create
+
+_MONEY_BACK = re.compile(r"退回|上交|清退|追缴|退还|返还|收回|追回|国库|挽回")
+
+
+@dataclass
+class OutcomePlan:
+    kind: str
+    title: str
+    amount: Any = None
+    count: int | None = None
+    source_text: str = ""
+    measure_key: tuple[int, int] | None = None  # (problem index, measure ordinal)
+
+
+@dataclass
+class ImportPreview:
+    """What an import would create, shown to the clerk before confirming."""
+
+    name: str
+    sha256: str
+    result: ParseResult
+    existing: Round | None
+    departments: list[str] = field(default_factory=list)
+    outcomes: list[OutcomePlan] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = self.result.counts
+        return {"categories": c.categories, "issues": c.issues, "problems": c.problems,
+                "measures": c.measures}
+
+
+def _read(data: bytes, name: str) -> ParseResult:
+    try:
+        doc = read_bytes(data, name)
+    except ReadError as exc:
+        raise InvalidInput(str(exc), field="file") from exc
+    result = parse_document(doc)
+    if result.counts.problems == 0:
+        raise InvalidInput(
+            f"未能从“{name}”中识别出问题清单：请确认这是巡察反馈意见、整改方案或整改进展通报", field="file")
+    return result
+
+
+def _outcomes(result: ParseResult) -> list[OutcomePlan]:
+    plans: list[OutcomePlan] = []
+    rules_seen: set[str] = set()
+    problems = [f for f in iter_findings(result.findings) if f.kind == "problem"]
+    for pi, p in enumerate(problems):
+        for m in p.measures:
+            key = (pi, m.ordinal)
+            for d in m.documents:
+                if d.established and d.title not in rules_seen:
+                    rules_seen.add(d.title)
+                    plans.append(OutcomePlan(OutcomeKind.RULE, d.title, source_text=f"《{d.title}》",
+                                             measure_key=key))
+            for a in m.amounts:
+                lo = max(m.span[0], a.span[0] - 16)
+                context = result.text[lo:min(a.span[1] + 8, m.span[1])]
+                if _MONEY_BACK.search(context):
+                    plans.append(OutcomePlan(OutcomeKind.MONEY, a.text, amount=a.yuan, source_text=context,
+                                             measure_key=key))
+            for acc in m.accountability:
+                plans.append(OutcomePlan(OutcomeKind.ACCOUNTABILITY, acc.action, count=acc.count,
+                                         source_text=result.text[acc.span[0]:acc.span[1]], measure_key=key))
+    return plans
+
+
+def _departments(result: ParseResult) -> list[str]:
+    names: list[str] = []
+    for f in iter_findings(result.findings):
+        for m in f.measures:
+            if m.responsible and m.responsible.department and m.responsible.department not in names:
+                names.append(m.responsible.department)
+    return names
+
+
+def import_preview(*, data: bytes, name: str, unit: Unit) -> ImportPreview:
+    """Read and parse an uploaded document; nothing is written."""
+    result = _read(data, name)
+    sha = hashlib.sha256(data).hexdigest()
+    existing = Round.objects.filter(unit=unit, source_sha256=sha).first()
+    return ImportPreview(name, sha, result, existing, _departments(result), _outcomes(result))
+
+
+def _round_kind(title: str) -> str:
+    if "回头看" in title:
+        return RoundKind.LOOKBACK
+    if "专项" in title:
+        return RoundKind.SPECIAL
+    if "机动" in title:
+        return RoundKind.MOBILE
+    return RoundKind.REGULAR
+
+
+def _measure_kind(m: ParsedMeasure) -> str:
+    if m.deadline is not None and m.deadline.kind == "long_term":
+        return MeasureKind.LONG_TERM
+    if m.deadline is not None and m.deadline.kind == "immediate":
+        return MeasureKind.IMMEDIATE
+    if m.status_hint == "ongoing":
+        return MeasureKind.LONG_TERM
+    return MeasureKind.DEADLINE
+
+
+def _suggested_deadline(m: ParsedMeasure, feedback: dt.date | None) -> dt.date | None:
+    if m.deadline is not None and m.deadline.value is not None:
+        return m.deadline.value
+    for d in m.dates:  # 要求…在2022年7月底前完成
+        if d.value is not None and d.qualifier in ("before", "end") and (feedback is None or d.value >= feedback):
+            return d.end or d.value
+    return None
+
+
+def round_import(*, actor: Any, unit: Unit, data: bytes, name: str) -> tuple[Round, bool]:
+    """Create a round from a document; returns ``(round, created)``. All or nothing."""
+    _require(actor, unit, EDIT_ROLES, "导入巡察文件")
+    preview = import_preview(data=data, name=name, unit=unit)
+    if preview.existing is not None:
+        return preview.existing, False
+    try:
+        with transaction.atomic():
+            return _create(actor, unit, preview), True
+    except IntegrityError:
+        # Another request imported the same file a moment ago.
+        existing = Round.objects.filter(unit=unit, source_sha256=preview.sha256).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
+    r = preview.result
+    insp = r.inspection
+    title = r.title or preview.name.rsplit(".", 1)[0]
+    round_ = round_create(
+        actor=actor, unit=unit, title=title[:200], kind=_round_kind(title),
+        inspecting_group=insp.inspecting_group or "", period_start=insp.period_start,
+        period_end=insp.period_end, feedback_date=insp.feedback_date, source_name=preview.name[:255],
+        source_sha256=preview.sha256, source_doc_type=r.doc_type,
+    )
+    departments = {
+        name: unit_get_or_create(actor=actor, name=name[:100], parent=unit, kind=UnitKind.DEPARTMENT)
+        for name in preview.departments
+    }
+    position = 0
+    measures: list[Measure] = []
+    measure_keys: list[tuple[int, int]] = []
+    problem_index = 0
+
+    def add(f: ParsedFinding, parent: Finding | None) -> None:
+        nonlocal position, problem_index
+        position += 1
+        node = Finding.objects.create(
+            round=round_, unit=unit, parent=parent, kind=f.kind, number=(f.number or "")[:20],
+            title=f.title[:500] or "（无标题）", position=position, span_start=f.span[0], span_end=f.span[1],
+        )
+        if f.kind == "problem":
+            pi = problem_index
+            problem_index += 1
+        else:
+            pi = -1
+        for i, m in enumerate(f.measures, 1):
+            resp = m.responsible
+            measures.append(Measure(
+                round=round_, unit=unit, finding=node, position=i, text=m.text.strip() or "（空）",
+                kind=_measure_kind(m), status_hint=m.status_hint or "",
+                suggested_deadline=_suggested_deadline(m, insp.feedback_date),
+                leader_hint=((resp.leader if resp else None) or "")[:50],
+                person_hint=((resp.person if resp else None) or "")[:50],
+                department_hint=((resp.department if resp else None) or "")[:100],
+                department=departments.get(resp.department) if resp and resp.department else None,
+                span_start=m.span[0], span_end=m.span[1],
+            ))
+            measure_keys.append((pi, m.ordinal))
+        for c in f.children:
+            add(c, node)
+
+    for f in r.findings:
+        add(f, None)
+    created = Measure.objects.bulk_create(measures, batch_size=500)
+    by_key = {k: m for k, m in zip(measure_keys, created, strict=True) if k[0] >= 0}
+    Outcome.objects.bulk_create([
+        Outcome(round=round_, unit=unit, measure=by_key.get(o.measure_key) if o.measure_key else None,
+                kind=o.kind, title=o.title[:300], amount_yuan=o.amount, count=o.count,
+                source_text=o.source_text[:300])
+        for o in preview.outcomes
+    ])
+    audit_record(actor=actor, action="round.import", obj=round_, unit_id=unit.pk,
+                 after={"file": preview.name, "sha256": preview.sha256, "counts": preview.counts,
+                        "outcomes": len(preview.outcomes), "departments": list(departments)})
+    return round_

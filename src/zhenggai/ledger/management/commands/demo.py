@@ -1,0 +1,110 @@
+"""`zhenggai demo`: migrate, load the seed round with demo accounts, serve.
+
+Safe to run twice: units, accounts and the round are found again, not duplicated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from zhenggai.ledger import services
+from zhenggai.ledger.imports import round_import
+from zhenggai.ledger.models import Finding, FindingKind, Measure, Round
+from zhenggai.units.models import Role, UnitKind
+from zhenggai.units.services import membership_grant, unit_get_or_create
+
+SEED = Path(settings.PROJECT_DIR) / "seeds" / "000_3fc582a97ef44a37.txt"
+DEMO_PASSWORD = "zhenggai-demo-2026"
+
+ACCOUNTS = [
+    # username, name, role, unit key
+    ("xunchaban", "王监督（县委巡察办）", Role.SUPERVISOR, "county"),
+    ("dadui_lead", "李大队长（第一责任人）", Role.UNIT_LEADER, "brigade"),
+    ("zhenggaiban", "张整改（整改办）", Role.CLERK, "brigade"),
+    ("zeren_lingdao", "赵副大队长（责任领导）", Role.RESPONSIBLE_LEADER, "brigade"),
+    ("zerenren1", "陈民警（责任人）", Role.RESPONSIBLE_PERSON, "brigade"),
+    ("zerenren2", "刘民警（责任人）", Role.RESPONSIBLE_PERSON, "brigade"),
+    ("chakan", "周查看（查看）", Role.VIEWER, "brigade"),
+    ("caizheng_clerk", "孙整改（县财政局，他单位）", Role.CLERK, "finance"),
+]
+DEPARTMENTS = ["综合办公室", "宣教股", "城区中队", "车管所", "事故处理中队", "法制室"]
+
+
+class Command(BaseCommand):
+    help = "建立演示数据（单位、账号、种子轮次）并启动服务"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-serve", action="store_true", help="只建立数据，不启动服务")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
+        round_ = load_demo()
+        url = f"http://{opts['host']}:{opts['port']}/"
+        self.stdout.write(f"演示轮次：{round_.title}（第 {round_.pk} 号）")
+        self.stdout.write(f"网址：{url}")
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for username, name, role, _ in ACCOUNTS:
+            self.stdout.write(f"  {username:<16} {name}　{Role(role).label}")
+        if opts["no_serve"]:
+            return
+        from waitress import serve
+
+        from zhenggai.wsgi import application
+
+        self.stdout.write("按 Ctrl+C 停止服务。")
+        serve(application, host=opts["host"], port=opts["port"], threads=8, ident="zhenggai")
+
+
+def load_demo() -> Round:
+    """Units, accounts, the seed round and sensible assignments; idempotent."""
+    User = get_user_model()
+    county = unit_get_or_create(actor=None, name="中共望江县委员会", parent=None, kind=UnitKind.COMMITTEE)
+    police = unit_get_or_create(actor=None, name="望江县公安局", parent=county, kind=UnitKind.BUREAU)
+    brigade = unit_get_or_create(actor=None, name="望江县公安局交通管理大队", parent=police, kind=UnitKind.BRIGADE)
+    finance = unit_get_or_create(actor=None, name="望江县财政局", parent=county, kind=UnitKind.BUREAU)
+    depts = [unit_get_or_create(actor=None, name=d, parent=brigade, kind=UnitKind.DEPARTMENT) for d in DEPARTMENTS]
+    units = {"county": county, "brigade": brigade, "finance": finance}
+    users = {}
+    for username, name, role, key in ACCOUNTS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, display_name=name)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        membership_grant(actor=None, user=user, unit=units[key], role=role)
+        users[username] = user
+    clerk = users["zhenggaiban"]
+    round_, created = round_import(actor=clerk, unit=brigade, data=SEED.read_bytes(), name=SEED.name)
+    if created:
+        _assign(round_, clerk, users, depts)
+    return round_
+
+
+def _assign(round_: Round, clerk: Any, users: dict[str, Any], depts: list[Any]) -> None:
+    """Owners and deadlines for every measure; a little progress to show the workflow."""
+    # Deadlines around today, so the demo shows overdue, due-soon and later items.
+    today = dt.date.today()
+    problems = list(Finding.objects.filter(round=round_, kind=FindingKind.PROBLEM).order_by("position"))
+    persons = [users["zerenren1"], users["zerenren2"]]
+    for i, p in enumerate(problems):
+        ids = list(Measure.objects.filter(finding=p).values_list("pk", flat=True))
+        services.measure_assign_bulk(
+            actor=clerk, round=round_, measure_ids=ids, leader=users["zeren_lingdao"],
+            department=depts[i % len(depts)], person=persons[i % 2],
+            deadline=today + dt.timedelta(days=15 * (i % 6) - 20),
+        )
+    first = Measure.objects.filter(round=round_).order_by("finding__position", "position").first()
+    if first is not None:
+        services.progress_add(actor=first.person, measure=first,
+                              text="已制定《2022年度学习计划》并印发全队，明确十大学习专题。")
+        services.measure_submit(actor=first.person, measure=first)

@@ -1,0 +1,302 @@
+"""The rectification ledger: rounds, findings, measures, progress, reviews, close-outs.
+
+Models hold data and constraints; the workflow (who may move what where) lives in
+``services.py``. Every scoped row carries an explicit ``unit`` (the inspected unit
+of its round) so that scoping is one indexed filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+
+from zhenggai.units.models import Unit
+
+
+class RoundKind(models.TextChoices):
+    REGULAR = "regular", "常规巡察"
+    SPECIAL = "special", "专项巡察"
+    MOBILE = "mobile", "机动巡察"
+    LOOKBACK = "lookback", "巡察“回头看”"
+
+
+class Round(models.Model):
+    """One inspection of one unit (巡察轮次) and everything that follows from it."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rounds", verbose_name="被巡察单位")
+    title = models.CharField("名称", max_length=200)
+    kind = models.CharField("巡察类型", max_length=20, choices=RoundKind.choices, default=RoundKind.REGULAR)
+    inspecting_group = models.CharField("巡察组", max_length=100, blank=True)
+    period_start = models.DateField("巡察开始", null=True, blank=True)
+    period_end = models.DateField("巡察结束", null=True, blank=True)
+    feedback_date = models.DateField("反馈日期", null=True, blank=True)
+    plan_due = models.DateField("整改方案报送期限", null=True, blank=True)
+    report_due = models.DateField("整改报告报送期限", null=True, blank=True)
+    source_name = models.CharField("来源文件", max_length=255, blank=True)
+    source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True, db_index=True)
+    source_doc_type = models.CharField(max_length=30, blank=True)
+    plan_version = models.PositiveIntegerField("方案版本", default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "巡察轮次"
+        verbose_name_plural = "巡察轮次"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same file imported twice for the same unit is the same round.
+            models.UniqueConstraint(
+                fields=["unit", "source_sha256"],
+                condition=~models.Q(source_sha256=""),
+                name="round_source_unique_per_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FindingKind(models.TextChoices):
+    CATEGORY = "category", "问题类别"
+    ISSUE = "issue", "问题"
+    PROBLEM = "problem", "具体问题"
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", "整改中"
+    CLOSED = "closed", "已销号"
+
+
+class Finding(models.Model):
+    """A node of the findings tree: category → issue → problem (any depth)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    kind = models.CharField("层级", max_length=20, choices=FindingKind.choices)
+    number = models.CharField("编号", max_length=20, blank=True)
+    title = models.CharField("标题", max_length=500)
+    position = models.PositiveIntegerField("顺序", default=0)
+    status = models.CharField(
+        "销号状态", max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reopen_count = models.PositiveIntegerField(default=0)
+    span_start = models.IntegerField(null=True, blank=True)
+    span_end = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+        ordering = ["round_id", "position"]
+        indexes = [models.Index(fields=["round", "kind", "position"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeasureKind(models.TextChoices):
+    IMMEDIATE = "immediate", "立行立改"
+    DEADLINE = "deadline", "限期整改"
+    LONG_TERM = "long_term", "长期坚持"
+
+
+class MeasureStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未开始"
+    IN_PROGRESS = "in_progress", "整改中"
+    PENDING_REVIEW = "pending_review", "待审核"
+    DONE = "done", "已完成"
+    STAGE_DONE = "stage_done", "阶段性完成"
+
+
+class Measure(models.Model):
+    """A rectification measure of one problem, with its owners and deadline."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="measures")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="measures")
+    position = models.PositiveIntegerField("顺序", default=0)
+    text = models.TextField("整改措施")
+    kind = models.CharField("整改类型", max_length=20, choices=MeasureKind.choices, default=MeasureKind.DEADLINE)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_measures",
+        verbose_name="责任领导",
+    )
+    department = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="department_measures",
+        verbose_name="责任部门",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_measures",
+        verbose_name="责任人",
+    )
+    deadline = models.DateField("完成时限", null=True, blank=True)
+    status = models.CharField(
+        "整改状态", max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED
+    )
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # What the source document said, kept as suggestions the clerk may accept.
+    status_hint = models.CharField(max_length=20, blank=True)
+    suggested_deadline = models.DateField("建议时限", null=True, blank=True)
+    leader_hint = models.CharField(max_length=50, blank=True)
+    person_hint = models.CharField(max_length=50, blank=True)
+    department_hint = models.CharField(max_length=100, blank=True)
+    span_start = models.IntegerField(null=True, blank=True)
+    span_end = models.IntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "整改措施"
+        verbose_name_plural = "整改措施"
+        ordering = ["finding_id", "position", "id"]
+        indexes = [
+            models.Index(fields=["round", "status"]),
+            models.Index(fields=["person", "status"]),
+            models.Index(fields=["unit", "deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return (
+            self.deadline is not None
+            and self.deadline < today
+            and self.status not in (MeasureStatus.DONE, MeasureStatus.STAGE_DONE)
+        )
+
+
+class Progress(models.Model):
+    """A progress entry (整改进展) on a measure; evidence files hang off it."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="progress")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("进展情况")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改进展"
+        verbose_name_plural = "整改进展"
+        ordering = ["created_at", "id"]
+
+
+class Evidence(models.Model):
+    """A file of evidence (佐证材料), stored under a generated name, never overwritten."""
+
+    progress = models.ForeignKey(Progress, on_delete=models.CASCADE, related_name="evidence")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="evidence")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    original_name = models.CharField("原文件名", max_length=255)
+    storage_name = models.CharField(max_length=100, unique=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["uploaded_at", "id"]
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVE = "approve", "审核通过"
+    APPROVE_STAGE = "approve_stage", "阶段性完成"
+    RETURN = "return", "退回"
+
+
+class Review(models.Model):
+    """A reviewer's decision on a submitted measure."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="reviews")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField("审核意见", max_length=20, choices=ReviewDecision.choices)
+    reason = models.TextField("理由", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ClosureAction(models.TextChoices):
+    CLOSE = "close", "对账销号"
+    SEND_BACK = "send_back", "退回整改"
+    REOPEN = "reopen", "重新打开"
+
+
+class Closure(models.Model):
+    """A supervisor's close-out, send-back or reopening of a problem."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="closures")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=ClosureAction.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class PlanSignature(models.Model):
+    """The unit leader's sign-off (签字背书) of one version of the plan."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="signatures")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["round", "version"], name="signature_once_per_version")]
+
+
+class Amendment(models.Model):
+    """A change to a signed plan: what changed, from what, to what, by whom."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="amendments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_version = models.PositiveIntegerField()
+    description = models.CharField(max_length=500)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class OutcomeKind(models.TextChoices):
+    RULE = "rule", "建章立制"
+    MONEY = "money", "资金清退/追缴"
+    ACCOUNTABILITY = "accountability", "追责问责"
+
+
+class Outcome(models.Model):
+    """A result of the rectification (rule made, money recovered, accountability)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="outcomes")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
+    title = models.CharField(max_length=300)
+    amount_yuan = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True)
+    source_text = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,297 @@
+"""Every read of the ledger, scoped to the units the acting user may see.
+
+An object outside the user's units is ``Http404``, never 403: an outsider learns
+nothing about what exists. List selectors run a fixed number of queries
+whatever the size of the round.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from zhenggai.units.models import Role
+from zhenggai.units.selectors import roles_for_unit, visible_units_q
+
+from .models import (
+    Evidence,
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureStatus,
+    ProblemStatus,
+    Round,
+)
+
+S = MeasureStatus
+OPEN_STATUSES = (S.NOT_STARTED, S.IN_PROGRESS, S.PENDING_REVIEW)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def round_list_for_user(*, user: Any) -> QuerySet[Round]:
+    return Round.objects.filter(visible_units_q(user)).select_related("unit")
+
+
+def round_get_for_user(*, user: Any, pk: int) -> Round:
+    r = round_list_for_user(user=user).filter(pk=pk).first()
+    if r is None:
+        raise Http404("未找到该巡察轮次")
+    return r
+
+
+def finding_get_for_user(*, user: Any, pk: int) -> Finding:
+    f = Finding.objects.filter(visible_units_q(user)).select_related("round", "unit", "parent").filter(pk=pk).first()
+    if f is None:
+        raise Http404("未找到该问题")
+    return f
+
+
+def measure_get_for_user(*, user: Any, pk: int) -> Measure:
+    m = (
+        Measure.objects.filter(visible_units_q(user))
+        .select_related("round", "unit", "finding", "leader", "person", "department")
+        .filter(pk=pk)
+        .first()
+    )
+    if m is None:
+        raise Http404("未找到该整改措施")
+    return m
+
+
+def evidence_get_for_user(*, user: Any, pk: int) -> Evidence:
+    e = Evidence.objects.filter(visible_units_q(user)).select_related("measure").filter(pk=pk).first()
+    if e is None:
+        raise Http404("未找到该文件")
+    return e
+
+
+def roles_in_round(*, user: Any, round: Round) -> set[str]:
+    return roles_for_unit(user=user, unit=round.unit)
+
+
+# --- the overview --------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Status counts of a set of measures (and of problems, for completion)."""
+
+    measures: Counter[str] = field(default_factory=Counter)
+    overdue: int = 0
+    problems: int = 0
+    problems_complete: int = 0  # closed, or all measures 已完成
+    problems_basic: int = 0  # every measure done or 阶段性完成, some only the latter
+    problems_closed: int = 0
+
+    @property
+    def measure_total(self) -> int:
+        return sum(self.measures.values())
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed problems / problems, as published notices count it (基本完成 excluded)."""
+        return round(100 * self.problems_complete / self.problems, 2) if self.problems else None
+
+    def add(self, other: Tally) -> None:
+        self.measures.update(other.measures)
+        self.overdue += other.overdue
+        self.problems += other.problems
+        self.problems_complete += other.problems_complete
+        self.problems_basic += other.problems_basic
+        self.problems_closed += other.problems_closed
+
+
+@dataclass
+class Node:
+    finding: Finding
+    children: list[Node] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    state: str = ""  # for problems: 已销号 / 已完成 / 基本完成 / 整改中 / 未开始
+
+
+@dataclass
+class Overview:
+    round: Round
+    roots: list[Node]
+    tally: Tally
+    by_department: list[tuple[str, Tally]]
+    signed: Any
+
+
+def _problem_state(f: Finding, statuses: list[str]) -> str:
+    if f.status == ProblemStatus.CLOSED:
+        return "已销号"
+    if statuses and all(s == S.DONE for s in statuses):
+        return "已完成"
+    if statuses and all(s in (S.DONE, S.STAGE_DONE) for s in statuses):
+        return "基本完成"
+    if not statuses or all(s == S.NOT_STARTED for s in statuses):
+        return "未开始"
+    return "整改中"
+
+
+def round_overview(*, user: Any, round: Round) -> Overview:
+    """The findings tree with status counts, completion and overdue, by category and department.
+
+    Three queries whatever the size: findings, measures (a narrow projection), signature.
+    """
+    round_get_for_user(user=user, pk=round.pk)  # scope check
+    now = today()
+    findings = list(Finding.objects.filter(round=round).order_by("position"))
+    rows = list(
+        Measure.objects.filter(round=round).values_list("finding_id", "status", "deadline", "department__name")
+    )
+    per_finding: dict[int, list[tuple[str, dt.date | None, str | None]]] = defaultdict(list)
+    dept: dict[str, Tally] = defaultdict(Tally)
+    for fid, status, deadline, dname in rows:
+        per_finding[fid].append((status, deadline, dname))
+        t = dept[dname or "（未分配部门）"]
+        t.measures[status] += 1
+        if deadline and deadline < now and status in OPEN_STATUSES:
+            t.overdue += 1
+    nodes = {f.pk: Node(f) for f in findings}
+    roots: list[Node] = []
+    for f in findings:
+        (nodes[f.parent_id].children if f.parent_id in nodes else roots).append(nodes[f.pk])
+
+    def fill(n: Node) -> Tally:
+        t = n.tally
+        ms = per_finding.get(n.finding.pk, [])
+        for status, deadline, _ in ms:
+            t.measures[status] += 1
+            if deadline and deadline < now and status in OPEN_STATUSES:
+                t.overdue += 1
+        if n.finding.kind == FindingKind.PROBLEM:
+            n.state = _problem_state(n.finding, [s for s, _, _ in ms])
+            t.problems += 1
+            t.problems_complete += n.state in ("已销号", "已完成")
+            t.problems_basic += n.state == "基本完成"
+            t.problems_closed += n.state == "已销号"
+        for c in n.children:
+            t.add(fill(c))
+        return t
+
+    total = Tally()
+    for r in roots:
+        total.add(fill(r))
+    signed = round.signatures.select_related("signer").order_by("-version").first()
+    return Overview(round, roots, total, sorted(dept.items()), signed)
+
+
+# --- lists: my tasks, search -------------------------------------------------------------------
+
+
+def _measure_list_base(user: Any) -> QuerySet[Measure]:
+    return Measure.objects.filter(visible_units_q(user)).select_related(
+        "round", "finding", "person", "leader", "department"
+    )
+
+
+def my_tasks(*, user: Any) -> dict[str, list[Any]]:
+    """What the user must do, overdue first then by deadline.
+
+    ``todo``: measures the user is responsible for that are open; ``review``:
+    submitted measures in units where the user is unit leader; ``unassigned``:
+    measures without a responsible person where the user is clerk; ``close``:
+    problems ready to close where the user supervises. Four queries at most.
+    """
+    base = _measure_list_base(user)
+    memberships = list(getattr(user, "_zhenggai_memberships", None) or [])
+    if not memberships:
+        from zhenggai.units.selectors import _memberships
+
+        memberships = _memberships(user)
+
+    def under(roles: set[str]) -> Q:
+        q = Q(pk__in=[])
+        for m in memberships:
+            if m.role in roles:
+                q |= Q(unit__path__startswith=m.unit.path)
+        return q
+
+    def ordered(qs: QuerySet[Measure]) -> list[Measure]:
+        items = list(qs[:500])
+        now = today()
+        items.sort(key=lambda m: (not m.is_overdue(now), m.deadline or dt.date.max, m.pk))
+        return items
+
+    roles = {m.role for m in memberships}
+    out: dict[str, list[Any]] = {"todo": [], "review": [], "unassigned": [], "close": []}
+    out["todo"] = ordered(base.filter(person=user, status__in=[S.NOT_STARTED, S.IN_PROGRESS, S.STAGE_DONE]))
+    if Role.UNIT_LEADER in roles:
+        out["review"] = ordered(base.filter(under({Role.UNIT_LEADER}), status=S.PENDING_REVIEW))
+    if Role.CLERK in roles:
+        out["unassigned"] = ordered(base.filter(under({Role.CLERK}), person__isnull=True).exclude(status=S.DONE))
+    if Role.SUPERVISOR in roles:
+        open_problems = (
+            Finding.objects.filter(under({Role.SUPERVISOR}), kind=FindingKind.PROBLEM, status=ProblemStatus.OPEN)
+            .annotate(total=Count("measures"),
+                      finished=Count("measures", filter=Q(measures__status__in=[S.DONE, S.STAGE_DONE])))
+            .filter(total__gt=0)
+            .select_related("round")
+            .order_by("round_id", "position")
+        )
+        out["close"] = [f for f in open_problems[:500] if f.total == f.finished]
+    return out
+
+
+@dataclass(frozen=True)
+class MeasureFilters:
+    round: int | None = None
+    status: str | None = None
+    department: int | None = None
+    person: int | None = None
+    deadline_from: dt.date | None = None
+    deadline_to: dt.date | None = None
+    overdue: bool = False
+    text: str = ""
+
+
+def measure_search(*, user: Any, filters: MeasureFilters) -> QuerySet[Measure]:
+    """Measures the user may see, narrowed by the filters; ordered by problem and position."""
+    qs = _measure_list_base(user)
+    f = filters
+    if f.round:
+        qs = qs.filter(round_id=f.round)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.department:
+        qs = qs.filter(department_id=f.department)
+    if f.person:
+        qs = qs.filter(person_id=f.person)
+    if f.deadline_from:
+        qs = qs.filter(deadline__gte=f.deadline_from)
+    if f.deadline_to:
+        qs = qs.filter(deadline__lte=f.deadline_to)
+    if f.overdue:
+        qs = qs.filter(deadline__lt=today(), status__in=OPEN_STATUSES)
+    if f.text.strip():
+        for word in f.text.split()[:5]:
+            qs = qs.filter(Q(text__icontains=word) | Q(finding__title__icontains=word))
+    return qs.order_by("round_id", "finding__position", "position", "id")
+
+
+def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Any]]:
+    """Progress, reviews and audit events of a measure, in time order (3 queries + evidence)."""
+    from zhenggai.audit.models import AuditEvent
+
+    items: list[tuple[dt.datetime, str, Any]] = []
+    for p in measure.progress.select_related("author").prefetch_related("evidence"):
+        items.append((p.created_at, "progress", p))
+    for r in measure.reviews.select_related("reviewer"):
+        items.append((r.created_at, "review", r))
+    for e in AuditEvent.objects.filter(object_type="measure", object_id=str(measure.pk)).exclude(
+        action__in=["measure.submit", "measure.approve", "measure.approve_stage", "measure.return"]
+    ):
+        items.append((e.created_at, "audit", e))
+    items.sort(key=lambda x: x[0])
+    return items

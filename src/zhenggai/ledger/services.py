@@ -1,0 +1,554 @@
+"""Every write to the ledger: keyword-only, atomic, validated, audited.
+
+The allowed status transitions live in ``TRANSITIONS`` and nowhere else. Who may
+act is decided from the roles the actor holds at the round's unit or above
+(``units.selectors.roles_for_unit``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from zhenggai.audit.services import audit_record
+from zhenggai.units.models import Role, Unit
+from zhenggai.units.selectors import roles_for_unit
+
+from . import evidence as evidence_store
+from .errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
+from .models import (
+    Amendment,
+    Closure,
+    ClosureAction,
+    Evidence,
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
+    PlanSignature,
+    ProblemStatus,
+    Progress,
+    Review,
+    ReviewDecision,
+    Round,
+    RoundKind,
+)
+
+S = MeasureStatus
+
+#: action → (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({S.NOT_STARTED}), S.IN_PROGRESS),
+    "submit": (frozenset({S.IN_PROGRESS, S.STAGE_DONE}), S.PENDING_REVIEW),
+    "approve": (frozenset({S.PENDING_REVIEW}), S.DONE),
+    "approve_stage": (frozenset({S.PENDING_REVIEW}), S.STAGE_DONE),
+    "return": (frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
+    "send_back": (frozenset({S.DONE, S.STAGE_DONE, S.PENDING_REVIEW}), S.IN_PROGRESS),
+}
+
+ACTION_ZH = {
+    "start": "开始整改", "submit": "提交审核", "approve": "审核通过", "approve_stage": "阶段性完成",
+    "return": "退回", "send_back": "退回整改",
+}
+
+EDIT_ROLES = frozenset({Role.CLERK})
+REVIEW_ROLES = frozenset({Role.UNIT_LEADER})
+SIGN_ROLES = frozenset({Role.UNIT_LEADER})
+SUPERVISE_ROLES = frozenset({Role.SUPERVISOR})
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """``d`` plus whole months, clamped to the month's last day (1月31日 + 1 → 2月28/29日)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _require(actor: Any, unit: Unit, roles: Iterable[str], what: str) -> None:
+    if not roles_for_unit(user=actor, unit=unit) & set(roles):
+        raise NotAllowed(f"您没有权限{what}")
+
+
+def can(actor: Any, unit: Unit, roles: Iterable[str]) -> bool:
+    return bool(roles_for_unit(user=actor, unit=unit) & set(roles))
+
+
+def _transition(measure: Measure, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if measure.status not in sources:
+        raise TransitionRefused(
+            f"当前状态为“{measure.get_status_display()}”，不能执行“{ACTION_ZH[action]}”"
+        )
+    return target
+
+
+def _locked(measure: Measure) -> Measure:
+    """Re-read a measure under a row lock (PostgreSQL) inside the transaction."""
+    return Measure.objects.select_for_update().select_related("round", "unit").get(pk=measure.pk)
+
+
+def _set_status(m: Measure, target: str) -> None:
+    m.status = target
+    m.completed_at = timezone.now() if target == S.DONE else None
+    m.version += 1
+    m.save(update_fields=["status", "completed_at", "version", "updated_at"])
+
+
+# --- rounds ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_create(
+    *,
+    actor: Any,
+    unit: Unit,
+    title: str,
+    kind: str = RoundKind.REGULAR,
+    inspecting_group: str = "",
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+    feedback_date: dt.date | None = None,
+    source_name: str = "",
+    source_sha256: str = "",
+    source_doc_type: str = "",
+) -> Round:
+    """Create a round; plan and report deadlines follow from the feedback date."""
+    _require(actor, unit, EDIT_ROLES, "新建巡察轮次")
+    if period_start and period_end and period_end < period_start:
+        raise InvalidInput("巡察结束日期早于开始日期", field="period_end")
+    r = Round(
+        unit=unit, title=title.strip() or "巡察整改", kind=kind, inspecting_group=inspecting_group,
+        period_start=period_start, period_end=period_end, feedback_date=feedback_date,
+        source_name=source_name, source_sha256=source_sha256, source_doc_type=source_doc_type,
+        created_by=actor,
+    )
+    if feedback_date:
+        r.plan_due = add_months(feedback_date, settings.PLAN_DUE_MONTHS)
+        r.report_due = add_months(feedback_date, settings.REPORT_DUE_MONTHS)
+    r.full_clean()
+    r.save()
+    audit_record(actor=actor, action="round.create", obj=r, unit_id=unit.pk,
+                 after={"title": r.title, "kind": kind, "feedback_date": feedback_date,
+                        "source_sha256": source_sha256})
+    return r
+
+
+@transaction.atomic
+def finding_create(
+    *, actor: Any, round: Round, parent: Finding | None, kind: str, title: str, number: str = ""
+) -> Finding:
+    """Add a node to the findings tree (by hand)."""
+    _require(actor, round.unit, EDIT_ROLES, "编辑问题清单")
+    if not title.strip():
+        raise InvalidInput("请填写标题", field="title")
+    if kind not in FindingKind.values:
+        raise InvalidInput("层级不正确", field="kind")
+    if parent is not None and parent.round_id != round.pk:
+        raise InvalidInput("上级问题不属于本轮次", field="parent")
+    last = Finding.objects.filter(round=round).aggregate(m=Max("position"))["m"] or 0
+    f = Finding(round=round, unit=round.unit, parent=parent, kind=kind, title=title.strip()[:500],
+                number=number, position=last + 1)
+    f.full_clean()
+    f.save()
+    audit_record(actor=actor, action="finding.create", obj=f, unit_id=round.unit_id,
+                 after={"title": f.title, "kind": kind, "parent": parent.pk if parent else None})
+    return f
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def _signed_version(round: Round) -> int | None:
+    sig = round.signatures.order_by("-version").first()
+    return sig.version if sig else None
+
+
+def _amend(actor: Any, round: Round, measure: Measure | None, description: str,
+           before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record an amendment when the plan has been signed."""
+    signed = _signed_version(round)
+    if signed is not None:
+        Amendment.objects.create(round=round, unit=round.unit, measure=measure, actor=actor,
+                                 signed_version=signed, description=description,
+                                 before=_plain(before), after=_plain(after))
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(d, default=str, ensure_ascii=False))
+
+
+_EDITABLE = ("text", "kind", "leader", "department", "person", "deadline")
+
+
+def _snapshot(m: Measure) -> dict[str, Any]:
+    return {
+        "text": m.text, "kind": m.kind, "leader": m.leader_id, "department": m.department_id,
+        "person": m.person_id, "deadline": m.deadline.isoformat() if m.deadline else None,
+    }
+
+
+def _check_assignees(round: Round, values: dict[str, Any]) -> None:
+    from zhenggai.units.selectors import members_of
+
+    for field, label in (("leader", "责任领导"), ("person", "责任人")):
+        user = values.get(field)
+        if user is not None and not members_of(round.unit).filter(pk=user.pk).exists():
+            raise InvalidInput(f"{label}“{user}”不是本单位人员", field=field)
+    dept = values.get("department")
+    if dept is not None and not dept.path.startswith(round.unit.path):
+        raise InvalidInput("责任部门不属于本单位", field="department")
+
+
+@transaction.atomic
+def measure_update(*, actor: Any, measure: Measure, expected_version: int, **values: Any) -> Measure:
+    """Change a measure's text, kind, owners or deadline; refuses a stale edit."""
+    _require(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
+    unknown = set(values) - set(_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"不能修改字段：{', '.join(sorted(unknown))}")
+    m = _locked(measure)
+    if m.version != expected_version:
+        raise StaleEdit()
+    if "text" in values and not str(values["text"]).strip():
+        raise InvalidInput("整改措施内容不能为空", field="text")
+    _check_assignees(m.round, values)
+    before = _snapshot(m)
+    for k, v in values.items():
+        setattr(m, k, v.strip() if isinstance(v, str) else v)
+    after = _snapshot(m)
+    if before == after:
+        return m
+    m.version += 1
+    m.full_clean()
+    m.save()
+    changed = {k: after[k] for k in after if after[k] != before[k]}
+    old = {k: before[k] for k in changed}
+    audit_record(actor=actor, action="measure.update", obj=m, unit_id=m.unit_id, before=old, after=changed)
+    _amend(actor, m.round, m, "修改整改措施", old, changed)
+    return m
+
+
+@transaction.atomic
+def measure_assign_bulk(
+    *, actor: Any, round: Round, measure_ids: Sequence[int], **values: Any
+) -> int:
+    """Assign owners or a deadline to many measures of one round at once."""
+    _require(actor, round.unit, EDIT_ROLES, "分配整改任务")
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        raise InvalidInput("请至少选择一项要设置的内容")
+    if set(values) - {"leader", "department", "person", "deadline"}:
+        raise InvalidInput("只能批量设置责任领导、责任部门、责任人和完成时限")
+    _check_assignees(round, values)
+    measures = list(Measure.objects.select_for_update().filter(round=round, pk__in=list(measure_ids)))
+    if not measures:
+        raise InvalidInput("请先勾选要分配的措施")
+    for m in measures:
+        before = _snapshot(m)
+        for k, v in values.items():
+            setattr(m, k, v)
+        m.version += 1
+        m.save()
+        after = _snapshot(m)
+        changed = {k: after[k] for k in after if after[k] != before[k]}
+        audit_record(actor=actor, action="measure.assign", obj=m, unit_id=m.unit_id,
+                     before={k: before[k] for k in changed}, after=changed)
+        if changed:
+            _amend(actor, round, m, "批量分配", {k: before[k] for k in changed}, changed)
+    return len(measures)
+
+
+@transaction.atomic
+def measure_create(
+    *, actor: Any, finding: Finding, text: str, kind: str = MeasureKind.DEADLINE,
+    deadline: dt.date | None = None, after: Measure | None = None,
+) -> Measure:
+    """Add a measure to a problem (at the end, or right after ``after``)."""
+    _require(actor, finding.unit, EDIT_ROLES, "新增整改措施")
+    if not text.strip():
+        raise InvalidInput("整改措施内容不能为空", field="text")
+    if kind not in MeasureKind.values:
+        raise InvalidInput("整改类型不正确", field="kind")
+    if after is not None:
+        position = after.position + 1
+        Measure.objects.filter(finding=finding, position__gte=position).update(position=F("position") + 1)
+    else:
+        position = (finding.measures.aggregate(m=Max("position"))["m"] or 0) + 1
+    m = Measure(round=finding.round, unit=finding.unit, finding=finding, position=position,
+                text=text.strip(), kind=kind, deadline=deadline)
+    m.full_clean()
+    m.save()
+    audit_record(actor=actor, action="measure.create", obj=m, unit_id=m.unit_id,
+                 after={"finding": finding.pk, "text": m.text, "kind": kind})
+    _amend(actor, finding.round, m, "新增整改措施", {}, {"text": m.text})
+    return m
+
+
+@transaction.atomic
+def measure_split(*, actor: Any, measure: Measure, texts: Sequence[str], expected_version: int) -> list[Measure]:
+    """Split one measure into several; the first part keeps its history."""
+    _require(actor, measure.unit, EDIT_ROLES, "拆分整改措施")
+    parts = [t.strip() for t in texts if t.strip()]
+    if len(parts) < 2:
+        raise InvalidInput("拆分后至少应有两条措施", field="texts")
+    m = _locked(measure)
+    if m.version != expected_version:
+        raise StaleEdit()
+    before = m.text
+    m.text = parts[0]
+    m.version += 1
+    m.save(update_fields=["text", "version", "updated_at"])
+    Measure.objects.filter(finding=m.finding, position__gt=m.position).update(
+        position=F("position") + len(parts) - 1)
+    created = [m]
+    for i, t in enumerate(parts[1:], 1):
+        n = Measure(round=m.round, unit=m.unit, finding=m.finding, position=m.position + i, text=t,
+                    kind=m.kind, leader=m.leader, department=m.department, person=m.person, deadline=m.deadline)
+        n.full_clean()
+        n.save()
+        created.append(n)
+    audit_record(actor=actor, action="measure.split", obj=m, unit_id=m.unit_id,
+                 before={"text": before}, after={"parts": [c.pk for c in created]})
+    _amend(actor, m.round, m, "拆分整改措施", {"text": before}, {"texts": parts})
+    return created
+
+
+@transaction.atomic
+def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
+    """Move a measure up or down among its problem's measures."""
+    _require(actor, measure.unit, EDIT_ROLES, "调整措施顺序")
+    siblings = list(Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id"))
+    idx = next(i for i, s in enumerate(siblings) if s.pk == measure.pk)
+    j = idx - 1 if direction == "up" else idx + 1
+    if direction not in ("up", "down"):
+        raise InvalidInput("方向不正确")
+    if not 0 <= j < len(siblings):
+        return
+    siblings[idx], siblings[j] = siblings[j], siblings[idx]
+    for pos, s in enumerate(siblings, 1):
+        if s.position != pos:
+            Measure.objects.filter(pk=s.pk).update(position=pos)
+    audit_record(actor=actor, action="measure.move", obj=measure, unit_id=measure.unit_id,
+                 after={"direction": direction})
+
+
+@transaction.atomic
+def measure_delete(*, actor: Any, measure: Measure) -> None:
+    """Delete a measure that has no progress yet."""
+    _require(actor, measure.unit, EDIT_ROLES, "删除整改措施")
+    m = _locked(measure)
+    if m.progress.exists():
+        raise TransitionRefused("该措施已有整改进展，不能删除")
+    snapshot = _snapshot(m)
+    audit_record(actor=actor, action="measure.delete", obj=m, unit_id=m.unit_id, before=snapshot)
+    _amend(actor, m.round, None, "删除整改措施", snapshot, {})
+    m.delete()
+
+
+@transaction.atomic
+def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
+    """Take the deadline the source document suggested."""
+    m = _locked(measure)
+    if m.suggested_deadline is None:
+        raise InvalidInput("该措施没有建议的完成时限")
+    return measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
+
+
+def plan_digest(round: Round) -> str:
+    """A digest of the plan as it stands: every measure's text, owners and deadline."""
+    rows = Measure.objects.filter(round=round).order_by("finding__position", "position", "id").values_list(
+        "id", "finding_id", "text", "kind", "leader_id", "department_id", "person_id", "deadline")
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+@transaction.atomic
+def plan_sign(*, actor: Any, round: Round) -> PlanSignature:
+    """The unit leader signs the plan as it stands (签字背书)."""
+    _require(actor, round.unit, SIGN_ROLES, "签署整改方案")
+    r = Round.objects.select_for_update().get(pk=round.pk)
+    if not Measure.objects.filter(round=r).exists():
+        raise TransitionRefused("方案中还没有整改措施，不能签署")
+    sig = PlanSignature.objects.create(round=r, unit=r.unit, signer=actor, version=r.plan_version,
+                                       digest=plan_digest(r))
+    Round.objects.filter(pk=r.pk).update(plan_version=F("plan_version") + 1)
+    audit_record(actor=actor, action="plan.sign", obj=r, unit_id=r.unit_id,
+                 after={"version": sig.version, "digest": sig.digest})
+    return sig
+
+
+# --- tracking, review, close-out ------------------------------------------------------------------
+
+
+def _owns(actor: Any, m: Measure) -> bool:
+    return m.person_id is not None and m.person_id == getattr(actor, "pk", None)
+
+
+@transaction.atomic
+def progress_add(
+    *, actor: Any, measure: Measure, text: str, files: Sequence[tuple[BinaryIO, str]] = ()
+) -> Progress:
+    """The responsible person reports progress, with evidence files."""
+    m = _locked(measure)
+    if not (_owns(actor, m) or can(actor, m.unit, EDIT_ROLES)):
+        raise NotAllowed("只有该措施的责任人（或整改办）可以填报进展")
+    if not text.strip():
+        raise InvalidInput("请填写整改进展", field="text")
+    if m.status in (S.DONE, S.PENDING_REVIEW):
+        raise TransitionRefused(f"措施当前为“{m.get_status_display()}”，不能再填报进展")
+    stored: list[evidence_store.StoredFile] = []
+    try:
+        for stream, name in files:
+            stored.append(evidence_store.store(stream, name))
+        p = Progress.objects.create(measure=m, unit=m.unit, author=actor, text=text.strip())
+        for s in stored:
+            Evidence.objects.create(progress=p, measure=m, unit=m.unit, original_name=s.original_name,
+                                    storage_name=s.storage_name, sha256=s.sha256, size=s.size,
+                                    content_type=s.content_type, uploaded_by=actor)
+        before = m.status
+        if m.status == S.NOT_STARTED:
+            _set_status(m, _transition(m, "start"))
+        audit_record(actor=actor, action="progress.add", obj=p, unit_id=m.unit_id,
+                     before={"status": before},
+                     after={"measure": m.pk, "status": m.status, "text": p.text,
+                            "evidence": [{"name": s.original_name, "sha256": s.sha256} for s in stored]})
+    except BaseException:
+        evidence_store.discard(stored)
+        raise
+    return p
+
+
+@transaction.atomic
+def measure_submit(*, actor: Any, measure: Measure) -> Measure:
+    """The responsible person submits a measure for review."""
+    m = _locked(measure)
+    if not (_owns(actor, m) or can(actor, m.unit, EDIT_ROLES)):
+        raise NotAllowed("只有该措施的责任人（或整改办）可以提交审核")
+    target = _transition(m, "submit")
+    if not m.progress.exists():
+        raise TransitionRefused("请先填报整改进展和佐证材料，再提交审核")
+    before = m.status
+    _set_status(m, target)
+    audit_record(actor=actor, action="measure.submit", obj=m, unit_id=m.unit_id,
+                 before={"status": before}, after={"status": m.status})
+    return m
+
+
+@transaction.atomic
+def measure_review(*, actor: Any, measure: Measure, decision: str, reason: str = "") -> Measure:
+    """The unit leader approves, approves as 阶段性完成 (long-term only) or returns a measure."""
+    m = _locked(measure)
+    _require(actor, m.unit, REVIEW_ROLES, "审核整改措施")
+    action = {ReviewDecision.APPROVE: "approve", ReviewDecision.APPROVE_STAGE: "approve_stage",
+              ReviewDecision.RETURN: "return"}.get(decision)
+    if action is None:
+        raise InvalidInput("审核意见不正确", field="decision")
+    target = _transition(m, action)
+    if action == "approve_stage" and m.kind != MeasureKind.LONG_TERM:
+        raise TransitionRefused("只有“长期坚持”类措施可以标记为阶段性完成")
+    if action == "return" and not reason.strip():
+        raise InvalidInput("退回时请写明理由", field="reason")
+    before = m.status
+    _set_status(m, target)
+    Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=decision, reason=reason.strip())
+    audit_record(actor=actor, action=f"measure.{action}", obj=m, unit_id=m.unit_id,
+                 before={"status": before}, after={"status": m.status, "reason": reason.strip()})
+    return m
+
+
+def _lock_problem(finding: Finding) -> Finding:
+    f = Finding.objects.select_for_update().select_related("round", "unit").get(pk=finding.pk)
+    if f.kind != FindingKind.PROBLEM:
+        raise TransitionRefused("只有具体问题可以销号")
+    return f
+
+
+@transaction.atomic
+def finding_close(*, actor: Any, finding: Finding) -> Finding:
+    """A supervisor closes a problem whose measures are all complete (对账销号)."""
+    f = _lock_problem(finding)
+    _require(actor, f.unit, SUPERVISE_ROLES, "对问题销号")
+    if f.status == ProblemStatus.CLOSED:
+        raise TransitionRefused("该问题已经销号")
+    statuses = list(f.measures.values_list("status", flat=True))
+    if not statuses:
+        raise TransitionRefused("该问题没有整改措施，不能销号")
+    if any(s not in (S.DONE, S.STAGE_DONE) for s in statuses):
+        raise TransitionRefused("该问题还有未完成的整改措施，不能销号")
+    f.status = ProblemStatus.CLOSED
+    f.closed_at = timezone.now()
+    f.closed_by = actor
+    f.save(update_fields=["status", "closed_at", "closed_by"])
+    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE)
+    audit_record(actor=actor, action="finding.close", obj=f, unit_id=f.unit_id,
+                 before={"status": ProblemStatus.OPEN}, after={"status": ProblemStatus.CLOSED})
+    return f
+
+
+@transaction.atomic
+def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
+    """A supervisor refuses the close-out: the problem's finished measures go back to work."""
+    f = _lock_problem(finding)
+    _require(actor, f.unit, SUPERVISE_ROLES, "退回问题整改")
+    if f.status == ProblemStatus.CLOSED:
+        raise TransitionRefused("该问题已经销号，如需重新整改请使用“重新打开”")
+    if not reason.strip():
+        raise InvalidInput("退回时请写明理由", field="reason")
+    sources, target = TRANSITIONS["send_back"]
+    moved = []
+    for m in Measure.objects.select_for_update().filter(finding=f, status__in=list(sources)):
+        _set_status(m, target)
+        Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN,
+                              reason=reason.strip())
+        moved.append(m.pk)
+    if not moved:
+        raise TransitionRefused("该问题没有已完成或待审核的措施，无需退回")
+    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK,
+                           reason=reason.strip())
+    audit_record(actor=actor, action="finding.send_back", obj=f, unit_id=f.unit_id,
+                 after={"measures": moved, "reason": reason.strip()})
+    return f
+
+
+@transaction.atomic
+def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
+    """A supervisor reopens a closed problem (a relapse found later)."""
+    f = _lock_problem(finding)
+    _require(actor, f.unit, SUPERVISE_ROLES, "重新打开问题")
+    if f.status != ProblemStatus.CLOSED:
+        raise TransitionRefused("只有已销号的问题可以重新打开")
+    if not reason.strip():
+        raise InvalidInput("重新打开时请写明理由", field="reason")
+    f.status = ProblemStatus.OPEN
+    f.closed_at = None
+    f.closed_by = None
+    f.reopen_count += 1
+    f.save(update_fields=["status", "closed_at", "closed_by", "reopen_count"])
+    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN,
+                           reason=reason.strip())
+    audit_record(actor=actor, action="finding.reopen", obj=f, unit_id=f.unit_id,
+                 before={"status": ProblemStatus.CLOSED},
+                 after={"status": ProblemStatus.OPEN, "reason": reason.strip()})
+    return f
+
+
+def record_refusal(*, actor: Any, action: str, obj: Any, reason: str) -> None:
+    """Record a refused action (forged or stale request); called outside the failed transaction."""
+    audit_record(actor=actor, action=action, obj=obj, unit_id=getattr(obj, "unit_id", None),
+                 outcome="denied", after={"reason": reason})

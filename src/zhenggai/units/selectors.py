@@ -1,0 +1,54 @@
+"""Which units a user may see, and the roles the user holds over a unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .models import Membership, Role, Unit
+
+
+def _memberships(user: Any) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_zhenggai_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.select_related("unit").filter(user=user))
+        user._zhenggai_memberships = cached
+    return cached
+
+
+def visible_units_q(user: Any, field: str = "unit") -> Q:
+    """A filter on ``<field>`` that keeps rows of units in the subtrees of the
+    user's memberships; matches nothing for a user with none."""
+    key = f"{field}__path__startswith" if field else "path__startswith"
+    q = Q(pk__in=[])
+    for m in _memberships(user):
+        q |= Q(**{key: m.unit.path})
+    return q
+
+
+def unit_list_for_user(*, user: Any) -> QuerySet[Unit]:
+    return Unit.objects.filter(visible_units_q(user, field="")).order_by("path")
+
+
+def roles_for_unit(*, user: Any, unit: Unit) -> set[str]:
+    """Roles the user holds at ``unit`` or any unit above it."""
+    ancestors = set(unit.ancestor_ids)
+    return {m.role for m in _memberships(user) if m.unit_id in ancestors}
+
+
+def members_of(unit: Unit) -> QuerySet[Any]:
+    """Users who hold any role at ``unit`` or inside its subtree (assignable people)."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True, memberships__unit__path__startswith=unit.path)
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+__all__ = ["Role", "members_of", "roles_for_unit", "unit_list_for_user", "visible_units_q"]

@@ -1,0 +1,41 @@
+"""Writes to the unit tree and memberships, each with an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from zhenggai.audit.services import audit_record
+
+from .models import Membership, Role, Unit, UnitKind
+
+
+@transaction.atomic
+def unit_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU) -> Unit:
+    """Create a unit under ``parent`` (or a root)."""
+    unit = Unit(name=name.strip(), parent=parent, kind=kind)
+    unit.full_clean(exclude=["path"])
+    unit.save()
+    unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
+    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    audit_record(actor=actor, action="unit.create", obj=unit, unit_id=unit.pk,
+                 after={"name": unit.name, "parent": parent.pk if parent else None, "kind": kind})
+    return unit
+
+
+def unit_get_or_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU) -> Unit:
+    existing = Unit.objects.filter(parent=parent, name=name.strip()).first()
+    return existing or unit_create(actor=actor, name=name, parent=parent, kind=kind)
+
+
+@transaction.atomic
+def membership_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> Membership:
+    """Give ``user`` ``role`` at ``unit`` (idempotent)."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role}")
+    m, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    if created:
+        audit_record(actor=actor, action="membership.grant", obj=m, unit_id=unit.pk,
+                     after={"user": user.pk, "unit": unit.pk, "role": role})
+    return m
