@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SEED := seeds/000_3fc582a97ef44a37.txt
+PORT ?= 8000
+# PostgreSQL for the second pass of the database tests (CI starts it when it is down).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-postgres lint bench setup browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +14,35 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(VENV)/.installed
-	$(VENV)/bin/zhenggai parse $(SEED)
-	$(VENV)/bin/zhenggai lint $(SEED) || test $$? -eq 1
+# Front-end assets come from the npm registry and are served locally.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
-test: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "请先安装 Debian 的 chromium 和 fonts-noto-cjk：sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
+
+demo: setup
+	$(VENV)/bin/zhenggai demo --port $(PORT)
+
+test: setup browser
 	$(VENV)/bin/ruff check src tests bench
-	$(PY) -m pytest -n auto
+	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/zhenggai makemigrations --check --dry-run >/dev/null
+	$(PY) -m pytest -n auto -m "not postgres"
 
-bench: $(VENV)/.installed
+# The database tests again on PostgreSQL, plus those that only make sense there.
+test-postgres: setup
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 tests/ledger tests/web -m "not browser"
+
+bench: setup
 	$(PY) bench/bench_textparse.py
+	$(PY) bench/bench_ledger.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis var
