@@ -29,13 +29,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench.generate import build_round  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
-
-from bench.generate import build_round  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 
@@ -55,12 +54,16 @@ def measure(client: Client, url: str) -> tuple[list[float], int, int]:
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"database {connection.vendor}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"database {connection.vendor}"
+    )
     call_command("migrate", interactive=False, verbosity=0)
     t = time.perf_counter()
     data = build_round(problems=int(os.environ.get("BENCH_PROBLEMS", "2000")), measures_per_problem=5)
-    print(f"built {data['problems']} problems, {data['measures']} measures in {time.perf_counter() - t:.1f} s")
+    print(
+        f"built {data['problems']} problems, {data['measures']} measures in {time.perf_counter() - t:.1f} s"
+    )
     round_ = data["round"]
     pages = [
         ("round overview (supervisor)", data["supervisor"], reverse("web:round-detail", args=[round_.pk])),
@@ -76,7 +79,8 @@ def main() -> None:
         times, queries, size = measure(c, url)
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        print(f"{name:<33} {statistics.median(times) * 1000:9.1f} {p95 * 1000:8.1f} {queries:8d} {size / 1024:5.0f}")
+        median = statistics.median(times) * 1000
+        print(f"{name:<33} {median:9.1f} {p95 * 1000:8.1f} {queries:8d} {size / 1024:5.0f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of the process (ru_maxrss): {peak:.0f} MB")
 

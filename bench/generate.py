@@ -33,7 +33,9 @@ def build_round(*, problems: int = 2000, measures_per_problem: int = 5, seed: in
     User = get_user_model()
     county = unit_create(actor=None, name=f"县委{seed}", parent=None, kind=UnitKind.COMMITTEE)
     unit = unit_create(actor=None, name="某某局", parent=county, kind=UnitKind.BUREAU)
-    depts = [unit_create(actor=None, name=f"第{i}科", parent=unit, kind=UnitKind.DEPARTMENT) for i in range(10)]
+    depts = [
+        unit_create(actor=None, name=f"第{i}科", parent=unit, kind=UnitKind.DEPARTMENT) for i in range(10)
+    ]
 
     def user(name: str, where: Any, role: str) -> Any:
         u = User.objects.create(username=name, display_name=name)
@@ -44,7 +46,9 @@ def build_round(*, problems: int = 2000, measures_per_problem: int = 5, seed: in
     leader = user("bench_leader", unit, Role.UNIT_LEADER)
     supervisor = user("bench_supervisor", county, Role.SUPERVISOR)
     people = [user(f"bench_p{i}", unit, Role.RESPONSIBLE_PERSON) for i in range(20)]
-    round_ = services.round_create(actor=clerk, unit=unit, title="基准测试轮次", feedback_date=dt.date(2026, 1, 10))
+    round_ = services.round_create(
+        actor=clerk, unit=unit, title="基准测试轮次", feedback_date=dt.date(2026, 1, 10)
+    )
 
     pos = 0
 
@@ -54,8 +58,17 @@ def build_round(*, problems: int = 2000, measures_per_problem: int = 5, seed: in
         for p in parents:
             for i in range(n_each):
                 pos += 1
-                batch.append(Finding(round=round_, unit=unit, parent=p, kind=kind, number=str(i + 1),
-                                     title=f"{kind}问题{pos}：制度执行不严格，监督管理不到位", position=pos))
+                batch.append(
+                    Finding(
+                        round=round_,
+                        unit=unit,
+                        parent=p,
+                        kind=kind,
+                        number=str(i + 1),
+                        title=f"{kind}问题{pos}：制度执行不严格，监督管理不到位",
+                        position=pos,
+                    )
+                )
         return Finding.objects.bulk_create(batch, batch_size=1000)
 
     cats = nodes(FindingKind.CATEGORY, [None], 10)
@@ -68,12 +81,27 @@ def build_round(*, problems: int = 2000, measures_per_problem: int = 5, seed: in
     for p in probs:
         for j in range(measures_per_problem):
             status = rng.choices([s for s, _ in STATUSES], weights)[0]
-            measures.append(Measure(
-                round=round_, unit=unit, finding=p, position=j + 1, status=status,
-                text=f"一是建立健全相关制度，开展专项检查{j + 1}次；二是对相关责任人进行提醒谈话。",
-                person=rng.choice(people), leader=leader, department=rng.choice(depts),
-                deadline=today + dt.timedelta(days=rng.randint(-120, 240)),
-            ))
+            measures.append(
+                Measure(
+                    round=round_,
+                    unit=unit,
+                    finding=p,
+                    position=j + 1,
+                    status=status,
+                    text=f"一是建立健全相关制度，开展专项检查{j + 1}次；二是对相关责任人进行提醒谈话。",
+                    person=rng.choice(people),
+                    leader=leader,
+                    department=rng.choice(depts),
+                    deadline=today + dt.timedelta(days=rng.randint(-120, 240)),
+                )
+            )
     Measure.objects.bulk_create(measures, batch_size=2000)
-    return {"round": round_, "clerk": clerk, "leader": leader, "supervisor": supervisor, "people": people,
-            "problems": len(probs), "measures": len(measures)}
+    return {
+        "round": round_,
+        "clerk": clerk,
+        "leader": leader,
+        "supervisor": supervisor,
+        "people": people,
+        "problems": len(probs),
+        "measures": len(measures),
+    }

@@ -37,9 +37,14 @@ class Personas:
 
     def all_users(self) -> dict[str, Any]:
         return {
-            "supervisor": self.supervisor, "leader": self.leader, "clerk": self.clerk,
-            "responsible_leader": self.responsible_leader, "person": self.person,
-            "person2": self.person2, "viewer": self.viewer, "outsider": self.outsider,
+            "supervisor": self.supervisor,
+            "leader": self.leader,
+            "clerk": self.clerk,
+            "responsible_leader": self.responsible_leader,
+            "person": self.person,
+            "person2": self.person2,
+            "viewer": self.viewer,
+            "outsider": self.outsider,
         }
 
 
@@ -49,6 +54,8 @@ def _data_dir(tmp_path: Path, settings: Any) -> None:
     settings.DATA_DIR = tmp_path / "data"
     settings.EVIDENCE_DIR = tmp_path / "data" / "evidence"
     settings.UPLOAD_TMP_DIR = tmp_path / "data" / "tmp"
+    # The personas hash eight passwords per test; a fast hasher keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -64,7 +71,8 @@ def personas(db: Any) -> Personas:
     unit_a = unit_create(actor=None, name="望江县公安局交通管理大队", parent=police, kind=UnitKind.BRIGADE)
     unit_b = unit_create(actor=None, name="望江县财政局", parent=county, kind=UnitKind.BUREAU)
     departments = [
-        unit_create(actor=None, name=n, parent=unit_a, kind=UnitKind.DEPARTMENT) for n in ("综合办公室", "城区中队")
+        unit_create(actor=None, name=n, parent=unit_a, kind=UnitKind.DEPARTMENT)
+        for n in ("综合办公室", "城区中队")
     ]
 
     def user(username: str, name: str, unit: Any, role: str) -> Any:
@@ -75,7 +83,11 @@ def personas(db: Any) -> Personas:
         return u
 
     return Personas(
-        county=county, police=police, unit_a=unit_a, unit_b=unit_b, departments=departments,
+        county=county,
+        police=police,
+        unit_a=unit_a,
+        unit_b=unit_b,
+        departments=departments,
         supervisor=user("supervisor", "王监督", county, Role.SUPERVISOR),
         leader=user("leader", "李大队长", unit_a, Role.UNIT_LEADER),
         clerk=user("clerk", "张整改", unit_a, Role.CLERK),
@@ -91,7 +103,9 @@ def personas(db: Any) -> Personas:
 def seed_round(personas: Personas) -> Any:
     from zhenggai.ledger.imports import round_import
 
-    round_, created = round_import(actor=personas.clerk, unit=personas.unit_a, data=SEED.read_bytes(), name=SEED.name)
+    round_, created = round_import(
+        actor=personas.clerk, unit=personas.unit_a, data=SEED.read_bytes(), name=SEED.name
+    )
     assert created
     return round_
 
@@ -106,8 +120,12 @@ def assigned_measure(personas: Personas, seed_round: Any) -> Any:
 
     m = Measure.objects.filter(round=seed_round).order_by("finding__position", "position").first()
     services.measure_assign_bulk(
-        actor=personas.clerk, round=seed_round, measure_ids=[m.pk], person=personas.person,
-        leader=personas.responsible_leader, department=personas.departments[0],
+        actor=personas.clerk,
+        round=seed_round,
+        measure_ids=[m.pk],
+        person=personas.person,
+        leader=personas.responsible_leader,
+        department=personas.departments[0],
         deadline=dt.date(2030, 6, 30),
     )
     m.refresh_from_db()

@@ -44,6 +44,9 @@ DATA_DIR = Path(env_str("ZHENGGAI_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 EVIDENCE_DIR = DATA_DIR / "evidence"
 UPLOAD_TMP_DIR = DATA_DIR / "tmp"
 
+# The data dir holds the SQLite file: make sure it exists before anything opens it.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
 DEBUG = env_bool("ZHENGGAI_DEBUG", False)
 SECRET_KEY = env_str("ZHENGGAI_SECRET_KEY", "zhenggai-insecure-development-key-change-me")
 ALLOWED_HOSTS = env_list("ZHENGGAI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -115,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Front-end assets installed from the npm registry at set-up (never a CDN, never committed).
 _NODE_MODULES = PROJECT_DIR / "node_modules"

@@ -13,7 +13,9 @@ from zhenggai.ledger.models import Finding, Measure, Outcome, Round
 def test_the_seed_imports_into_three_categories_eighteen_issues_thirty_problems_and_a_hundred_measures(
     seed_round,
 ):
-    counts = {k: Finding.objects.filter(round=seed_round, kind=k).count() for k in ("category", "issue", "problem")}
+    counts = {
+        k: Finding.objects.filter(round=seed_round, kind=k).count() for k in ("category", "issue", "problem")
+    }
     assert counts == {"category": 3, "issue": 18, "problem": 30}
     assert Measure.objects.filter(round=seed_round).count() == 100
     assert seed_round.inspecting_group == "县委第三巡察组"
@@ -24,11 +26,23 @@ def test_the_seed_imports_into_three_categories_eighteen_issues_thirty_problems_
 
 
 def test_the_same_file_twice_creates_nothing_new(personas, seed_round):
-    before = (Round.objects.count(), Finding.objects.count(), Measure.objects.count(), Outcome.objects.count())
-    again, created = round_import(actor=personas.clerk, unit=personas.unit_a, data=SEED.read_bytes(), name="again.txt")
+    before = (
+        Round.objects.count(),
+        Finding.objects.count(),
+        Measure.objects.count(),
+        Outcome.objects.count(),
+    )
+    again, created = round_import(
+        actor=personas.clerk, unit=personas.unit_a, data=SEED.read_bytes(), name="again.txt"
+    )
     assert not created
     assert again.pk == seed_round.pk
-    assert (Round.objects.count(), Finding.objects.count(), Measure.objects.count(), Outcome.objects.count()) == before
+    assert (
+        Round.objects.count(),
+        Finding.objects.count(),
+        Measure.objects.count(),
+        Outcome.objects.count(),
+    ) == before
 
 
 def test_facts_become_outcomes_linked_to_their_measures(seed_round):
@@ -41,7 +55,9 @@ def test_facts_become_outcomes_linked_to_their_measures(seed_round):
 
 def test_a_file_that_is_not_a_rectification_document_is_refused_and_changes_nothing(personas):
     with pytest.raises(InvalidInput):
-        round_import(actor=personas.clerk, unit=personas.unit_a, data="会议通知\n明天开会。".encode(), name="x.txt")
+        round_import(
+            actor=personas.clerk, unit=personas.unit_a, data="会议通知\n明天开会。".encode(), name="x.txt"
+        )
     with pytest.raises(InvalidInput):
         round_import(actor=personas.clerk, unit=personas.unit_a, data=b"\x00\x01garbage" * 100, name="x.bin")
     assert Round.objects.count() == 0

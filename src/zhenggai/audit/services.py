@@ -20,8 +20,10 @@ class RequestContext:
     address: str = ""
 
 
+# The default is a frozen (immutable) dataclass, so sharing it is safe.
 _context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "zhenggai_audit_context", default=RequestContext()
+    "zhenggai_audit_context",
+    default=RequestContext(),  # noqa: B039
 )
 
 

@@ -26,7 +26,9 @@ class StaleEdit(ServiceError):
 
     http_status = 409
 
-    def __init__(self, message: str = "已被他人修改：该措施在您打开页面后已被修改，请刷新后重新编辑。") -> None:
+    def __init__(
+        self, message: str = "已被他人修改：该措施在您打开页面后已被修改，请刷新后重新编辑。"
+    ) -> None:
         super().__init__(message)
 
 

@@ -6,9 +6,12 @@ renamed into place; a refused or failed upload leaves nothing behind.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
+import re
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +32,25 @@ _TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The part every package of that kind has: a zip merely named .docx is not a document.
+_OOXML_MAIN_PART = {_DOCX: "word/document.xml", _XLSX: "xl/workbook.xml"}
+
+# Markup a browser might render if it ever second-guessed "text/plain": refused as text.
+_MARKUP = re.compile(rb"<\s*(?:!doctype|html|script|svg|\?xml|iframe|object|embed)\b", re.IGNORECASE)
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    # The head is cut at a fixed size, possibly inside a character: an incomplete
+    # sequence at its very end is not an error.
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def sniff(head: bytes, name: str) -> str | None:
     """The content type of a file from its first bytes, or None if not accepted."""
     ext = Path(name).suffix.lower()
@@ -40,20 +62,24 @@ def sniff(head: bytes, name: str) -> str | None:
         return "image/png"
     if head.startswith(b"PK\x03\x04"):
         if ext == ".docx":
-            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            return _DOCX
         if ext == ".xlsx":
-            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            return _XLSX
         return None
-    if ext == ".txt" and b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                head.decode("gb18030")
-            except UnicodeDecodeError:
-                return None
+    text_like = ext == ".txt" and b"\x00" not in head and not _MARKUP.search(head)
+    if text_like and (_decodes(head, "utf-8") or _decodes(head, "gb18030")):
         return "text/plain"
     return None
+
+
+def _is_ooxml(path: Path, content_type: str) -> bool:
+    """Whether the stored zip is really a package of that kind (its central directory only)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+    return "[Content_Types].xml" in names and _OOXML_MAIN_PART[content_type] in names
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +95,11 @@ def clean_name(name: str) -> str:
     """The user's file name as harmless data: no path, no control characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
-    return base.strip(" .")[:200] or "未命名文件"
+    base = base.strip(" .")
+    if len(base) > 200:  # shorten the stem, keep the extension the type check relies on
+        stem, dot, ext = base.rpartition(".")
+        base = stem[: 200 - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else base[:200]
+    return base or "未命名文件"
 
 
 def evidence_path(storage_name: str) -> Path:
@@ -113,6 +143,9 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
             )
         if Path(original).suffix.lower() not in _TYPES[content_type]:
             raise InvalidInput(f"文件“{original}”的扩展名与内容不符", field="files")
+        if content_type in _OOXML_MAIN_PART and not _is_ooxml(tmp, content_type):
+            kind = Path(original).suffix.upper()[1:]
+            raise InvalidInput(f"文件“{original}”的类型不被接受：不是有效的 {kind} 文件", field="files")
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)

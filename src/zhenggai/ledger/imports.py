@@ -55,8 +55,12 @@ class ImportPreview:
     @property
     def counts(self) -> dict[str, int]:
         c = self.result.counts
-        return {"categories": c.categories, "issues": c.issues, "problems": c.problems,
-                "measures": c.measures}
+        return {
+            "categories": c.categories,
+            "issues": c.issues,
+            "problems": c.problems,
+            "measures": c.measures,
+        }
 
 
 def _read(data: bytes, name: str) -> ParseResult:
@@ -67,7 +71,8 @@ def _read(data: bytes, name: str) -> ParseResult:
     result = parse_document(doc)
     if result.counts.problems == 0:
         raise InvalidInput(
-            f"未能从“{name}”中识别出问题清单：请确认这是巡察反馈意见、整改方案或整改进展通报", field="file")
+            f"未能从“{name}”中识别出问题清单：请确认这是巡察反馈意见、整改方案或整改进展通报", field="file"
+        )
     return result
 
 
@@ -81,17 +86,28 @@ def _outcomes(result: ParseResult) -> list[OutcomePlan]:
             for d in m.documents:
                 if d.established and d.title not in rules_seen:
                     rules_seen.add(d.title)
-                    plans.append(OutcomePlan(OutcomeKind.RULE, d.title, source_text=f"《{d.title}》",
-                                             measure_key=key))
+                    plans.append(
+                        OutcomePlan(OutcomeKind.RULE, d.title, source_text=f"《{d.title}》", measure_key=key)
+                    )
             for a in m.amounts:
                 lo = max(m.span[0], a.span[0] - 16)
-                context = result.text[lo:min(a.span[1] + 8, m.span[1])]
+                context = result.text[lo : min(a.span[1] + 8, m.span[1])]
                 if _MONEY_BACK.search(context):
-                    plans.append(OutcomePlan(OutcomeKind.MONEY, a.text, amount=a.yuan, source_text=context,
-                                             measure_key=key))
+                    plans.append(
+                        OutcomePlan(
+                            OutcomeKind.MONEY, a.text, amount=a.yuan, source_text=context, measure_key=key
+                        )
+                    )
             for acc in m.accountability:
-                plans.append(OutcomePlan(OutcomeKind.ACCOUNTABILITY, acc.action, count=acc.count,
-                                         source_text=result.text[acc.span[0]:acc.span[1]], measure_key=key))
+                plans.append(
+                    OutcomePlan(
+                        OutcomeKind.ACCOUNTABILITY,
+                        acc.action,
+                        count=acc.count,
+                        source_text=result.text[acc.span[0] : acc.span[1]],
+                        measure_key=key,
+                    )
+                )
     return plans
 
 
@@ -136,7 +152,11 @@ def _suggested_deadline(m: ParsedMeasure, feedback: dt.date | None) -> dt.date |
     if m.deadline is not None and m.deadline.value is not None:
         return m.deadline.value
     for d in m.dates:  # 要求…在2022年7月底前完成
-        if d.value is not None and d.qualifier in ("before", "end") and (feedback is None or d.value >= feedback):
+        if (
+            d.value is not None
+            and d.qualifier in ("before", "end")
+            and (feedback is None or d.value >= feedback)
+        ):
             return d.end or d.value
     return None
 
@@ -163,10 +183,17 @@ def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
     insp = r.inspection
     title = r.title or preview.name.rsplit(".", 1)[0]
     round_ = round_create(
-        actor=actor, unit=unit, title=title[:200], kind=_round_kind(title),
-        inspecting_group=insp.inspecting_group or "", period_start=insp.period_start,
-        period_end=insp.period_end, feedback_date=insp.feedback_date, source_name=preview.name[:255],
-        source_sha256=preview.sha256, source_doc_type=r.doc_type,
+        actor=actor,
+        unit=unit,
+        title=title[:200],
+        kind=_round_kind(title),
+        inspecting_group=insp.inspecting_group or "",
+        period_start=insp.period_start,
+        period_end=insp.period_end,
+        feedback_date=insp.feedback_date,
+        source_name=preview.name[:255],
+        source_sha256=preview.sha256,
+        source_doc_type=r.doc_type,
     )
     departments = {
         name: unit_get_or_create(actor=actor, name=name[:100], parent=unit, kind=UnitKind.DEPARTMENT)
@@ -181,8 +208,15 @@ def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
         nonlocal position, problem_index
         position += 1
         node = Finding.objects.create(
-            round=round_, unit=unit, parent=parent, kind=f.kind, number=(f.number or "")[:20],
-            title=f.title[:500] or "（无标题）", position=position, span_start=f.span[0], span_end=f.span[1],
+            round=round_,
+            unit=unit,
+            parent=parent,
+            kind=f.kind,
+            number=(f.number or "")[:20],
+            title=f.title[:500] or "（无标题）",
+            position=position,
+            span_start=f.span[0],
+            span_end=f.span[1],
         )
         if f.kind == "problem":
             pi = problem_index
@@ -191,16 +225,24 @@ def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
             pi = -1
         for i, m in enumerate(f.measures, 1):
             resp = m.responsible
-            measures.append(Measure(
-                round=round_, unit=unit, finding=node, position=i, text=m.text.strip() or "（空）",
-                kind=_measure_kind(m), status_hint=m.status_hint or "",
-                suggested_deadline=_suggested_deadline(m, insp.feedback_date),
-                leader_hint=((resp.leader if resp else None) or "")[:50],
-                person_hint=((resp.person if resp else None) or "")[:50],
-                department_hint=((resp.department if resp else None) or "")[:100],
-                department=departments.get(resp.department) if resp and resp.department else None,
-                span_start=m.span[0], span_end=m.span[1],
-            ))
+            measures.append(
+                Measure(
+                    round=round_,
+                    unit=unit,
+                    finding=node,
+                    position=i,
+                    text=m.text.strip() or "（空）",
+                    kind=_measure_kind(m),
+                    status_hint=m.status_hint or "",
+                    suggested_deadline=_suggested_deadline(m, insp.feedback_date),
+                    leader_hint=((resp.leader if resp else None) or "")[:50],
+                    person_hint=((resp.person if resp else None) or "")[:50],
+                    department_hint=((resp.department if resp else None) or "")[:100],
+                    department=departments.get(resp.department) if resp and resp.department else None,
+                    span_start=m.span[0],
+                    span_end=m.span[1],
+                )
+            )
             measure_keys.append((pi, m.ordinal))
         for c in f.children:
             add(c, node)
@@ -209,13 +251,32 @@ def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
         add(f, None)
     created = Measure.objects.bulk_create(measures, batch_size=500)
     by_key = {k: m for k, m in zip(measure_keys, created, strict=True) if k[0] >= 0}
-    Outcome.objects.bulk_create([
-        Outcome(round=round_, unit=unit, measure=by_key.get(o.measure_key) if o.measure_key else None,
-                kind=o.kind, title=o.title[:300], amount_yuan=o.amount, count=o.count,
-                source_text=o.source_text[:300])
-        for o in preview.outcomes
-    ])
-    audit_record(actor=actor, action="round.import", obj=round_, unit_id=unit.pk,
-                 after={"file": preview.name, "sha256": preview.sha256, "counts": preview.counts,
-                        "outcomes": len(preview.outcomes), "departments": list(departments)})
+    Outcome.objects.bulk_create(
+        [
+            Outcome(
+                round=round_,
+                unit=unit,
+                measure=by_key.get(o.measure_key) if o.measure_key else None,
+                kind=o.kind,
+                title=o.title[:300],
+                amount_yuan=o.amount,
+                count=o.count,
+                source_text=o.source_text[:300],
+            )
+            for o in preview.outcomes
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action="round.import",
+        obj=round_,
+        unit_id=unit.pk,
+        after={
+            "file": preview.name,
+            "sha256": preview.sha256,
+            "counts": preview.counts,
+            "outcomes": len(preview.outcomes),
+            "departments": list(departments),
+        },
+    )
     return round_

@@ -38,7 +38,9 @@ class Round(models.Model):
     source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True, db_index=True)
     source_doc_type = models.CharField(max_length=30, blank=True)
     plan_version = models.PositiveIntegerField("方案版本", default=1)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -75,7 +77,9 @@ class Finding(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     kind = models.CharField("层级", max_length=20, choices=FindingKind.choices)
     number = models.CharField("编号", max_length=20, blank=True)
     title = models.CharField("标题", max_length=500)
@@ -84,7 +88,9 @@ class Finding(models.Model):
         "销号状态", max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
     )
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reopen_count = models.PositiveIntegerField(default=0)
     span_start = models.IntegerField(null=True, blank=True)
     span_end = models.IntegerField(null=True, blank=True)
@@ -121,17 +127,31 @@ class Measure(models.Model):
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="measures")
     position = models.PositiveIntegerField("顺序", default=0)
     text = models.TextField("整改措施")
-    kind = models.CharField("整改类型", max_length=20, choices=MeasureKind.choices, default=MeasureKind.DEADLINE)
+    kind = models.CharField(
+        "整改类型", max_length=20, choices=MeasureKind.choices, default=MeasureKind.DEADLINE
+    )
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_measures",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_measures",
         verbose_name="责任领导",
     )
     department = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="department_measures",
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="department_measures",
         verbose_name="责任部门",
     )
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_measures",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_measures",
         verbose_name="责任人",
     )
     deadline = models.DateField("完成时限", null=True, blank=True)
@@ -259,7 +279,9 @@ class PlanSignature(models.Model):
 
     class Meta:
         ordering = ["signed_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["round", "version"], name="signature_once_per_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "version"], name="signature_once_per_version")
+        ]
 
 
 class Amendment(models.Model):
@@ -290,7 +312,9 @@ class Outcome(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="outcomes")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes")
+    measure = models.ForeignKey(
+        Measure, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
     kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
     title = models.CharField(max_length=300)
     amount_yuan = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)

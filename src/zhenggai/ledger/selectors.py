@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -49,7 +49,12 @@ def round_get_for_user(*, user: Any, pk: int) -> Round:
 
 
 def finding_get_for_user(*, user: Any, pk: int) -> Finding:
-    f = Finding.objects.filter(visible_units_q(user)).select_related("round", "unit", "parent").filter(pk=pk).first()
+    f = (
+        Finding.objects.filter(visible_units_q(user))
+        .select_related("round", "unit", "parent")
+        .filter(pk=pk)
+        .first()
+    )
     if f is None:
         raise Http404("未找到该问题")
     return f
@@ -148,7 +153,9 @@ def round_overview(*, user: Any, round: Round) -> Overview:
     now = today()
     findings = list(Finding.objects.filter(round=round).order_by("position"))
     rows = list(
-        Measure.objects.filter(round=round).values_list("finding_id", "status", "deadline", "department__name")
+        Measure.objects.filter(round=round).values_list(
+            "finding_id", "status", "deadline", "department__name"
+        )
     )
     per_finding: dict[int, list[tuple[str, dt.date | None, str | None]]] = defaultdict(list)
     dept: dict[str, Tally] = defaultdict(Tally)
@@ -204,6 +211,9 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
     measures without a responsible person where the user is clerk; ``close``:
     problems ready to close where the user supervises. Four queries at most.
     """
+    out: dict[str, list[Any]] = {"todo": [], "review": [], "unassigned": [], "close": []}
+    if not getattr(user, "is_authenticated", False):
+        return out  # an anonymous user has no tasks (and no pk to filter on)
     base = _measure_list_base(user)
     memberships = list(getattr(user, "_zhenggai_memberships", None) or [])
     if not memberships:
@@ -219,28 +229,37 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
         return q
 
     def ordered(qs: QuerySet[Measure]) -> list[Measure]:
-        items = list(qs[:500])
-        now = today()
-        items.sort(key=lambda m: (not m.is_overdue(now), m.deadline or dt.date.max, m.pk))
-        return items
+        # Ordered by the database before the cut, so the 500 shown are the most urgent.
+        late = Case(
+            When(deadline__lt=today(), status__in=OPEN_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        qs = qs.annotate(late_rank=late).order_by("late_rank", F("deadline").asc(nulls_last=True), "pk")
+        return list(qs[:500])
 
     roles = {m.role for m in memberships}
-    out: dict[str, list[Any]] = {"todo": [], "review": [], "unassigned": [], "close": []}
     out["todo"] = ordered(base.filter(person=user, status__in=[S.NOT_STARTED, S.IN_PROGRESS, S.STAGE_DONE]))
     if Role.UNIT_LEADER in roles:
         out["review"] = ordered(base.filter(under({Role.UNIT_LEADER}), status=S.PENDING_REVIEW))
     if Role.CLERK in roles:
-        out["unassigned"] = ordered(base.filter(under({Role.CLERK}), person__isnull=True).exclude(status=S.DONE))
+        out["unassigned"] = ordered(
+            base.filter(under({Role.CLERK}), person__isnull=True).exclude(status=S.DONE)
+        )
     if Role.SUPERVISOR in roles:
         open_problems = (
-            Finding.objects.filter(under({Role.SUPERVISOR}), kind=FindingKind.PROBLEM, status=ProblemStatus.OPEN)
-            .annotate(total=Count("measures"),
-                      finished=Count("measures", filter=Q(measures__status__in=[S.DONE, S.STAGE_DONE])))
-            .filter(total__gt=0)
+            Finding.objects.filter(
+                under({Role.SUPERVISOR}), kind=FindingKind.PROBLEM, status=ProblemStatus.OPEN
+            )
+            .annotate(
+                total=Count("measures"),
+                finished=Count("measures", filter=Q(measures__status__in=[S.DONE, S.STAGE_DONE])),
+            )
+            .filter(total__gt=0, finished=F("total"))  # in the database, before the cut
             .select_related("round")
             .order_by("round_id", "position")
         )
-        out["close"] = [f for f in open_problems[:500] if f.total == f.finished]
+        out["close"] = list(open_problems[:500])
     return out
 
 
@@ -289,8 +308,16 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Any]]:
         items.append((p.created_at, "progress", p))
     for r in measure.reviews.select_related("reviewer"):
         items.append((r.created_at, "review", r))
+    # Left out: events the progress and review rows already show. The submission has no
+    # row of its own, so its event stays.
     for e in AuditEvent.objects.filter(object_type="measure", object_id=str(measure.pk)).exclude(
-        action__in=["measure.submit", "measure.approve", "measure.approve_stage", "measure.return"]
+        action__in=[
+            "measure.start",
+            "measure.approve",
+            "measure.approve_stage",
+            "measure.return",
+            "measure.send_back",
+        ]
     ):
         items.append((e.created_at, "audit", e))
     items.sort(key=lambda x: x[0])

@@ -56,8 +56,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 ACTION_ZH = {
-    "start": "开始整改", "submit": "提交审核", "approve": "审核通过", "approve_stage": "阶段性完成",
-    "return": "退回", "send_back": "退回整改",
+    "start": "开始整改",
+    "submit": "提交审核",
+    "approve": "审核通过",
+    "approve_stage": "阶段性完成",
+    "return": "退回",
+    "send_back": "退回整改",
 }
 
 EDIT_ROLES = frozenset({Role.CLERK})
@@ -90,9 +94,7 @@ def can(actor: Any, unit: Unit, roles: Iterable[str]) -> bool:
 def _transition(measure: Measure, action: str) -> str:
     sources, target = TRANSITIONS[action]
     if measure.status not in sources:
-        raise TransitionRefused(
-            f"当前状态为“{measure.get_status_display()}”，不能执行“{ACTION_ZH[action]}”"
-        )
+        raise TransitionRefused(f"当前状态为“{measure.get_status_display()}”，不能执行“{ACTION_ZH[action]}”")
     return target
 
 
@@ -130,10 +132,19 @@ def round_create(
     _require(actor, unit, EDIT_ROLES, "新建巡察轮次")
     if period_start and period_end and period_end < period_start:
         raise InvalidInput("巡察结束日期早于开始日期", field="period_end")
+    if kind not in RoundKind.values:
+        raise InvalidInput("巡察类型不正确", field="kind")
     r = Round(
-        unit=unit, title=title.strip() or "巡察整改", kind=kind, inspecting_group=inspecting_group,
-        period_start=period_start, period_end=period_end, feedback_date=feedback_date,
-        source_name=source_name, source_sha256=source_sha256, source_doc_type=source_doc_type,
+        unit=unit,
+        title=title.strip() or "巡察整改",
+        kind=kind,
+        inspecting_group=inspecting_group,
+        period_start=period_start,
+        period_end=period_end,
+        feedback_date=feedback_date,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        source_doc_type=source_doc_type,
         created_by=actor,
     )
     if feedback_date:
@@ -141,9 +152,18 @@ def round_create(
         r.report_due = add_months(feedback_date, settings.REPORT_DUE_MONTHS)
     r.full_clean()
     r.save()
-    audit_record(actor=actor, action="round.create", obj=r, unit_id=unit.pk,
-                 after={"title": r.title, "kind": kind, "feedback_date": feedback_date,
-                        "source_sha256": source_sha256})
+    audit_record(
+        actor=actor,
+        action="round.create",
+        obj=r,
+        unit_id=unit.pk,
+        after={
+            "title": r.title,
+            "kind": kind,
+            "feedback_date": feedback_date,
+            "source_sha256": source_sha256,
+        },
+    )
     return r
 
 
@@ -160,12 +180,24 @@ def finding_create(
     if parent is not None and parent.round_id != round.pk:
         raise InvalidInput("上级问题不属于本轮次", field="parent")
     last = Finding.objects.filter(round=round).aggregate(m=Max("position"))["m"] or 0
-    f = Finding(round=round, unit=round.unit, parent=parent, kind=kind, title=title.strip()[:500],
-                number=number, position=last + 1)
+    f = Finding(
+        round=round,
+        unit=round.unit,
+        parent=parent,
+        kind=kind,
+        title=title.strip()[:500],
+        number=number,
+        position=last + 1,
+    )
     f.full_clean()
     f.save()
-    audit_record(actor=actor, action="finding.create", obj=f, unit_id=round.unit_id,
-                 after={"title": f.title, "kind": kind, "parent": parent.pk if parent else None})
+    audit_record(
+        actor=actor,
+        action="finding.create",
+        obj=f,
+        unit_id=round.unit_id,
+        after={"title": f.title, "kind": kind, "parent": parent.pk if parent else None},
+    )
     return f
 
 
@@ -177,14 +209,27 @@ def _signed_version(round: Round) -> int | None:
     return sig.version if sig else None
 
 
-def _amend(actor: Any, round: Round, measure: Measure | None, description: str,
-           before: dict[str, Any], after: dict[str, Any]) -> None:
+def _amend(
+    actor: Any,
+    round: Round,
+    measure: Measure | None,
+    description: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
     """Record an amendment when the plan has been signed."""
     signed = _signed_version(round)
     if signed is not None:
-        Amendment.objects.create(round=round, unit=round.unit, measure=measure, actor=actor,
-                                 signed_version=signed, description=description,
-                                 before=_plain(before), after=_plain(after))
+        Amendment.objects.create(
+            round=round,
+            unit=round.unit,
+            measure=measure,
+            actor=actor,
+            signed_version=signed,
+            description=description,
+            before=_plain(before),
+            after=_plain(after),
+        )
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
@@ -196,8 +241,12 @@ _EDITABLE = ("text", "kind", "leader", "department", "person", "deadline")
 
 def _snapshot(m: Measure) -> dict[str, Any]:
     return {
-        "text": m.text, "kind": m.kind, "leader": m.leader_id, "department": m.department_id,
-        "person": m.person_id, "deadline": m.deadline.isoformat() if m.deadline else None,
+        "text": m.text,
+        "kind": m.kind,
+        "leader": m.leader_id,
+        "department": m.department_id,
+        "person": m.person_id,
+        "deadline": m.deadline.isoformat() if m.deadline else None,
     }
 
 
@@ -225,6 +274,8 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
         raise StaleEdit()
     if "text" in values and not str(values["text"]).strip():
         raise InvalidInput("整改措施内容不能为空", field="text")
+    if "kind" in values and values["kind"] not in MeasureKind.values:
+        raise InvalidInput("整改类型不正确", field="kind")
     _check_assignees(m.round, values)
     before = _snapshot(m)
     for k, v in values.items():
@@ -243,9 +294,7 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
 
 
 @transaction.atomic
-def measure_assign_bulk(
-    *, actor: Any, round: Round, measure_ids: Sequence[int], **values: Any
-) -> int:
+def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int], **values: Any) -> int:
     """Assign owners or a deadline to many measures of one round at once."""
     _require(actor, round.unit, EDIT_ROLES, "分配整改任务")
     values = {k: v for k, v in values.items() if v is not None}
@@ -261,21 +310,33 @@ def measure_assign_bulk(
         before = _snapshot(m)
         for k, v in values.items():
             setattr(m, k, v)
-        m.version += 1
-        m.save()
         after = _snapshot(m)
         changed = {k: after[k] for k in after if after[k] != before[k]}
-        audit_record(actor=actor, action="measure.assign", obj=m, unit_id=m.unit_id,
-                     before={k: before[k] for k in changed}, after=changed)
-        if changed:
-            _amend(actor, round, m, "批量分配", {k: before[k] for k in changed}, changed)
+        if not changed:
+            continue  # already so: no new version, nothing to audit
+        m.version += 1
+        m.save()
+        audit_record(
+            actor=actor,
+            action="measure.assign",
+            obj=m,
+            unit_id=m.unit_id,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+        _amend(actor, round, m, "批量分配", {k: before[k] for k in changed}, changed)
     return len(measures)
 
 
 @transaction.atomic
 def measure_create(
-    *, actor: Any, finding: Finding, text: str, kind: str = MeasureKind.DEADLINE,
-    deadline: dt.date | None = None, after: Measure | None = None,
+    *,
+    actor: Any,
+    finding: Finding,
+    text: str,
+    kind: str = MeasureKind.DEADLINE,
+    deadline: dt.date | None = None,
+    after: Measure | None = None,
 ) -> Measure:
     """Add a measure to a problem (at the end, or right after ``after``)."""
     _require(actor, finding.unit, EDIT_ROLES, "新增整改措施")
@@ -283,23 +344,39 @@ def measure_create(
         raise InvalidInput("整改措施内容不能为空", field="text")
     if kind not in MeasureKind.values:
         raise InvalidInput("整改类型不正确", field="kind")
+    if after is not None and after.finding_id != finding.pk:
+        raise InvalidInput("插入位置不属于该问题", field="after")
     if after is not None:
         position = after.position + 1
         Measure.objects.filter(finding=finding, position__gte=position).update(position=F("position") + 1)
     else:
         position = (finding.measures.aggregate(m=Max("position"))["m"] or 0) + 1
-    m = Measure(round=finding.round, unit=finding.unit, finding=finding, position=position,
-                text=text.strip(), kind=kind, deadline=deadline)
+    m = Measure(
+        round=finding.round,
+        unit=finding.unit,
+        finding=finding,
+        position=position,
+        text=text.strip(),
+        kind=kind,
+        deadline=deadline,
+    )
     m.full_clean()
     m.save()
-    audit_record(actor=actor, action="measure.create", obj=m, unit_id=m.unit_id,
-                 after={"finding": finding.pk, "text": m.text, "kind": kind})
+    audit_record(
+        actor=actor,
+        action="measure.create",
+        obj=m,
+        unit_id=m.unit_id,
+        after={"finding": finding.pk, "text": m.text, "kind": kind},
+    )
     _amend(actor, finding.round, m, "新增整改措施", {}, {"text": m.text})
     return m
 
 
 @transaction.atomic
-def measure_split(*, actor: Any, measure: Measure, texts: Sequence[str], expected_version: int) -> list[Measure]:
+def measure_split(
+    *, actor: Any, measure: Measure, texts: Sequence[str], expected_version: int
+) -> list[Measure]:
     """Split one measure into several; the first part keeps its history."""
     _require(actor, measure.unit, EDIT_ROLES, "拆分整改措施")
     parts = [t.strip() for t in texts if t.strip()]
@@ -313,16 +390,40 @@ def measure_split(*, actor: Any, measure: Measure, texts: Sequence[str], expecte
     m.version += 1
     m.save(update_fields=["text", "version", "updated_at"])
     Measure.objects.filter(finding=m.finding, position__gt=m.position).update(
-        position=F("position") + len(parts) - 1)
+        position=F("position") + len(parts) - 1
+    )
     created = [m]
     for i, t in enumerate(parts[1:], 1):
-        n = Measure(round=m.round, unit=m.unit, finding=m.finding, position=m.position + i, text=t,
-                    kind=m.kind, leader=m.leader, department=m.department, person=m.person, deadline=m.deadline)
+        n = Measure(
+            round=m.round,
+            unit=m.unit,
+            finding=m.finding,
+            position=m.position + i,
+            text=t,
+            kind=m.kind,
+            leader=m.leader,
+            department=m.department,
+            person=m.person,
+            deadline=m.deadline,
+        )
         n.full_clean()
         n.save()
+        audit_record(
+            actor=actor,
+            action="measure.create",
+            obj=n,
+            unit_id=n.unit_id,
+            after={"finding": n.finding_id, "text": n.text, "kind": n.kind},
+        )
         created.append(n)
-    audit_record(actor=actor, action="measure.split", obj=m, unit_id=m.unit_id,
-                 before={"text": before}, after={"parts": [c.pk for c in created]})
+    audit_record(
+        actor=actor,
+        action="measure.split",
+        obj=m,
+        unit_id=m.unit_id,
+        before={"text": before},
+        after={"parts": [c.pk for c in created]},
+    )
     _amend(actor, m.round, m, "拆分整改措施", {"text": before}, {"texts": parts})
     return created
 
@@ -331,19 +432,33 @@ def measure_split(*, actor: Any, measure: Measure, texts: Sequence[str], expecte
 def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
     """Move a measure up or down among its problem's measures."""
     _require(actor, measure.unit, EDIT_ROLES, "调整措施顺序")
-    siblings = list(Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id"))
-    idx = next(i for i, s in enumerate(siblings) if s.pk == measure.pk)
-    j = idx - 1 if direction == "up" else idx + 1
     if direction not in ("up", "down"):
-        raise InvalidInput("方向不正确")
+        raise InvalidInput("方向不正确", field="direction")
+    siblings = list(
+        Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id")
+    )
+    idx = next((i for i, s in enumerate(siblings) if s.pk == measure.pk), None)
+    if idx is None:
+        raise InvalidInput("该措施已被删除或移动，请刷新后重试")
+    j = idx - 1 if direction == "up" else idx + 1
     if not 0 <= j < len(siblings):
         return
+    old_position = siblings[idx].position
     siblings[idx], siblings[j] = siblings[j], siblings[idx]
     for pos, s in enumerate(siblings, 1):
         if s.position != pos:
             Measure.objects.filter(pk=s.pk).update(position=pos)
-    audit_record(actor=actor, action="measure.move", obj=measure, unit_id=measure.unit_id,
-                 after={"direction": direction})
+    audit_record(
+        actor=actor,
+        action="measure.move",
+        obj=measure,
+        unit_id=measure.unit_id,
+        before={"position": old_position},
+        after={"direction": direction, "position": j + 1},
+    )
+    # The order is part of the plan (and of its digest): moving a measure amends a signed plan.
+    moved = siblings[j]
+    _amend(actor, moved.round, moved, "调整措施顺序", {"position": old_position}, {"position": j + 1})
 
 
 @transaction.atomic
@@ -357,11 +472,14 @@ def measure_delete(*, actor: Any, measure: Measure) -> None:
     audit_record(actor=actor, action="measure.delete", obj=m, unit_id=m.unit_id, before=snapshot)
     _amend(actor, m.round, None, "删除整改措施", snapshot, {})
     m.delete()
+    later = Measure.objects.filter(finding_id=m.finding_id, position__gt=m.position)
+    later.update(position=F("position") - 1)
 
 
 @transaction.atomic
 def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
     """Take the deadline the source document suggested."""
+    _require(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
     m = _locked(measure)
     if m.suggested_deadline is None:
         raise InvalidInput("该措施没有建议的完成时限")
@@ -370,8 +488,13 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
 
 def plan_digest(round: Round) -> str:
     """A digest of the plan as it stands: every measure's text, owners and deadline."""
-    rows = Measure.objects.filter(round=round).order_by("finding__position", "position", "id").values_list(
-        "id", "finding_id", "text", "kind", "leader_id", "department_id", "person_id", "deadline")
+    rows = (
+        Measure.objects.filter(round=round)
+        .order_by("finding__position", "position", "id")
+        .values_list(
+            "id", "finding_id", "text", "kind", "leader_id", "department_id", "person_id", "deadline"
+        )
+    )
     h = hashlib.sha256()
     for row in rows:
         h.update(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8"))
@@ -385,11 +508,17 @@ def plan_sign(*, actor: Any, round: Round) -> PlanSignature:
     r = Round.objects.select_for_update().get(pk=round.pk)
     if not Measure.objects.filter(round=r).exists():
         raise TransitionRefused("方案中还没有整改措施，不能签署")
-    sig = PlanSignature.objects.create(round=r, unit=r.unit, signer=actor, version=r.plan_version,
-                                       digest=plan_digest(r))
+    sig = PlanSignature.objects.create(
+        round=r, unit=r.unit, signer=actor, version=r.plan_version, digest=plan_digest(r)
+    )
     Round.objects.filter(pk=r.pk).update(plan_version=F("plan_version") + 1)
-    audit_record(actor=actor, action="plan.sign", obj=r, unit_id=r.unit_id,
-                 after={"version": sig.version, "digest": sig.digest})
+    audit_record(
+        actor=actor,
+        action="plan.sign",
+        obj=r,
+        unit_id=r.unit_id,
+        after={"version": sig.version, "digest": sig.digest},
+    )
     return sig
 
 
@@ -418,16 +547,41 @@ def progress_add(
             stored.append(evidence_store.store(stream, name))
         p = Progress.objects.create(measure=m, unit=m.unit, author=actor, text=text.strip())
         for s in stored:
-            Evidence.objects.create(progress=p, measure=m, unit=m.unit, original_name=s.original_name,
-                                    storage_name=s.storage_name, sha256=s.sha256, size=s.size,
-                                    content_type=s.content_type, uploaded_by=actor)
+            Evidence.objects.create(
+                progress=p,
+                measure=m,
+                unit=m.unit,
+                original_name=s.original_name,
+                storage_name=s.storage_name,
+                sha256=s.sha256,
+                size=s.size,
+                content_type=s.content_type,
+                uploaded_by=actor,
+            )
         before = m.status
         if m.status == S.NOT_STARTED:
             _set_status(m, _transition(m, "start"))
-        audit_record(actor=actor, action="progress.add", obj=p, unit_id=m.unit_id,
-                     before={"status": before},
-                     after={"measure": m.pk, "status": m.status, "text": p.text,
-                            "evidence": [{"name": s.original_name, "sha256": s.sha256} for s in stored]})
+            audit_record(
+                actor=actor,
+                action="measure.start",
+                obj=m,
+                unit_id=m.unit_id,
+                before={"status": before},
+                after={"status": m.status},
+            )
+        audit_record(
+            actor=actor,
+            action="progress.add",
+            obj=p,
+            unit_id=m.unit_id,
+            before={"status": before},
+            after={
+                "measure": m.pk,
+                "status": m.status,
+                "text": p.text,
+                "evidence": [{"name": s.original_name, "sha256": s.sha256} for s in stored],
+            },
+        )
     except BaseException:
         evidence_store.discard(stored)
         raise
@@ -445,8 +599,14 @@ def measure_submit(*, actor: Any, measure: Measure) -> Measure:
         raise TransitionRefused("请先填报整改进展和佐证材料，再提交审核")
     before = m.status
     _set_status(m, target)
-    audit_record(actor=actor, action="measure.submit", obj=m, unit_id=m.unit_id,
-                 before={"status": before}, after={"status": m.status})
+    audit_record(
+        actor=actor,
+        action="measure.submit",
+        obj=m,
+        unit_id=m.unit_id,
+        before={"status": before},
+        after={"status": m.status},
+    )
     return m
 
 
@@ -455,8 +615,11 @@ def measure_review(*, actor: Any, measure: Measure, decision: str, reason: str =
     """The unit leader approves, approves as 阶段性完成 (long-term only) or returns a measure."""
     m = _locked(measure)
     _require(actor, m.unit, REVIEW_ROLES, "审核整改措施")
-    action = {ReviewDecision.APPROVE: "approve", ReviewDecision.APPROVE_STAGE: "approve_stage",
-              ReviewDecision.RETURN: "return"}.get(decision)
+    action = {
+        ReviewDecision.APPROVE: "approve",
+        ReviewDecision.APPROVE_STAGE: "approve_stage",
+        ReviewDecision.RETURN: "return",
+    }.get(decision)
     if action is None:
         raise InvalidInput("审核意见不正确", field="decision")
     target = _transition(m, action)
@@ -467,13 +630,20 @@ def measure_review(*, actor: Any, measure: Measure, decision: str, reason: str =
     before = m.status
     _set_status(m, target)
     Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=decision, reason=reason.strip())
-    audit_record(actor=actor, action=f"measure.{action}", obj=m, unit_id=m.unit_id,
-                 before={"status": before}, after={"status": m.status, "reason": reason.strip()})
+    audit_record(
+        actor=actor,
+        action=f"measure.{action}",
+        obj=m,
+        unit_id=m.unit_id,
+        before={"status": before},
+        after={"status": m.status, "reason": reason.strip()},
+    )
     return m
 
 
-def _lock_problem(finding: Finding) -> Finding:
+def _lock_problem(finding: Finding, actor: Any, what: str) -> Finding:
     f = Finding.objects.select_for_update().select_related("round", "unit").get(pk=finding.pk)
+    _require(actor, f.unit, SUPERVISE_ROLES, what)
     if f.kind != FindingKind.PROBLEM:
         raise TransitionRefused("只有具体问题可以销号")
     return f
@@ -482,8 +652,7 @@ def _lock_problem(finding: Finding) -> Finding:
 @transaction.atomic
 def finding_close(*, actor: Any, finding: Finding) -> Finding:
     """A supervisor closes a problem whose measures are all complete (对账销号)."""
-    f = _lock_problem(finding)
-    _require(actor, f.unit, SUPERVISE_ROLES, "对问题销号")
+    f = _lock_problem(finding, actor, "对问题销号")
     if f.status == ProblemStatus.CLOSED:
         raise TransitionRefused("该问题已经销号")
     statuses = list(f.measures.values_list("status", flat=True))
@@ -496,41 +665,62 @@ def finding_close(*, actor: Any, finding: Finding) -> Finding:
     f.closed_by = actor
     f.save(update_fields=["status", "closed_at", "closed_by"])
     Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE)
-    audit_record(actor=actor, action="finding.close", obj=f, unit_id=f.unit_id,
-                 before={"status": ProblemStatus.OPEN}, after={"status": ProblemStatus.CLOSED})
+    audit_record(
+        actor=actor,
+        action="finding.close",
+        obj=f,
+        unit_id=f.unit_id,
+        before={"status": ProblemStatus.OPEN},
+        after={"status": ProblemStatus.CLOSED},
+    )
     return f
 
 
 @transaction.atomic
 def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
     """A supervisor refuses the close-out: the problem's finished measures go back to work."""
-    f = _lock_problem(finding)
-    _require(actor, f.unit, SUPERVISE_ROLES, "退回问题整改")
+    f = _lock_problem(finding, actor, "退回问题整改")
     if f.status == ProblemStatus.CLOSED:
         raise TransitionRefused("该问题已经销号，如需重新整改请使用“重新打开”")
     if not reason.strip():
         raise InvalidInput("退回时请写明理由", field="reason")
     sources, target = TRANSITIONS["send_back"]
     moved = []
-    for m in Measure.objects.select_for_update().filter(finding=f, status__in=list(sources)):
+    finished = Measure.objects.select_for_update().filter(finding=f, status__in=list(sources))
+    for m in finished.order_by("position", "id"):
+        status_before = m.status
         _set_status(m, target)
-        Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN,
-                              reason=reason.strip())
+        Review.objects.create(
+            measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=reason.strip()
+        )
+        audit_record(
+            actor=actor,
+            action="measure.send_back",
+            obj=m,
+            unit_id=m.unit_id,
+            before={"status": status_before},
+            after={"status": m.status, "reason": reason.strip()},
+        )
         moved.append(m.pk)
     if not moved:
         raise TransitionRefused("该问题没有已完成或待审核的措施，无需退回")
-    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK,
-                           reason=reason.strip())
-    audit_record(actor=actor, action="finding.send_back", obj=f, unit_id=f.unit_id,
-                 after={"measures": moved, "reason": reason.strip()})
+    Closure.objects.create(
+        finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK, reason=reason.strip()
+    )
+    audit_record(
+        actor=actor,
+        action="finding.send_back",
+        obj=f,
+        unit_id=f.unit_id,
+        after={"measures": moved, "reason": reason.strip()},
+    )
     return f
 
 
 @transaction.atomic
 def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
     """A supervisor reopens a closed problem (a relapse found later)."""
-    f = _lock_problem(finding)
-    _require(actor, f.unit, SUPERVISE_ROLES, "重新打开问题")
+    f = _lock_problem(finding, actor, "重新打开问题")
     if f.status != ProblemStatus.CLOSED:
         raise TransitionRefused("只有已销号的问题可以重新打开")
     if not reason.strip():
@@ -540,15 +730,27 @@ def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
     f.closed_by = None
     f.reopen_count += 1
     f.save(update_fields=["status", "closed_at", "closed_by", "reopen_count"])
-    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN,
-                           reason=reason.strip())
-    audit_record(actor=actor, action="finding.reopen", obj=f, unit_id=f.unit_id,
-                 before={"status": ProblemStatus.CLOSED},
-                 after={"status": ProblemStatus.OPEN, "reason": reason.strip()})
+    Closure.objects.create(
+        finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN, reason=reason.strip()
+    )
+    audit_record(
+        actor=actor,
+        action="finding.reopen",
+        obj=f,
+        unit_id=f.unit_id,
+        before={"status": ProblemStatus.CLOSED},
+        after={"status": ProblemStatus.OPEN, "reason": reason.strip()},
+    )
     return f
 
 
 def record_refusal(*, actor: Any, action: str, obj: Any, reason: str) -> None:
     """Record a refused action (forged or stale request); called outside the failed transaction."""
-    audit_record(actor=actor, action=action, obj=obj, unit_id=getattr(obj, "unit_id", None),
-                 outcome="denied", after={"reason": reason})
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        unit_id=getattr(obj, "unit_id", None),
+        outcome="denied",
+        after={"reason": reason},
+    )

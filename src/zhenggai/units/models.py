@@ -22,7 +22,12 @@ class Unit(models.Model):
     name = models.CharField("单位名称", max_length=100)
     kind = models.CharField("类型", max_length=20, choices=UnitKind.choices, default=UnitKind.BUREAU)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级单位"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="上级单位",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)

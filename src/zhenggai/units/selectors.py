@@ -25,7 +25,8 @@ def visible_units_q(user: Any, field: str = "unit") -> Q:
     key = f"{field}__path__startswith" if field else "path__startswith"
     q = Q(pk__in=[])
     for m in _memberships(user):
-        q |= Q(**{key: m.unit.path})
+        if m.unit.path:  # an empty path (a unit not made by unit_create) would match every row
+            q |= Q(**{key: m.unit.path})
     return q
 
 

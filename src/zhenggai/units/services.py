@@ -19,8 +19,13 @@ def unit_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitK
     unit.save()
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
-    audit_record(actor=actor, action="unit.create", obj=unit, unit_id=unit.pk,
-                 after={"name": unit.name, "parent": parent.pk if parent else None, "kind": kind})
+    audit_record(
+        actor=actor,
+        action="unit.create",
+        obj=unit,
+        unit_id=unit.pk,
+        after={"name": unit.name, "parent": parent.pk if parent else None, "kind": kind},
+    )
     return unit
 
 
@@ -36,6 +41,11 @@ def membership_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> Members
         raise ValueError(f"unknown role {role}")
     m, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     if created:
-        audit_record(actor=actor, action="membership.grant", obj=m, unit_id=unit.pk,
-                     after={"user": user.pk, "unit": unit.pk, "role": role})
+        audit_record(
+            actor=actor,
+            action="membership.grant",
+            obj=m,
+            unit_id=unit.pk,
+            after={"user": user.pk, "unit": unit.pk, "role": role},
+        )
     return m

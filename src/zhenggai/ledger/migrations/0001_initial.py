@@ -6,247 +6,622 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('units', '0001_initial'),
+        ("units", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('category', '问题类别'), ('issue', '问题'), ('problem', '具体问题')], max_length=20, verbose_name='层级')),
-                ('number', models.CharField(blank=True, max_length=20, verbose_name='编号')),
-                ('title', models.CharField(max_length=500, verbose_name='标题')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='顺序')),
-                ('status', models.CharField(choices=[('open', '整改中'), ('closed', '已销号')], default='open', max_length=20, verbose_name='销号状态')),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('reopen_count', models.PositiveIntegerField(default=0)),
-                ('span_start', models.IntegerField(blank=True, null=True)),
-                ('span_end', models.IntegerField(blank=True, null=True)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='ledger.finding')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("category", "问题类别"), ("issue", "问题"), ("problem", "具体问题")],
+                        max_length=20,
+                        verbose_name="层级",
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=20, verbose_name="编号")),
+                ("title", models.CharField(max_length=500, verbose_name="标题")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="顺序")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "整改中"), ("closed", "已销号")],
+                        default="open",
+                        max_length=20,
+                        verbose_name="销号状态",
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("reopen_count", models.PositiveIntegerField(default=0)),
+                ("span_start", models.IntegerField(blank=True, null=True)),
+                ("span_end", models.IntegerField(blank=True, null=True)),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="ledger.finding",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '问题',
-                'verbose_name_plural': '问题',
-                'ordering': ['round_id', 'position'],
+                "verbose_name": "问题",
+                "verbose_name_plural": "问题",
+                "ordering": ["round_id", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Closure',
+            name="Closure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('close', '对账销号'), ('send_back', '退回整改'), ('reopen', '重新打开')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
-                ('finding', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closures', to='ledger.finding')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("close", "对账销号"), ("send_back", "退回整改"), ("reopen", "重新打开")],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closures",
+                        to="ledger.finding",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='顺序')),
-                ('text', models.TextField(verbose_name='整改措施')),
-                ('kind', models.CharField(choices=[('immediate', '立行立改'), ('deadline', '限期整改'), ('long_term', '长期坚持')], default='deadline', max_length=20, verbose_name='整改类型')),
-                ('deadline', models.DateField(blank=True, null=True, verbose_name='完成时限')),
-                ('status', models.CharField(choices=[('not_started', '未开始'), ('in_progress', '整改中'), ('pending_review', '待审核'), ('done', '已完成'), ('stage_done', '阶段性完成')], default='not_started', max_length=20, verbose_name='整改状态')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('status_hint', models.CharField(blank=True, max_length=20)),
-                ('suggested_deadline', models.DateField(blank=True, null=True, verbose_name='建议时限')),
-                ('leader_hint', models.CharField(blank=True, max_length=50)),
-                ('person_hint', models.CharField(blank=True, max_length=50)),
-                ('department_hint', models.CharField(blank=True, max_length=100)),
-                ('span_start', models.IntegerField(blank=True, null=True)),
-                ('span_end', models.IntegerField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='department_measures', to='units.unit', verbose_name='责任部门')),
-                ('finding', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measures', to='ledger.finding')),
-                ('leader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_measures', to=settings.AUTH_USER_MODEL, verbose_name='责任领导')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_measures', to=settings.AUTH_USER_MODEL, verbose_name='责任人')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="顺序")),
+                ("text", models.TextField(verbose_name="整改措施")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "立行立改"),
+                            ("deadline", "限期整改"),
+                            ("long_term", "长期坚持"),
+                        ],
+                        default="deadline",
+                        max_length=20,
+                        verbose_name="整改类型",
+                    ),
+                ),
+                ("deadline", models.DateField(blank=True, null=True, verbose_name="完成时限")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "未开始"),
+                            ("in_progress", "整改中"),
+                            ("pending_review", "待审核"),
+                            ("done", "已完成"),
+                            ("stage_done", "阶段性完成"),
+                        ],
+                        default="not_started",
+                        max_length=20,
+                        verbose_name="整改状态",
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("status_hint", models.CharField(blank=True, max_length=20)),
+                ("suggested_deadline", models.DateField(blank=True, null=True, verbose_name="建议时限")),
+                ("leader_hint", models.CharField(blank=True, max_length=50)),
+                ("person_hint", models.CharField(blank=True, max_length=50)),
+                ("department_hint", models.CharField(blank=True, max_length=100)),
+                ("span_start", models.IntegerField(blank=True, null=True)),
+                ("span_end", models.IntegerField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="department_measures",
+                        to="units.unit",
+                        verbose_name="责任部门",
+                    ),
+                ),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measures",
+                        to="ledger.finding",
+                    ),
+                ),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_measures",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="责任领导",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_measures",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="责任人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '整改措施',
-                'verbose_name_plural': '整改措施',
-                'ordering': ['finding_id', 'position', 'id'],
+                "verbose_name": "整改措施",
+                "verbose_name_plural": "整改措施",
+                "ordering": ["finding_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Progress',
+            name="Progress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='进展情况')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='ledger.measure')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="进展情况")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="ledger.measure",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '整改进展',
-                'verbose_name_plural': '整改进展',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "整改进展",
+                "verbose_name_plural": "整改进展",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('original_name', models.CharField(max_length=255, verbose_name='原文件名')),
-                ('storage_name', models.CharField(max_length=100, unique=True)),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('size', models.PositiveBigIntegerField()),
-                ('content_type', models.CharField(max_length=100)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='ledger.measure')),
-                ('progress', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='ledger.progress')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=255, verbose_name="原文件名")),
+                ("storage_name", models.CharField(max_length=100, unique=True)),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("size", models.PositiveBigIntegerField()),
+                ("content_type", models.CharField(max_length=100)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="ledger.measure",
+                    ),
+                ),
+                (
+                    "progress",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="ledger.progress",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '佐证材料',
-                'verbose_name_plural': '佐证材料',
-                'ordering': ['uploaded_at', 'id'],
+                "verbose_name": "佐证材料",
+                "verbose_name_plural": "佐证材料",
+                "ordering": ["uploaded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', '审核通过'), ('approve_stage', '阶段性完成'), ('return', '退回')], max_length=20, verbose_name='审核意见')),
-                ('reason', models.TextField(blank=True, verbose_name='理由')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='ledger.measure')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("approve", "审核通过"),
+                            ("approve_stage", "阶段性完成"),
+                            ("return", "退回"),
+                        ],
+                        max_length=20,
+                        verbose_name="审核意见",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="理由")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="ledger.measure",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Round',
+            name="Round",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('regular', '常规巡察'), ('special', '专项巡察'), ('mobile', '机动巡察'), ('lookback', '巡察“回头看”')], default='regular', max_length=20, verbose_name='巡察类型')),
-                ('inspecting_group', models.CharField(blank=True, max_length=100, verbose_name='巡察组')),
-                ('period_start', models.DateField(blank=True, null=True, verbose_name='巡察开始')),
-                ('period_end', models.DateField(blank=True, null=True, verbose_name='巡察结束')),
-                ('feedback_date', models.DateField(blank=True, null=True, verbose_name='反馈日期')),
-                ('plan_due', models.DateField(blank=True, null=True, verbose_name='整改方案报送期限')),
-                ('report_due', models.DateField(blank=True, null=True, verbose_name='整改报告报送期限')),
-                ('source_name', models.CharField(blank=True, max_length=255, verbose_name='来源文件')),
-                ('source_sha256', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='来源文件摘要')),
-                ('source_doc_type', models.CharField(blank=True, max_length=30)),
-                ('plan_version', models.PositiveIntegerField(default=1, verbose_name='方案版本')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rounds', to='units.unit', verbose_name='被巡察单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("regular", "常规巡察"),
+                            ("special", "专项巡察"),
+                            ("mobile", "机动巡察"),
+                            ("lookback", "巡察“回头看”"),
+                        ],
+                        default="regular",
+                        max_length=20,
+                        verbose_name="巡察类型",
+                    ),
+                ),
+                ("inspecting_group", models.CharField(blank=True, max_length=100, verbose_name="巡察组")),
+                ("period_start", models.DateField(blank=True, null=True, verbose_name="巡察开始")),
+                ("period_end", models.DateField(blank=True, null=True, verbose_name="巡察结束")),
+                ("feedback_date", models.DateField(blank=True, null=True, verbose_name="反馈日期")),
+                ("plan_due", models.DateField(blank=True, null=True, verbose_name="整改方案报送期限")),
+                ("report_due", models.DateField(blank=True, null=True, verbose_name="整改报告报送期限")),
+                ("source_name", models.CharField(blank=True, max_length=255, verbose_name="来源文件")),
+                (
+                    "source_sha256",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="来源文件摘要"),
+                ),
+                ("source_doc_type", models.CharField(blank=True, max_length=30)),
+                ("plan_version", models.PositiveIntegerField(default=1, verbose_name="方案版本")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rounds",
+                        to="units.unit",
+                        verbose_name="被巡察单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '巡察轮次',
-                'verbose_name_plural': '巡察轮次',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "巡察轮次",
+                "verbose_name_plural": "巡察轮次",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PlanSignature',
+            name="PlanSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('digest', models.CharField(max_length=64)),
-                ('signed_at', models.DateTimeField(auto_now_add=True)),
-                ('signer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signatures', to='ledger.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("digest", models.CharField(max_length=64)),
+                ("signed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signatures",
+                        to="ledger.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['signed_at', 'id'],
+                "ordering": ["signed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Outcome',
+            name="Outcome",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('rule', '建章立制'), ('money', '资金清退/追缴'), ('accountability', '追责问责')], max_length=20)),
-                ('title', models.CharField(max_length=300)),
-                ('amount_yuan', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
-                ('count', models.PositiveIntegerField(blank=True, null=True)),
-                ('source_text', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('measure', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='outcomes', to='ledger.measure')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='ledger.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("rule", "建章立制"),
+                            ("money", "资金清退/追缴"),
+                            ("accountability", "追责问责"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("amount_yuan", models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
+                ("count", models.PositiveIntegerField(blank=True, null=True)),
+                ("source_text", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="outcomes",
+                        to="ledger.measure",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outcomes",
+                        to="ledger.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='measure',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measures', to='ledger.round'),
+            model_name="measure",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="measures", to="ledger.round"
+            ),
         ),
         migrations.AddField(
-            model_name='finding',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='ledger.round'),
+            model_name="finding",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="ledger.round"
+            ),
         ),
         migrations.CreateModel(
-            name='Amendment',
+            name="Amendment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signed_version', models.PositiveIntegerField()),
-                ('description', models.CharField(max_length=500)),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='units.unit')),
-                ('measure', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ledger.measure')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='amendments', to='ledger.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("signed_version", models.PositiveIntegerField()),
+                ("description", models.CharField(max_length=500)),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="units.unit"
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="ledger.measure",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="amendments",
+                        to="ledger.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='round',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_sha256', ''), _negated=True), fields=('unit', 'source_sha256'), name='round_source_unique_per_unit'),
+            model_name="round",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_sha256", ""), _negated=True),
+                fields=("unit", "source_sha256"),
+                name="round_source_unique_per_unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plansignature',
-            constraint=models.UniqueConstraint(fields=('round', 'version'), name='signature_once_per_version'),
+            model_name="plansignature",
+            constraint=models.UniqueConstraint(
+                fields=("round", "version"), name="signature_once_per_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='measure',
-            index=models.Index(fields=['round', 'status'], name='ledger_meas_round_i_3d150e_idx'),
+            model_name="measure",
+            index=models.Index(fields=["round", "status"], name="ledger_meas_round_i_3d150e_idx"),
         ),
         migrations.AddIndex(
-            model_name='measure',
-            index=models.Index(fields=['person', 'status'], name='ledger_meas_person__352bb3_idx'),
+            model_name="measure",
+            index=models.Index(fields=["person", "status"], name="ledger_meas_person__352bb3_idx"),
         ),
         migrations.AddIndex(
-            model_name='measure',
-            index=models.Index(fields=['unit', 'deadline'], name='ledger_meas_unit_id_293190_idx'),
+            model_name="measure",
+            index=models.Index(fields=["unit", "deadline"], name="ledger_meas_unit_id_293190_idx"),
         ),
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['round', 'kind', 'position'], name='ledger_find_round_i_24640e_idx'),
+            model_name="finding",
+            index=models.Index(fields=["round", "kind", "position"], name="ledger_find_round_i_24640e_idx"),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,39 +14,103 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='单位名称')),
-                ('kind', models.CharField(choices=[('committee', '党委/领导机关'), ('office', '巡察办/监督机关'), ('bureau', '局/委/办'), ('brigade', '大队/下属单位'), ('department', '内设部门')], default='bureau', max_length=20, verbose_name='类型')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='units.unit', verbose_name='上级单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="单位名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("committee", "党委/领导机关"),
+                            ("office", "巡察办/监督机关"),
+                            ("bureau", "局/委/办"),
+                            ("brigade", "大队/下属单位"),
+                            ("department", "内设部门"),
+                        ],
+                        default="bureau",
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, default="", editable=False, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="units.unit",
+                        verbose_name="上级单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位',
-                'verbose_name_plural': '单位',
+                "verbose_name": "单位",
+                "verbose_name_plural": "单位",
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('supervisor', '监督人员（巡察办/纪委监委/组织部）'), ('unit_leader', '单位主要负责人（第一责任人）'), ('clerk', '整改办工作人员'), ('responsible_leader', '责任领导'), ('responsible_person', '责任人'), ('viewer', '查看人员')], max_length=30, verbose_name='角色')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("supervisor", "监督人员（巡察办/纪委监委/组织部）"),
+                            ("unit_leader", "单位主要负责人（第一责任人）"),
+                            ("clerk", "整改办工作人员"),
+                            ("responsible_leader", "责任领导"),
+                            ("responsible_person", "责任人"),
+                            ("viewer", "查看人员"),
+                        ],
+                        max_length=30,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="units.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '任职',
-                'verbose_name_plural': '任职',
+                "verbose_name": "任职",
+                "verbose_name_plural": "任职",
             },
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='unit_name_unique_under_parent'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="unit_name_unique_under_parent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'unit', 'role'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "unit", "role"), name="membership_unique"),
         ),
     ]

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from zhenggai.ledger import services
 from zhenggai.ledger.imports import round_import
@@ -70,9 +71,13 @@ def load_demo() -> Round:
     User = get_user_model()
     county = unit_get_or_create(actor=None, name="中共望江县委员会", parent=None, kind=UnitKind.COMMITTEE)
     police = unit_get_or_create(actor=None, name="望江县公安局", parent=county, kind=UnitKind.BUREAU)
-    brigade = unit_get_or_create(actor=None, name="望江县公安局交通管理大队", parent=police, kind=UnitKind.BRIGADE)
+    brigade = unit_get_or_create(
+        actor=None, name="望江县公安局交通管理大队", parent=police, kind=UnitKind.BRIGADE
+    )
     finance = unit_get_or_create(actor=None, name="望江县财政局", parent=county, kind=UnitKind.BUREAU)
-    depts = [unit_get_or_create(actor=None, name=d, parent=brigade, kind=UnitKind.DEPARTMENT) for d in DEPARTMENTS]
+    depts = [
+        unit_get_or_create(actor=None, name=d, parent=brigade, kind=UnitKind.DEPARTMENT) for d in DEPARTMENTS
+    ]
     units = {"county": county, "brigade": brigade, "finance": finance}
     users = {}
     for username, name, role, key in ACCOUNTS:
@@ -93,18 +98,23 @@ def load_demo() -> Round:
 def _assign(round_: Round, clerk: Any, users: dict[str, Any], depts: list[Any]) -> None:
     """Owners and deadlines for every measure; a little progress to show the workflow."""
     # Deadlines around today, so the demo shows overdue, due-soon and later items.
-    today = dt.date.today()
+    today = timezone.localdate()
     problems = list(Finding.objects.filter(round=round_, kind=FindingKind.PROBLEM).order_by("position"))
     persons = [users["zerenren1"], users["zerenren2"]]
     for i, p in enumerate(problems):
         ids = list(Measure.objects.filter(finding=p).values_list("pk", flat=True))
         services.measure_assign_bulk(
-            actor=clerk, round=round_, measure_ids=ids, leader=users["zeren_lingdao"],
-            department=depts[i % len(depts)], person=persons[i % 2],
+            actor=clerk,
+            round=round_,
+            measure_ids=ids,
+            leader=users["zeren_lingdao"],
+            department=depts[i % len(depts)],
+            person=persons[i % 2],
             deadline=today + dt.timedelta(days=15 * (i % 6) - 20),
         )
     first = Measure.objects.filter(round=round_).order_by("finding__position", "position").first()
     if first is not None:
-        services.progress_add(actor=first.person, measure=first,
-                              text="已制定《2022年度学习计划》并印发全队，明确十大学习专题。")
+        services.progress_add(
+            actor=first.person, measure=first, text="已制定《2022年度学习计划》并印发全队，明确十大学习专题。"
+        )
         services.measure_submit(actor=first.person, measure=first)

@@ -46,8 +46,9 @@ class Command(BaseCommand):
             "measures": round_.measures.count(),
         }
         if opts["json"]:
-            self.stdout.write(json.dumps({"round": round_.pk, "created": created, "counts": counts},
-                                         ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({"round": round_.pk, "created": created, "counts": counts}, ensure_ascii=False)
+            )
         else:
             self.stdout.write(str(round_.pk))
 

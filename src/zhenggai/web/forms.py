@@ -1,0 +1,383 @@
+"""Forms of the pages: they validate input and report in Chinese; they never save.
+
+Choices of people and departments are passed in by the view from the round's unit,
+so a form offers only what the service will accept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.models import MeasureKind, MeasureStatus, ReviewDecision, RoundKind
+from zhenggai.units.models import Unit
+
+REQUIRED = {"required": "请填写此项"}
+DATE_INVALID = {"invalid": "请输入正确的日期（如 2022-03-15）"}
+CHOICE_INVALID = {"invalid_choice": "所选项不存在或不可选", "required": "请选择此项"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def date_field(label: str, *, required: bool = False) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
+        error_messages={**REQUIRED, **DATE_INVALID},
+    )
+
+
+def add_service_error(form: forms.Form, err: InvalidInput) -> None:
+    """Put a service's message next to the field it names (or above the form)."""
+    field = err.field if err.field in form.fields else None
+    form.add_error(field, str(err))
+
+
+class IdListField(forms.Field):
+    """A list of ids from checkboxes named alike (the rows of a table)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError("所选措施不正确") from exc
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type=file multiple>``; the service checks each."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+# --- rounds and import --------------------------------------------------------------------------
+
+
+class RoundForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        queryset=None, label="被巡察单位", empty_label=None, error_messages=CHOICE_INVALID
+    )
+    title = forms.CharField(
+        label="名称", max_length=200, error_messages=REQUIRED, help_text="如：县委第三巡察组反馈意见整改"
+    )
+    kind = forms.ChoiceField(label="巡察类型", choices=RoundKind.choices, error_messages=CHOICE_INVALID)
+    inspecting_group = forms.CharField(label="巡察组", max_length=100, required=False)
+    period_start = date_field("巡察开始日期")
+    period_end = date_field("巡察结束日期")
+    feedback_date = date_field("反馈日期")
+
+    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
+        self.fields["unit"].help_text = "计划和报告期限按反馈日期自动计算"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "巡察结束日期早于开始日期")
+        return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="巡察文件",
+        help_text="支持 TXT、DOCX、PDF（含文字层）、HTML：巡察反馈意见、整改方案或整改进展通报",
+        error_messages={
+            "required": "请选择要导入的文件",
+            "empty": "上传的文件是空文件",
+            "invalid": "上传的文件无效，请重新选择",
+        },
+    )
+    unit = forms.ModelChoiceField(
+        queryset=None, label="被巡察单位", empty_label=None, error_messages=CHOICE_INVALID
+    )
+
+    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
+        if len(units) == 1:
+            # One unit: nothing to choose, and a bare POST without it still works.
+            field.widget = forms.HiddenInput()
+            field.required = False
+            self._only_unit = units[0]
+        else:
+            self._only_unit = None
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_BYTES
+        if f.size > limit:
+            raise forms.ValidationError(f"文件超过大小限制（最大 {limit / (1024 * 1024):g} MB）")
+        return f
+
+    def clean_unit(self) -> Any:
+        return self.cleaned_data.get("unit") or self._only_unit
+
+
+class ImportConfirmForm(forms.Form):
+    digest = forms.CharField(
+        widget=forms.HiddenInput(),
+        max_length=64,
+        validators=[RegexValidator(r"^[0-9a-f]{64}$", "文件标识不正确，请重新上传")],
+        error_messages={"required": "文件标识不正确，请重新上传"},
+    )
+
+
+class FindingForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="层级",
+        choices=[("category", "问题类别"), ("issue", "问题"), ("problem", "具体问题")],
+        error_messages=CHOICE_INVALID,
+    )
+    parent = forms.ModelChoiceField(
+        queryset=None,
+        label="上级",
+        required=False,
+        empty_label="（无，作为顶层）",
+        error_messages=CHOICE_INVALID,
+    )
+    number = forms.CharField(label="编号", max_length=20, required=False, help_text="如：一、（一）、1.")
+    title = forms.CharField(label="标题", max_length=500, error_messages=REQUIRED)
+
+    def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].label_from_instance = lambda f: f"{f.number} {f.title}".strip()[:60]
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+
+class MeasureCreateForm(forms.Form):
+    text = forms.CharField(
+        label="整改措施",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "整改措施内容不能为空"},
+    )
+    kind = forms.ChoiceField(
+        label="整改类型",
+        choices=MeasureKind.choices,
+        initial=MeasureKind.DEADLINE,
+        error_messages=CHOICE_INVALID,
+    )
+    deadline = date_field("完成时限")
+
+
+class MeasureEditForm(forms.Form):
+    text = forms.CharField(
+        label="整改措施",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "整改措施内容不能为空"},
+    )
+    kind = forms.ChoiceField(label="整改类型", choices=MeasureKind.choices, error_messages=CHOICE_INVALID)
+    leader = forms.ModelChoiceField(
+        queryset=None,
+        label="责任领导",
+        required=False,
+        empty_label="（未指定）",
+        error_messages=CHOICE_INVALID,
+    )
+    department = forms.ModelChoiceField(
+        queryset=None,
+        label="责任部门",
+        required=False,
+        empty_label="（未指定）",
+        error_messages=CHOICE_INVALID,
+    )
+    person = forms.ModelChoiceField(
+        queryset=None, label="责任人", required=False, empty_label="（未指定）", error_messages=CHOICE_INVALID
+    )
+    deadline = date_field("完成时限")
+    version = forms.IntegerField(
+        widget=forms.HiddenInput(), min_value=1, error_messages={"required": "页面已过期，请刷新后重新编辑"}
+    )
+
+    def __init__(self, *args: Any, people: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["leader"].queryset = people
+        self.fields["person"].queryset = people
+        self.fields["department"].queryset = departments
+
+    @classmethod
+    def initial_for(cls, measure: Any) -> dict[str, Any]:
+        return {
+            "text": measure.text,
+            "kind": measure.kind,
+            "leader": measure.leader_id,
+            "department": measure.department_id,
+            "person": measure.person_id,
+            "deadline": measure.deadline,
+            "version": measure.version,
+        }
+
+
+class SplitForm(forms.Form):
+    texts = forms.CharField(
+        label="拆分为",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一条措施，至少两行；第一条保留原措施的进展记录",
+        error_messages={"required": "请填写拆分后的措施，每行一条"},
+    )
+    version = forms.IntegerField(
+        widget=forms.HiddenInput(), min_value=1, error_messages={"required": "页面已过期，请刷新后重新操作"}
+    )
+
+    def clean_texts(self) -> list[str]:
+        parts = [line.strip() for line in re.split(r"\r?\n", self.cleaned_data["texts"]) if line.strip()]
+        if len(parts) < 2:
+            raise forms.ValidationError("拆分后至少应有两条措施（每行一条）")
+        return parts
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "上移"), ("down", "下移")], error_messages=CHOICE_INVALID)
+
+
+class ProgressForm(forms.Form):
+    text = forms.CharField(
+        label="整改进展",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "请填写整改进展"},
+    )
+    files = MultipleFileField(
+        label="佐证材料",
+        required=False,
+        help_text="可选多个文件；接受 PDF、JPG、PNG、DOCX、XLSX、TXT",
+        error_messages={"invalid": "上传的文件无效，请重新选择", "empty": "上传的文件是空文件"},
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("请填写整改进展")
+        return text
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=ReviewDecision.choices, error_messages=CHOICE_INVALID)
+    reason = forms.CharField(
+        label="审核意见（退回时必填）", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == ReviewDecision.RETURN and not (data.get("reason") or "").strip():
+            self.add_error("reason", "退回时请写明理由")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "请写明理由"}
+    )
+
+
+class BulkAssignForm(forms.Form):
+    measures = IdListField(required=False)
+    leader = forms.ModelChoiceField(
+        queryset=None,
+        label="责任领导",
+        required=False,
+        empty_label="（不修改）",
+        error_messages=CHOICE_INVALID,
+    )
+    department = forms.ModelChoiceField(
+        queryset=None,
+        label="责任部门",
+        required=False,
+        empty_label="（不修改）",
+        error_messages=CHOICE_INVALID,
+    )
+    person = forms.ModelChoiceField(
+        queryset=None, label="责任人", required=False, empty_label="（不修改）", error_messages=CHOICE_INVALID
+    )
+    deadline = date_field("完成时限")
+    next = forms.CharField(widget=forms.HiddenInput(), required=False)
+
+    def __init__(self, *args: Any, people: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["leader"].queryset = people
+        self.fields["person"].queryset = people
+        self.fields["department"].queryset = departments
+
+    def clean_measures(self) -> list[int]:
+        ids = self.cleaned_data["measures"]
+        if not ids:
+            raise forms.ValidationError("请先勾选要分配的措施")
+        return ids
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    round = forms.ModelChoiceField(
+        queryset=None, label="巡察轮次", required=False, empty_label="全部轮次", error_messages=CHOICE_INVALID
+    )
+    status = forms.ChoiceField(
+        label="整改状态",
+        required=False,
+        choices=[("", "全部状态"), *MeasureStatus.choices],
+        error_messages=CHOICE_INVALID,
+    )
+    department = forms.ModelChoiceField(
+        queryset=None, label="责任部门", required=False, empty_label="全部部门", error_messages=CHOICE_INVALID
+    )
+    person = forms.ModelChoiceField(
+        queryset=None, label="责任人", required=False, empty_label="全部人员", error_messages=CHOICE_INVALID
+    )
+    deadline_from = date_field("完成时限自")
+    deadline_to = date_field("完成时限至")
+    overdue = forms.BooleanField(label="只看已逾期", required=False)
+    unassigned = forms.BooleanField(label="只看未分配责任人", required=False)
+    q = forms.CharField(
+        label="关键词",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "措施或问题中的文字"}),
+    )
+
+    def __init__(self, *args: Any, rounds: Any | None, people: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if rounds is None:
+            del self.fields["round"]
+        else:
+            self.fields["round"].queryset = rounds
+        self.fields["person"].queryset = people
+        self.fields["department"].queryset = departments
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lo, hi = data.get("deadline_from"), data.get("deadline_to")
+        if lo and hi and hi < lo:
+            self.add_error("deadline_to", "结束日期早于开始日期")
+        return data

@@ -1,0 +1,111 @@
+"""Importing a document: upload → preview (nothing written) → confirm (all or nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.imports import import_preview, round_import
+from zhenggai.units.models import Unit
+
+from .. import presenters, uploads
+from .. import selectors as web_selectors
+from ..forms import ImportConfirmForm, ImportUploadForm, add_service_error
+from .common import action_view, refusals_recorded
+
+GONE = "上传的文件已失效，请重新上传"
+
+
+def _clerk_units(request: HttpRequest) -> list[Unit]:
+    units = web_selectors.clerk_units(user=request.user)
+    if not units:
+        raise PermissionDenied("只有整改办工作人员可以导入巡察文件")
+    return units
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    units = _clerk_units(request)
+    bound = request.method == "POST"
+    form = ImportUploadForm(request.POST if bound else None, request.FILES if bound else None, units=units)
+    if bound and form.is_valid():
+        upload, unit = form.cleaned_data["file"], form.cleaned_data["unit"]
+        data = upload.read()
+        try:
+            import_preview(data=data, name=upload.name, unit=unit)  # refuses what cannot be read
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            digest = uploads.keep(request, data, name=upload.name, unit_id=unit.pk)
+            return redirect("web:import-preview", digest=digest)
+    return _upload_page(request, form, units, status=400 if bound else 200)
+
+
+def _upload_page(
+    request: HttpRequest, form: ImportUploadForm, units: list[Unit], *, status: int, error: str = ""
+) -> HttpResponse:
+    context = {"form": form, "several": len(units) > 1, "error": error}
+    return render(request, "web/imports/upload.html", context, status=status)
+
+
+def _kept(request: HttpRequest, digest: str) -> tuple[bytes, dict[str, Any], Unit]:
+    """This user's upload and the clerk unit it is for, or 404."""
+    entry = uploads.entry(request, digest)
+    data = uploads.load(request, digest) if entry else None
+    unit = next((u for u in _clerk_units(request) if entry and u.pk == entry.get("unit")), None)
+    if entry is None or data is None or unit is None:
+        raise Http404(GONE)
+    return data, entry, unit
+
+
+@login_required
+def import_preview_page(request: HttpRequest, digest: str) -> HttpResponse:
+    data, entry, unit = _kept(request, digest)
+    try:
+        preview = import_preview(data=data, name=entry["name"], unit=unit)
+    except InvalidInput as err:  # the reader changed since the upload; start again
+        raise Http404(GONE) from err
+    existing_departments = set(web_selectors.departments_under(unit).values_list("name", flat=True))
+    return render(
+        request,
+        "web/imports/preview.html",
+        {
+            "preview": preview,
+            "unit": unit,
+            "result": preview.result,
+            "doc_type": presenters.DOC_TYPES.get(preview.result.doc_type, preview.result.doc_type),
+            "tree": presenters.preview_tree(preview.result),
+            "diagnostics": presenters.preview_diagnostics(preview.result),
+            "departments": [(name, name in existing_departments) for name in preview.departments],
+            "outcomes": presenters.summarise_outcomes(preview.outcomes),
+            "form": ImportConfirmForm(initial={"digest": preview.sha256}),
+        },
+    )
+
+
+@action_view
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    form = ImportConfirmForm(request.POST)
+    if not form.is_valid():
+        units = _clerk_units(request)
+        return _upload_page(request, ImportUploadForm(units=units), units, status=400, error=GONE)
+    digest = form.cleaned_data["digest"]
+    data, entry, unit = _kept(request, digest)
+    try:
+        with refusals_recorded(request, action="round.import", obj=unit):
+            round_, created = round_import(actor=request.user, unit=unit, data=data, name=entry["name"])
+    except InvalidInput as err:  # read fine at the preview: only a changed reader gets here
+        units = _clerk_units(request)
+        return _upload_page(request, ImportUploadForm(units=units), units, status=400, error=str(err))
+    uploads.forget(request, digest)
+    if created:
+        messages.success(request, f"已导入“{round_.title}”。")
+    else:
+        messages.info(request, "该文件已导入过，没有重复创建，以下是已有的轮次。")
+    return redirect("web:round-detail", pk=round_.pk)

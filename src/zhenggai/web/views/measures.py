@@ -1,0 +1,243 @@
+"""A measure: its history and the forms each role may use on it.
+
+The clerk edits (with a version against stale pages), splits, reorders and deletes;
+the responsible person reports progress with evidence and submits; the unit
+leader approves, marks 阶段性完成 or returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as djforms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from zhenggai.ledger import selectors, services
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.models import Measure, MeasureKind, MeasureStatus
+from zhenggai.units.models import Role
+from zhenggai.units.selectors import members_of
+
+from .. import presenters
+from .. import selectors as web_selectors
+from ..forms import MeasureEditForm, MoveForm, ProgressForm, ReviewForm, SplitForm, add_service_error
+from .common import Conflict, action_view, refusals_recorded
+
+S = MeasureStatus
+# The audit action of each review decision, as the service names it.
+REVIEW_ACTIONS = {
+    "approve": "measure.approve",
+    "approve_stage": "measure.approve_stage",
+    "return": "measure.return",
+}
+
+
+def _edit_form(measure: Measure, data: Any = None) -> MeasureEditForm:
+    return MeasureEditForm(
+        data,
+        people=members_of(measure.unit),
+        departments=web_selectors.departments_under(measure.unit),
+        initial=MeasureEditForm.initial_for(measure),
+    )
+
+
+def _measure_page(
+    request: HttpRequest,
+    measure: Measure,
+    *,
+    forms: dict[str, djforms.Form] | None = None,
+    status: int = 200,
+    alert: str = "",
+    rejected: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The measure page; ``forms`` replaces the blank form of a section (with its errors)."""
+    forms = forms or {}
+    user = request.user
+    roles = selectors.roles_in_round(user=user, round=measure.round)
+    is_clerk = Role.CLERK in roles
+    is_owner = measure.person_id is not None and measure.person_id == user.pk
+    history = presenters.history_rows(selectors.measure_history(measure=measure))
+    has_progress = any(row.kind == "progress" for row in history)
+    reporter = is_owner or is_clerk
+    index, count = web_selectors.sibling_index(measure) if is_clerk else (0, 0)
+    ctx: dict[str, Any] = {
+        "measure": measure,
+        "round": measure.round,
+        "finding": measure.finding,
+        "path": [*web_selectors.finding_path(measure.finding), measure.finding],
+        "history": history,
+        "is_clerk": is_clerk,
+        "is_owner": is_owner,
+        "alert": alert,
+        "rejected": rejected,
+        "open_form": next(iter(forms), ""),
+        "can_accept_suggestion": is_clerk
+        and measure.suggested_deadline is not None
+        and measure.suggested_deadline != measure.deadline,
+        "can_move_up": is_clerk and index > 0,
+        "can_move_down": is_clerk and index < count - 1,
+        "can_delete": is_clerk and not has_progress,
+        "can_progress": reporter and measure.status not in (S.DONE, S.PENDING_REVIEW),
+        "can_submit": reporter and measure.status in (S.IN_PROGRESS, S.STAGE_DONE) and has_progress,
+        "can_review": Role.UNIT_LEADER in roles and measure.status == S.PENDING_REVIEW,
+        "long_term": measure.kind == MeasureKind.LONG_TERM,
+    }
+    if is_clerk:
+        ctx["edit_form"] = forms.get("edit") or _edit_form(measure)
+        ctx["split_form"] = forms.get("split") or SplitForm(
+            initial={"texts": measure.text, "version": measure.version}
+        )
+    if ctx["can_progress"]:
+        ctx["progress_form"] = forms.get("progress") or ProgressForm()
+    if ctx["can_review"]:
+        ctx["review_form"] = forms.get("review") or ReviewForm()
+    return render(request, "web/measures/detail.html", ctx, status=status)
+
+
+def _get(request: HttpRequest, pk: int) -> tuple[Measure, str]:
+    measure = selectors.measure_get_for_user(user=request.user, pk=pk)
+    return measure, reverse("web:measure-detail", args=[measure.pk])
+
+
+@login_required
+def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _measure_page(request, selectors.measure_get_for_user(user=request.user, pk=pk))
+
+
+@action_view
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    form = _edit_form(measure, request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            with refusals_recorded(request, action="measure.update", obj=measure, back=back):
+                services.measure_update(actor=request.user, measure=measure, expected_version=version, **data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        except Conflict as err:
+            # Someone saved first: show what is stored now, keep nothing of this post.
+            fresh = selectors.measure_get_for_user(user=request.user, pk=pk)
+            return _measure_page(
+                request,
+                fresh,
+                status=409,
+                alert=str(err),
+                rejected={"text": data.get("text", "")},
+                forms={"edit": _edit_form(fresh)},
+            )
+        else:
+            messages.success(request, "已保存修改。")
+            return redirect(back)
+    return _measure_page(request, measure, forms={"edit": form}, status=400)
+
+
+@action_view
+def measure_accept_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    try:
+        with refusals_recorded(request, action="measure.update", obj=measure, back=back):
+            m = services.measure_accept_suggestion(actor=request.user, measure=measure)
+    except InvalidInput as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(
+            request, f"已采用建议时限：{m.deadline.year}年{m.deadline.month}月{m.deadline.day}日。"
+        )
+    return redirect(back)
+
+
+@action_view
+def measure_split(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    form = SplitForm(request.POST)
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="measure.split", obj=measure, back=back):
+                parts = services.measure_split(
+                    actor=request.user,
+                    measure=measure,
+                    texts=form.cleaned_data["texts"],
+                    expected_version=form.cleaned_data["version"],
+                )
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, f"已拆分为 {len(parts)} 条措施。")
+            return redirect(back)
+    return _measure_page(request, measure, forms={"split": form}, status=400)
+
+
+@action_view
+def measure_move(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "调整方向不正确。")
+        return redirect(back)
+    with refusals_recorded(request, action="measure.move", obj=measure, back=back):
+        services.measure_move(actor=request.user, measure=measure, direction=form.cleaned_data["direction"])
+    messages.success(request, "已调整顺序。")
+    return redirect(back)
+
+
+@action_view
+def measure_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    problem = reverse("web:problem-detail", args=[measure.finding_id])
+    with refusals_recorded(request, action="measure.delete", obj=measure, back=back):
+        services.measure_delete(actor=request.user, measure=measure)
+    messages.success(request, "已删除该整改措施。")
+    return redirect(problem)
+
+
+@action_view
+def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    form = ProgressForm(request.POST, request.FILES)
+    if form.is_valid():
+        files = [(f, f.name) for f in form.cleaned_data["files"]]
+        try:
+            with refusals_recorded(request, action="progress.add", obj=measure, back=back):
+                services.progress_add(
+                    actor=request.user, measure=measure, text=form.cleaned_data["text"], files=files
+                )
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, "已填报整改进展。" + (f"（佐证材料 {len(files)} 个）" if files else ""))
+            return redirect(back)
+    return _measure_page(request, measure, forms={"progress": form}, status=400)
+
+
+@action_view
+def measure_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    with refusals_recorded(request, action="measure.submit", obj=measure, back=back):
+        services.measure_submit(actor=request.user, measure=measure)
+    messages.success(request, "已提交审核。")
+    return redirect(back)
+
+
+@action_view
+def measure_review(request: HttpRequest, pk: int) -> HttpResponse:
+    measure, back = _get(request, pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        decision = form.cleaned_data["decision"]
+        try:
+            with refusals_recorded(request, action=REVIEW_ACTIONS[decision], obj=measure, back=back):
+                m = services.measure_review(
+                    actor=request.user, measure=measure, decision=decision, reason=form.cleaned_data["reason"]
+                )
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, f"审核完成：措施现为“{m.get_status_display()}”。")
+            return redirect(back)
+    return _measure_page(request, measure, forms={"review": form}, status=400)

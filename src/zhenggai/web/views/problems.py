@@ -1,0 +1,117 @@
+"""A problem: its measures and close-out history; the supervisor's close, send back, reopen."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from zhenggai.ledger import selectors, services
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.models import Finding, FindingKind, MeasureStatus, ProblemStatus
+from zhenggai.units.models import Role
+
+from .. import selectors as web_selectors
+from ..forms import MeasureCreateForm, ReasonForm, add_service_error
+from .common import action_view, refusals_recorded
+
+SENDABLE = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE, MeasureStatus.PENDING_REVIEW)
+FINISHED = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE)
+
+
+def _problem_page(
+    request: HttpRequest, finding: Finding, *, forms: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    forms = forms or {}
+    measures = list(
+        finding.measures.select_related("leader", "person", "department").order_by("position", "id")
+    )
+    statuses = [m.status for m in measures]
+    roles = selectors.roles_in_round(user=request.user, round=finding.round)
+    supervisor = Role.SUPERVISOR in roles and finding.kind == FindingKind.PROBLEM
+    is_open = finding.status == ProblemStatus.OPEN
+    is_clerk = Role.CLERK in roles
+    return render(
+        request,
+        "web/problems/detail.html",
+        {
+            "finding": finding,
+            "round": finding.round,
+            "path": web_selectors.finding_path(finding),
+            "children": list(finding.children.order_by("position")),
+            "measures": measures,
+            "state": web_selectors.problem_state(finding, statuses)
+            if finding.kind == FindingKind.PROBLEM
+            else "",
+            "closures": list(finding.closures.select_related("actor")),
+            "can_close": supervisor and is_open and bool(statuses) and all(s in FINISHED for s in statuses),
+            "can_send_back": supervisor and is_open and any(s in SENDABLE for s in statuses),
+            "can_reopen": supervisor and not is_open,
+            "is_clerk": is_clerk,
+            "send_back_form": forms.get("send_back") or ReasonForm(prefix="send_back"),
+            "reopen_form": forms.get("reopen") or ReasonForm(prefix="reopen"),
+            "measure_form": forms.get("measure") or (MeasureCreateForm() if is_clerk else None),
+            "open_form": next(iter(forms), ""),
+        },
+        status=status,
+    )
+
+
+@login_required
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _problem_page(request, selectors.finding_get_for_user(user=request.user, pk=pk))
+
+
+@action_view
+def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_user(user=request.user, pk=pk)
+    back = reverse("web:problem-detail", args=[finding.pk])
+    with refusals_recorded(request, action="finding.close", obj=finding, back=back):
+        services.finding_close(actor=request.user, finding=finding)
+    messages.success(request, "已对账销号。")
+    return redirect(back)
+
+
+def _with_reason(request: HttpRequest, pk: int, key: str, action: str, done: str) -> HttpResponse:
+    finding = selectors.finding_get_for_user(user=request.user, pk=pk)
+    back = reverse("web:problem-detail", args=[finding.pk])
+    form = ReasonForm(request.POST, prefix=key)
+    if form.is_valid():
+        service = {"send_back": services.finding_send_back, "reopen": services.finding_reopen}[key]
+        try:
+            with refusals_recorded(request, action=action, obj=finding, back=back):
+                service(actor=request.user, finding=finding, reason=form.cleaned_data["reason"])
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, done)
+            return redirect(back)
+    return _problem_page(request, finding, forms={key: form}, status=400)
+
+
+@action_view
+def problem_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    return _with_reason(request, pk, "send_back", "finding.send_back", "已退回整改，相关措施回到“整改中”。")
+
+
+@action_view
+def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _with_reason(request, pk, "reopen", "finding.reopen", "已重新打开该问题。")
+
+
+@action_view
+def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = selectors.finding_get_for_user(user=request.user, pk=pk)
+    form = MeasureCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="measure.create", obj=finding):
+                measure = services.measure_create(actor=request.user, finding=finding, **form.cleaned_data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, "已新增整改措施。")
+            return redirect("web:measure-detail", pk=measure.pk)
+    return _problem_page(request, finding, forms={"measure": form}, status=400)

@@ -1,0 +1,199 @@
+"""Rounds: the list, building one by hand, the overview, signing, the measure list and bulk assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from zhenggai.ledger import selectors, services
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.models import Round
+from zhenggai.units.models import Role
+from zhenggai.units.selectors import members_of
+
+from .. import presenters
+from .. import selectors as web_selectors
+from ..forms import BulkAssignForm, FindingForm, RoundForm, SearchForm, add_service_error
+from .common import action_view, page_number, refusals_recorded
+from .search import filters_from
+
+ROUNDS_PER_PAGE = 50
+MEASURES_PER_PAGE = 100
+
+
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    rows = web_selectors.round_rows(user=request.user, today=selectors.today())
+    page = Paginator(rows, ROUNDS_PER_PAGE).get_page(page_number(request))
+    return render(
+        request,
+        "web/rounds/list.html",
+        {
+            "page": page,
+            "is_clerk": bool(web_selectors.clerk_units(user=request.user)),
+        },
+    )
+
+
+@login_required
+def round_create(request: HttpRequest) -> HttpResponse:
+    units = web_selectors.clerk_units(user=request.user)
+    if not units:
+        raise PermissionDenied("只有整改办工作人员可以新建巡察轮次")
+    form = RoundForm(request.POST if request.method == "POST" else None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with refusals_recorded(request, action="round.create", obj=data["unit"]):
+                round_ = services.round_create(actor=request.user, **data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, f"已新建巡察轮次“{round_.title}”，请添加问题和整改措施。")
+            return redirect("web:round-detail", pk=round_.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/rounds/create.html", {"form": form}, status=status)
+
+
+def _overview_page(
+    request: HttpRequest, round_: Round, *, finding_form: FindingForm | None = None, status: int = 200
+) -> HttpResponse:
+    overview = selectors.round_overview(user=request.user, round=round_)
+    roles = selectors.roles_in_round(user=request.user, round=round_)
+    is_clerk = Role.CLERK in roles
+    if is_clerk and finding_form is None:
+        finding_form = FindingForm(parents=web_selectors.finding_parents(round=round_))
+    signed = overview.signed
+    return render(
+        request,
+        "web/rounds/detail.html",
+        {
+            "round": round_,
+            "overview": overview,
+            "tally": overview.tally,
+            "status_counts": presenters.status_counts(overview.tally),
+            "tree": presenters.tree_table_body(
+                presenters.tree_rows(overview.roots),
+                # One reverse() for the page, not one per row (2,000 rows in a large round).
+                reverse("web:problem-detail", args=[0]).removesuffix("0/"),
+            ),
+            "departments": overview.by_department,
+            "outcomes": presenters.summarise_outcomes(web_selectors.outcomes_of(round=round_)),
+            "signed": signed,
+            "amendments": web_selectors.amendments_since(round=round_, signature=signed),
+            "can_sign": Role.UNIT_LEADER in roles,
+            "is_clerk": is_clerk,
+            "finding_form": finding_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _overview_page(request, selectors.round_get_for_user(user=request.user, pk=pk))
+
+
+@action_view
+def round_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=pk)
+    back = reverse("web:round-detail", args=[round_.pk])
+    with refusals_recorded(request, action="plan.sign", obj=round_, back=back):
+        sig = services.plan_sign(actor=request.user, round=round_)
+    messages.success(request, f"已签署整改方案第{sig.version}版。")
+    return redirect(back)
+
+
+@action_view
+def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=pk)
+    form = FindingForm(request.POST, parents=web_selectors.finding_parents(round=round_))
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="finding.create", obj=round_):
+                finding = services.finding_create(actor=request.user, round=round_, **form.cleaned_data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, f"已添加“{finding.title}”。")
+            return redirect("web:round-detail", pk=round_.pk)
+    return _overview_page(request, round_, finding_form=form, status=400)
+
+
+# --- the round's measures and bulk assignment -------------------------------------------------------
+
+
+def _measures_page(
+    request: HttpRequest, round_: Round, *, assign_form: BulkAssignForm | None = None, status: int = 200
+) -> HttpResponse:
+    people = members_of(round_.unit)
+    departments = web_selectors.departments_under(round_.unit)
+    search = SearchForm(request.GET or None, rounds=None, people=people, departments=departments)
+    rows = web_selectors.empty_measures()
+    if not search.is_bound or search.is_valid():
+        data = search.cleaned_data if search.is_bound else {}
+        rows = web_selectors.measure_search(
+            user=request.user,
+            filters=filters_from(data, round_id=round_.pk),
+            unassigned=bool(data.get("unassigned")),
+        )
+    page = Paginator(rows, MEASURES_PER_PAGE).get_page(page_number(request))
+    is_clerk = Role.CLERK in selectors.roles_in_round(user=request.user, round=round_)
+    if is_clerk and assign_form is None:
+        assign_form = BulkAssignForm(
+            people=people, departments=departments, initial={"next": request.get_full_path()}
+        )
+    return render(
+        request,
+        "web/rounds/measures.html",
+        {
+            "round": round_,
+            "search": search,
+            "page": page,
+            "is_clerk": is_clerk,
+            "assign_form": assign_form,
+            "querystring": _querystring_without_page(request),
+        },
+        status=status,
+    )
+
+
+def _querystring_without_page(request: HttpRequest) -> str:
+    q = request.GET.copy()
+    q.pop("page", None)
+    return q.urlencode()
+
+
+@login_required
+def round_measures(request: HttpRequest, pk: int) -> HttpResponse:
+    return _measures_page(request, selectors.round_get_for_user(user=request.user, pk=pk))
+
+
+@action_view
+def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=pk)
+    form = BulkAssignForm(
+        request.POST, people=members_of(round_.unit), departments=web_selectors.departments_under(round_.unit)
+    )
+    if form.is_valid():
+        data: dict[str, Any] = dict(form.cleaned_data)
+        ids, nxt = data.pop("measures"), data.pop("next")
+        try:
+            with refusals_recorded(request, action="measure.assign", obj=round_):
+                n = services.measure_assign_bulk(actor=request.user, round=round_, measure_ids=ids, **data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, f"已为 {n} 条措施设置责任人和时限。")
+            own = reverse("web:round-measures", args=[round_.pk])
+            ok = nxt.startswith(own) and url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)
+            return redirect(nxt if ok else own)
+    return _measures_page(request, round_, assign_form=form, status=400)
