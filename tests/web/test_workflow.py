@@ -122,7 +122,9 @@ def test_clerk_imports_assigns_person_reports_leader_approves_supervisor_closes_
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
         assert "%E6%95%B4%E6%94%B9" in response["Content-Disposition"]  # 整改, percent-encoded
-        response.close()
+        # No explicit response.close(): reading streaming_content already closed it with the
+        # test client's guard; a second close fires request_finished, which on PostgreSQL
+        # closes the connection inside the test's transaction.
     assert client_for(personas.outsider).get(url).status_code == 404
     assert Progress.objects.count() == len(measures)
 

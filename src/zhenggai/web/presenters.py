@@ -204,8 +204,15 @@ FIELD_LABELS = {
     "parts": "拆分为",
     "finding": "所属问题",
     "reason": "理由",
+    "position": "顺序",
 }
 AUDIT_ACTIONS = {
+    "measure.submit": "提交审核",
+    "measure.start": "开始整改",
+    "measure.send_back": "问题被退回整改",
+    "measure.approve": "审核通过",
+    "measure.approve_stage": "阶段性完成",
+    "measure.return": "退回",
     "measure.create": "新增措施",
     "measure.update": "修改措施",
     "measure.assign": "分配任务",
