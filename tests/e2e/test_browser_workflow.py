@@ -25,8 +25,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # Flags for a closed network: no background connections the sandbox would refuse.
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 PROBLEM = "公积金未予及时清理"  # problem 25: one measure, so one approval lets it close
 
@@ -123,8 +129,15 @@ def test_from_import_to_close_out_in_the_browser_and_the_outsider_sees_nothing(
     page.wait_for_selector("text=待审核")
     person.shot("07-measure-submitted")
     # The measure page on a phone.
-    phone = Session(browser, base, personas.person.username, viewport={"width": 390, "height": 844},
-                    is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = Session(
+        browser,
+        base,
+        personas.person.username,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     phone.page.goto(f"{base}/measures/{measure.pk}/")
     phone.shot("08-measure-phone")
     phone.close()
