@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "zhenggai.units",
     "zhenggai.ledger",
     "zhenggai.audit",
+    "zhenggai.reports",
     "zhenggai.web",
 ]
 

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("reports/", include("zhenggai.reports.urls")),
     path("", include("zhenggai.web.urls")),
 ]

@@ -1,0 +1,1 @@
+urlpatterns: list = []  # the documents helper fills this
