@@ -7,8 +7,19 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+class AdminRole(models.TextChoices):
+    """三员分立: the three administrator roles of 等保 level 3; a user holds at most one."""
+
+    NONE = "", "无"
+    SYSTEM = "system_admin", "系统管理员"
+    SECURITY = "security_admin", "安全管理员"
+    AUDIT = "audit_admin", "审计管理员"
+
+
 class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
+    # A single field makes "at most one of the three" true by construction.
+    admin_role = models.CharField("管理员角色", max_length=20, choices=AdminRole.choices, default="", blank=True)
 
     class Meta:
         verbose_name = "用户"
