@@ -1,10 +1,27 @@
 """Settings of zhenggai: one file, typed environment helpers, SQLite unless DATABASE_URL.
 
+Two profiles, chosen by ``ZHENGGAI_PROFILE``: ``development`` (the default: the demo and the
+tests, plain HTTP, the second factor optional) and ``production`` (HTTPS behind a reverse
+proxy, secret key from the environment or a file, the second factor required, secure
+cookies, HSTS; ``zhenggai check --deploy --fail-level WARNING`` passes).
+
 Environment:
+- ``ZHENGGAI_PROFILE``: ``development`` (default) or ``production``.
 - ``DATABASE_URL``: ``postgres://…`` for PostgreSQL; default the SQLite file in the data dir.
 - ``ZHENGGAI_DATA_DIR``: evidence, exports and the SQLite file (default ``./var``).
-- ``ZHENGGAI_SECRET_KEY``, ``ZHENGGAI_DEBUG``, ``ZHENGGAI_ALLOWED_HOSTS``.
+- ``ZHENGGAI_SECRET_KEY`` or ``ZHENGGAI_SECRET_KEY_FILE`` (required in production),
+  ``ZHENGGAI_SECRET_KEY_FALLBACKS``, ``ZHENGGAI_DEBUG`` (ignored in production),
+  ``ZHENGGAI_ALLOWED_HOSTS``, ``ZHENGGAI_CSRF_TRUSTED_ORIGINS``.
 - ``ZHENGGAI_PLAN_DUE_MONTHS`` / ``ZHENGGAI_REPORT_DUE_MONTHS``: deadline rules (1 and 2).
+- Accounts and sessions (等保 身份鉴别; defaults in brackets): ``ZHENGGAI_PASSWORD_MIN_LENGTH`` [8],
+  ``ZHENGGAI_PASSWORD_MIN_CLASSES`` [3], ``ZHENGGAI_PASSWORD_HISTORY`` [5],
+  ``ZHENGGAI_PASSWORD_MAX_AGE_DAYS`` [90, 0 = never], ``ZHENGGAI_LOCKOUT_FAILURES`` [5],
+  ``ZHENGGAI_LOCKOUT_ADDRESS_FAILURES`` [5], ``ZHENGGAI_LOCKOUT_MINUTES`` [15],
+  ``ZHENGGAI_SESSION_IDLE_MINUTES`` [30], ``ZHENGGAI_SESSION_MAX_HOURS`` [12],
+  ``ZHENGGAI_OTP_REQUIRED`` [on in production, off otherwise].
+- Behind a reverse proxy: ``ZHENGGAI_TRUSTED_PROXY_HEADER`` (e.g. ``HTTP_X_REAL_IP``; off by
+  default) and ``ZHENGGAI_TRUSTED_PROXIES`` [127.0.0.1, ::1]; ``ZHENGGAI_PROXY_SSL_HEADER``
+  [``HTTP_X_FORWARDED_PROTO`` in production]; ``ZHENGGAI_HSTS_PRELOAD`` [on in production].
 """
 
 from __future__ import annotations
@@ -13,6 +30,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str) -> str:
@@ -38,6 +56,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parents[1]  # the checkout (src layout)
 DATA_DIR = Path(env_str("ZHENGGAI_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -47,9 +70,40 @@ UPLOAD_TMP_DIR = DATA_DIR / "tmp"
 # The data dir holds the SQLite file: make sure it exists before anything opens it.
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("ZHENGGAI_DEBUG", False)
-SECRET_KEY = env_str("ZHENGGAI_SECRET_KEY", "zhenggai-insecure-development-key-change-me")
-ALLOWED_HOSTS = env_list("ZHENGGAI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+PROFILE = env_str("ZHENGGAI_PROFILE", "development").strip().lower()
+if PROFILE not in {"development", "production"}:
+    raise ImproperlyConfigured(f"ZHENGGAI_PROFILE must be development or production, not {PROFILE!r}")
+PRODUCTION = PROFILE == "production"
+
+# The key the development profile falls back to; the production profile refuses it (system check).
+DEVELOPMENT_SECRET_KEY = "zhenggai-insecure-development-key-change-me"
+
+
+def _secret_key() -> str:
+    """ZHENGGAI_SECRET_KEY, else the contents of ZHENGGAI_SECRET_KEY_FILE; required in production."""
+    key = env_str("ZHENGGAI_SECRET_KEY", "")
+    path = env_str("ZHENGGAI_SECRET_KEY_FILE", "")
+    if not key and path:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "The production profile needs ZHENGGAI_SECRET_KEY or ZHENGGAI_SECRET_KEY_FILE "
+            "(生产配置须通过环境变量或文件提供密钥)."
+        )
+    return DEVELOPMENT_SECRET_KEY
+
+
+# Debug pages show settings and source: never in production, whatever the environment says.
+DEBUG = False if PRODUCTION else env_bool("ZHENGGAI_DEBUG", False)
+SECRET_KEY = _secret_key()
+# Old keys still accepted for signatures (sessions, password reset) while rotating.
+SECRET_KEY_FALLBACKS = env_list("ZHENGGAI_SECRET_KEY_FALLBACKS", [])
+ALLOWED_HOSTS = env_list(
+    "ZHENGGAI_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("ZHENGGAI_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -67,15 +121,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # HSTS, nosniff, Referrer-Policy, COOP, the HTTPS redirect.
     "django.middleware.security.SecurityMiddleware",
+    # CSP, Permissions-Policy, CORP and no-store on every response, static files included.
+    "zhenggai.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Request id and the client address (trusted proxy only) for the audit trail.
+    "zhenggai.web.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a login unless decorated with @login_not_required (REQ-2.3).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute timeouts, the second factor, the forced password change.
+    "zhenggai.accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "zhenggai.web.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "zhenggai.urls"
@@ -137,14 +199,128 @@ FILE_UPLOAD_TEMP_DIR = None
 EVIDENCE_MAX_BYTES = env_int("ZHENGGAI_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env_int("ZHENGGAI_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
+# --- Evidence integrity (等保 数据完整性, 恶意代码防范; REQ-1.17, REQ-2.5/2.6, REQ-4.9) ---------------
+# Content-addressed storage: the file's name is its digest (SM3 by default, or SHA-256).
+EVIDENCE_DIGEST = env_str("ZHENGGAI_EVIDENCE_DIGEST", "sm3")
+# The upload scanner: a dotted path (or comma-separated list); unset = the built-in scanner,
+# plus ClamAV when ZHENGGAI_CLAMD is set (tcp://127.0.0.1:3310 or unix:///run/clamav/clamd.ctl).
+EVIDENCE_SCANNER = env_list("ZHENGGAI_EVIDENCE_SCANNER", []) or None
+EVIDENCE_CLAMD = env_str("ZHENGGAI_CLAMD", "")
+EVIDENCE_CLAMD_TIMEOUT = env_int("ZHENGGAI_CLAMD_TIMEOUT", 30)
+
+# --- Audit trail (等保 安全审计; REQ-1.11–1.13, REQ-3.x) --------------------------------------------
+# HMAC-SM3 by default ("sha256" selects HMAC-SHA256). The keys live outside the database; the
+# checkpoints go to a file outside it too (ship it to write-once storage or a log host).
+AUDIT_ALGORITHM = env_str("ZHENGGAI_AUDIT_ALGORITHM", "sm3")
+# Paths left None fall back, when used, to DATA_DIR/keys/audit.key, DATA_DIR/keys/audit-checkpoint.key,
+# DATA_DIR/checkpoints/audit-checkpoints.jsonl and DATA_DIR/audit-archive.
+AUDIT_KEY_FILE = env_path("ZHENGGAI_AUDIT_KEY_FILE")
+AUDIT_CHECKPOINT_KEY_FILE = env_path("ZHENGGAI_AUDIT_CHECKPOINT_KEY_FILE")
+AUDIT_CHECKPOINT_FILE = env_path("ZHENGGAI_AUDIT_CHECKPOINT_FILE")
+AUDIT_ARCHIVE_DIR = env_path("ZHENGGAI_AUDIT_ARCHIVE_DIR")
+AUDIT_CHECKPOINT_EVERY = env_int("ZHENGGAI_AUDIT_CHECKPOINT_EVERY", 100)
+# Never below 6 months (184 days): a system check refuses less (网络安全法 日志留存).
+AUDIT_RETENTION_DAYS = env_int("ZHENGGAI_AUDIT_RETENTION_DAYS", 365)
+
 PLAN_DUE_MONTHS = env_int("ZHENGGAI_PLAN_DUE_MONTHS", 1)
 REPORT_DUE_MONTHS = env_int("ZHENGGAI_REPORT_DUE_MONTHS", 2)
 
+# --- Accounts: passwords, lockout, second factor (等保 8.1.4.1 身份鉴别; REQ-1.1–1.6) -----------
+
+# Password policy, enforced on every path that sets a password (pages, commands).
+PASSWORD_MIN_LENGTH = env_int("ZHENGGAI_PASSWORD_MIN_LENGTH", 8)
+PASSWORD_MIN_CLASSES = env_int("ZHENGGAI_PASSWORD_MIN_CLASSES", 3)  # of upper, lower, digit, symbol
+PASSWORD_HISTORY = env_int("ZHENGGAI_PASSWORD_HISTORY", 5)  # the last N passwords cannot be reused
+PASSWORD_MAX_AGE_DAYS = env_int("ZHENGGAI_PASSWORD_MAX_AGE_DAYS", 90)  # then login → change page
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "email")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "zhenggai.accounts.validators.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": PASSWORD_MIN_CLASSES},
+    },
+    # Also records each new password's hash (its password_changed hook): history and age.
+    {
+        "NAME": "zhenggai.accounts.validators.PasswordHistoryValidator",
+        "OPTIONS": {"history": PASSWORD_HISTORY},
+    },
+]
+
+# Lockout: N failures within the window lock the account (and, separately, the address) for
+# LOCKOUT_MINUTES, even with the right password; kept in the database, so every process agrees.
+LOCKOUT_FAILURES = env_int("ZHENGGAI_LOCKOUT_FAILURES", 5)
+LOCKOUT_ADDRESS_FAILURES = env_int("ZHENGGAI_LOCKOUT_ADDRESS_FAILURES", 5)
+LOCKOUT_MINUTES = env_int("ZHENGGAI_LOCKOUT_MINUTES", 15)
+
+# Second factor (TOTP, RFC 6238): required for every account in production; in development
+# only accounts that enrolled are asked (the demo has none, and its login page says so).
+OTP_REQUIRED = env_bool("ZHENGGAI_OTP_REQUIRED", PRODUCTION)
+OTP_ISSUER = env_str("ZHENGGAI_OTP_ISSUER", "巡察整改台账")
+# URL names a password-only session may open (public views, @login_not_required, are exempt too).
+OTP_EXEMPT_URLS = ["web:login", "web:logout", "accounts:otp-verify", "accounts:otp-enrol"]
+
+# --- Sessions (REQ-1.4, 1.5, 1.16) --------------------------------------------------------
+
+# In the database, one row per session with its user, so logout, disabling a user and a
+# password change delete the rows on the server.
+SESSION_ENGINE = "zhenggai.accounts.sessions"
+SESSION_IDLE_MINUTES = env_int("ZHENGGAI_SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("ZHENGGAI_SESSION_MAX_HOURS", 12)
+# The middleware ends a session (deleting its row, with a message and an audit event) when it
+# comes back idle or too old; the row itself expires at the absolute age, as a backstop
+# (``zhenggai clearsessions`` removes expired rows). The cookie lives until the browser closes.
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Client address behind a reverse proxy (REQ-2.11) -------------------------------------
+
+# The request META key holding the client address set by the proxy (HTTP_X_REAL_IP, or
+# HTTP_X_FORWARDED_FOR: the right-most address that is not a trusted proxy). Honoured only
+# when the connection comes from TRUSTED_PROXIES (addresses or networks); otherwise, and by
+# default, the address is REMOTE_ADDR.
+TRUSTED_PROXY_HEADER = env_str("ZHENGGAI_TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXIES = env_list("ZHENGGAI_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+
+# --- Response headers (REQ-2.2), both profiles ----------------------------------------------
+
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere (templates and app.js); data: images are Bootstrap's icons.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# --- The production profile: HTTPS only (Django's deployment checklist, REQ-2.1) -------------
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    # The proxy terminates TLS and says so in this header (it must overwrite what clients send).
+    _ssl_header = env_str("ZHENGGAI_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO")
+    SECURE_PROXY_SSL_HEADER = (_ssl_header, "https") if _ssl_header else None
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("ZHENGGAI_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host-: Secure, Path=/, no Domain; browsers refuse it from any other origin.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 LOGGING = {
     "version": 1,

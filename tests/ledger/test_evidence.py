@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
 from zhenggai.ledger import evidence, services
@@ -115,29 +116,36 @@ ACCEPTED = [
 ]
 
 
+def sm3_hex(data: bytes) -> str:
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
 @pytest.mark.parametrize(("name", "make", "content_type"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
-def test_an_accepted_file_is_stored_under_a_generated_name_with_its_digest_and_size(name, make, content_type):
+def test_an_accepted_file_is_stored_under_its_sm3_digest_with_its_sha256_and_size(name, make, content_type):
     data = make()
     stored = evidence.store(io.BytesIO(data), name)
     assert stored.original_name == name
     assert stored.content_type == content_type
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data)
-    assert len(stored.storage_name) == 32
-    assert int(stored.storage_name, 16) >= 0  # hex, nothing of the user's name
+    assert (stored.algorithm, stored.storage_name) == ("sm3", sm3_hex(data))  # nothing of the user's name
     path = evidence.evidence_path(stored.storage_name)
+    assert path == Path(settings.EVIDENCE_DIR) / stored.storage_name[:2] / stored.storage_name
     assert path.read_bytes() == data
     assert files_left() == [path]
-    assert path.is_relative_to(Path(settings.EVIDENCE_DIR))
 
 
-def test_the_same_file_twice_is_two_revisions_never_an_overwrite():
+def test_the_same_file_twice_is_stored_once_and_never_overwritten():
     data = pdf_bytes()
     a = evidence.store(io.BytesIO(data), "记录.pdf")
-    b = evidence.store(io.BytesIO(data), "记录.pdf")
-    assert a.storage_name != b.storage_name
-    assert a.sha256 == b.sha256
-    assert len(files_left()) == 2
+    mtime = evidence.evidence_path(a.storage_name).stat().st_mtime_ns
+    b = evidence.store(io.BytesIO(data), "记录（副本）.pdf")
+    assert a.storage_name == b.storage_name and a.sha256 == b.sha256
+    assert (a.created, b.created) == (True, False)
+    assert files_left() == [evidence.evidence_path(a.storage_name)]
+    assert evidence.evidence_path(a.storage_name).stat().st_mtime_ns == mtime
 
 
 def test_a_long_chinese_text_whose_first_two_kilobytes_end_inside_a_character_is_accepted():

@@ -1,10 +1,22 @@
-"""Users. Usernames are unique whatever their case."""
+"""Users and what keeps their accounts safe: password history, login throttles, the second
+factor and the server-side sessions.
+
+Usernames are unique whatever their case; a user holds at most one of the three
+administrator roles (三员分立), by construction of a single field.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class AdminRole(models.TextChoices):
@@ -16,15 +28,143 @@ class AdminRole(models.TextChoices):
     AUDIT = "audit_admin", "审计管理员"
 
 
+class UserManager(DjangoUserManager):
+    """Usernames are looked up without regard to case (the constraint makes them unique so)."""
+
+    def get_by_natural_key(self, username: str | None) -> Any:
+        return self.get(username__iexact=username)
+
+    def _create_user(self, username: str, email: str | None, password: str | None, **extra: Any) -> Any:
+        user = super()._create_user(username, email, password, **extra)
+        if password is not None:
+            # Django hashes directly here, bypassing set_password: record history and age.
+            from django.contrib.auth.password_validation import password_changed
+
+            password_changed(password, user)
+        return user
+
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> Any:
+        """``createsuperuser`` ends here: no superuser in production, and the password policy always.
+
+        Django's command lets the operator bypass the validators and skips them with
+        ``--noinput``; validating here closes both paths.
+        """
+        if settings.PRODUCTION:
+            raise ValidationError(
+                "生产环境不使用超级用户：请用 zhenggai user-add --admin-role 建立系统、安全、审计管理员。"
+            )
+        if password is not None:
+            from django.contrib.auth.password_validation import validate_password
+
+            validate_password(password, self.model(username=username, email=email or "", **extra))
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True)
     # A single field makes "at most one of the three" true by construction.
-    admin_role = models.CharField("管理员角色", max_length=20, choices=AdminRole.choices, default="", blank=True)
+    admin_role = models.CharField(
+        "管理员角色", max_length=20, choices=AdminRole.choices, default="", blank=True
+    )
+    # Set when the system administrator sets a password: the user must choose their own at login.
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
-        constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_ci_unique",
+                violation_error_message="该用户名已被使用（用户名不区分大小写）。",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        self.username = (self.username or "").strip()
+        if self.admin_role and self.is_superuser:
+            raise ValidationError({"admin_role": "超级用户不能同时担任三员角色。"})
+
+
+class PasswordHistory(models.Model):
+    """The hash of each password a user has had, newest last: no reuse, and the password's age."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-created_at"], name="pwhistory_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class ThrottleScope(models.TextChoices):
+    ACCOUNT = "account", "账号"
+    ADDRESS = "address", "地址"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins of one account name or one client address, and the lock they caused."""
+
+    scope = models.CharField(max_length=10, choices=ThrottleScope.choices)
+    key = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="login_throttle_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} ×{self.failures}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app: the shared secret (encrypted) and the last step used."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=200)  # SM4-GCM sealed, see totp.seal
+    confirmed = models.BooleanField(default=False)
+    # Codes of this step and earlier are refused: each code works once.
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "动态口令设备"
+        verbose_name_plural = "动态口令设备"
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user_id}"
+
+
+class UserSession(AbstractBaseSession):
+    """A session row that knows its user, so all of a user's sessions can be ended at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "会话"
+        verbose_name_plural = "会话"
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -1,19 +1,26 @@
-"""Audit events: one row for every change, with actor, time, object and before/after.
+"""Audit events: one append-only row per event, linked into a keyed hash chain.
 
-The tamper-evident chain (hash-linked rows, checkpoints) is a later issue; this
-table is where it will be computed over.
+Each row carries a gap-free ``seq`` (1, 2, 3 …), the ``mac`` of the row before it
+(``prev_mac``) and its own ``mac = HMAC-<alg>(K, prev_mac || seq || canonical(record))``
+(see ``chain.py``). The database refuses UPDATE and DELETE on this table (triggers, see
+``appendonly.py`` and migration 0004); only the retention job removes old rows, in a
+controlled way.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by the chain under its lock (not auto_now_add: the MAC is computed before the insert).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # PROTECT: an audit row is never rewritten, so an account with events cannot be deleted
+    # (disable it instead); SET_NULL would be an UPDATE the triggers refuse anyway.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
     unit_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -25,11 +32,19 @@ class AuditEvent(models.Model):
     after = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=40, blank=True)
     address = models.CharField(max_length=64, blank=True)
+    # The chain.
+    seq = models.BigIntegerField(unique=True)
+    prev_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+    alg = models.CharField(max_length=16)
+    schema = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
 
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"
-        return f"{when} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+        return f"#{self.seq} {when} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"

@@ -1,17 +1,35 @@
-"""Recording audit events. Business events are written inside the caller's
-transaction, so a change and its audit row commit or fail together."""
+"""Recording audit events.
+
+Two entry points:
+
+- ``audit_record(...)`` for business events, called inside the caller's transaction: the
+  change and its audit row commit or fail together (if the audit write fails — no key, a
+  database error — the exception rolls the change back: fail-closed, REQ-1.12).
+- ``audit_security_event(...)`` for refused and failed actions (permission denied, a stale
+  page, a login failure, a lockout). Call it *after* the failed transaction has rolled back —
+  as ``ledger.services.record_refusal`` does from the views' ``refusals_recorded`` — so the
+  event is committed on its own and survives (REQ-3.7). We do not open a second connection
+  instead: on SQLite it would wait for the write lock the failed request still holds.
+
+Actions come from the inventory in ``events.py``. Every event goes through
+``chain.append``: one row with a gap-free ``seq`` and its MAC.
+"""
 
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
+import logging
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
+from .canonical import clean
+from .chain import append
+from .events import EVENTS, OUTCOMES
 from .models import AuditEvent
+
+log = logging.getLogger("zhenggai.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +53,28 @@ def reset_request_context(token: contextvars.Token[RequestContext]) -> None:
     _context.reset(token)
 
 
+def current_request_context() -> RequestContext:
+    return _context.get()
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, models.Model):
-        return value.pk
-    return value
+    """Kept for callers of the first version: the same as ``canonical.clean``."""
+    return clean(value)
+
+
+def _actor_fields(actor: Any) -> tuple[int | None, str]:
+    is_user = actor is not None and getattr(actor, "is_authenticated", False) and actor.pk is not None
+    if is_user:
+        return actor.pk, getattr(actor, "username", "") or "system"
+    return None, "system"
+
+
+def _object_fields(obj: Any) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    if isinstance(obj, models.Model):
+        return obj._meta.model_name or "", "" if obj.pk is None else str(obj.pk)
+    return type(obj).__name__.lower()[:40], ""
 
 
 def audit_record(
@@ -59,19 +87,51 @@ def audit_record(
     after: dict[str, Any] | None = None,
     outcome: str = "ok",
 ) -> AuditEvent:
-    """Write one audit event (in the current transaction)."""
+    """Write one audit event in the current transaction (its own transaction when there is none)."""
+    if action not in EVENTS:
+        log.warning("audit action %r is not in the inventory (zhenggai.audit.events.EVENTS)", action)
+    if outcome not in OUTCOMES:
+        log.warning("audit outcome %r is not one of %s", outcome, ", ".join(OUTCOMES))
     ctx = _context.get()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        actor=actor if is_user else None,
-        actor_name=(getattr(actor, "username", "") if is_user else "") or "system",
-        unit_id_ref=unit_id,
+    actor_id, actor_name = _actor_fields(actor)
+    object_type, object_id = _object_fields(obj)
+    return append(
+        actor_id=actor_id,
+        actor_name=actor_name,
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        unit_id=unit_id,
+        object_type=object_type,
+        object_id=object_id,
         outcome=outcome,
-        before=_jsonable(before or {}),
-        after=_jsonable(after or {}),
+        before=clean(before or {}),
+        after=clean(after or {}),
         request_id=ctx.request_id,
         address=ctx.address,
     )
+
+
+def audit_security_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    unit_id: int | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+    outcome: str = "denied",
+    username: str = "",
+) -> AuditEvent:
+    """Record a refused or failed action (default outcome ``denied``) so that it persists.
+
+    Call it outside the transaction that failed (after its rollback). ``reason`` is the
+    message the user was shown; ``detail`` anything else worth keeping; ``username`` the name
+    typed at a failed login (recorded even when no such account exists).
+    """
+    after: dict[str, Any] = dict(detail or {})
+    if reason:
+        after["reason"] = reason
+    if username:
+        after.setdefault("username", username[:150])
+    if unit_id is None and obj is not None:
+        unit_id = getattr(obj, "unit_id", None)
+    return audit_record(actor=actor, action=action, obj=obj, unit_id=unit_id, after=after, outcome=outcome)

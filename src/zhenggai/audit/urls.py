@@ -1,4 +1,11 @@
-"""URLs of the audit app (filled by its issue-5 work)."""
+"""URLs of the audit app: the trail for the 审计管理员 and its export."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("export.csv", views.event_export, name="export"),
+]

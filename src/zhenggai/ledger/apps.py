@@ -5,3 +5,7 @@ class LedgerConfig(AppConfig):
     name = "zhenggai.ledger"
     label = "ledger"
     verbose_name = "整改台账"
+
+    def ready(self) -> None:
+        # Registers the hook that releases an evidence blob when its last row is deleted.
+        from . import evidence  # noqa: F401

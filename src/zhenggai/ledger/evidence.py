@@ -1,24 +1,49 @@
-"""Evidence files: checked, hashed and stored under a generated name.
+"""Evidence files: checked, scanned, and stored content-addressed, write-once.
 
-A file is streamed to a temporary name, checked (size, sniffed type), then
-renamed into place; a refused or failed upload leaves nothing behind.
+A file is streamed to a temporary name in ``EVIDENCE_DIR/.incoming``, hashed while it
+streams (the configured digest, SM3 by default, and SHA-256), checked (size, sniffed
+type, the structure of zip-based documents), passed to the scanner
+(``zhenggai.ops.scanning``), fsynced and renamed to ``EVIDENCE_DIR/<d[:2]>/<d>`` where
+``d`` is its digest; the directory is fsynced after the rename. The name is the
+content: a blob is never overwritten, and the same bytes uploaded twice are stored once
+(two Evidence rows, one blob). A refused or failed upload leaves nothing behind.
+
+A blob is removed when the last Evidence row that names it is deleted (``release``,
+run after the deleting transaction commits).
+
+Settings (read with defaults, so none is required):
+
+- ``EVIDENCE_DIGEST``: ``"sm3"`` (default) or ``"sha256"``: the content address of new files.
+- ``EVIDENCE_MAX_BYTES``: the size limit of one file.
+- ``EVIDENCE_ZIP_MAX_ENTRIES`` (10 000), ``EVIDENCE_ZIP_MAX_UNCOMPRESSED`` (512 MB),
+  ``EVIDENCE_ZIP_MAX_RATIO`` (200): what a .docx/.xlsx may expand to before it is read.
+- ``EVIDENCE_SCANNER``: see ``zhenggai.ops.scanning``.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
+import logging
 import os
 import re
-import uuid
+import secrets
+import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from cryptography.hazmat.primitives import hashes
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete
 
 from .errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 # Sniffed type → allowed extensions. What the file says about itself (name,
 # browser content type) is data, not trusted.
@@ -36,9 +61,60 @@ _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The part every package of that kind has: a zip merely named .docx is not a document.
 _OOXML_MAIN_PART = {_DOCX: "word/document.xml", _XLSX: "xl/workbook.xml"}
+# Parts that carry executable content: a macro project or ActiveX controls (a .docm in disguise).
+_ACTIVE_PART = re.compile(r"(?:^|/)(?:vbaProject\.bin|vbaData\.xml|activeX/)", re.IGNORECASE)
 
 # Markup a browser might render if it ever second-guessed "text/plain": refused as text.
 _MARKUP = re.compile(rb"<\s*(?:!doctype|html|script|svg|\?xml|iframe|object|embed)\b", re.IGNORECASE)
+
+ALGORITHMS = ("sm3", "sha256")
+_HEX = re.compile(r"[0-9a-f]{64}")
+_INCOMING = ".incoming"
+_CHUNK = 1024 * 1024
+_STALE_SECONDS = 24 * 3600
+
+
+class _Sm3:
+    """SM3 (GB/T 32905-2016) from OpenSSL, with hashlib's update/hexdigest."""
+
+    def __init__(self) -> None:
+        self._h = hashes.Hash(hashes.SM3())
+
+    def update(self, data: bytes, /) -> None:
+        self._h.update(data)
+
+    def hexdigest(self) -> str:
+        return self._h.finalize().hex()
+
+
+def new_hash(algorithm: str) -> Any:
+    """A streaming hasher of ``algorithm`` ("sm3" or "sha256") with ``update``/``hexdigest``."""
+    if algorithm == "sm3":
+        return _Sm3()
+    if algorithm == "sha256":
+        return hashlib.sha256()
+    raise ValueError(f"unknown digest algorithm {algorithm!r}")
+
+
+def digest_algorithm() -> str:
+    algorithm = str(getattr(settings, "EVIDENCE_DIGEST", "sm3")).lower().replace("-", "")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"EVIDENCE_DIGEST must be one of {ALGORITHMS}, not {algorithm!r}")
+    return algorithm
+
+
+def file_digests(path: Path, algorithms: Iterable[str] = ALGORITHMS) -> dict[str, str]:
+    """The hex digests of a file's bytes, read once."""
+    hashers = {a: new_hash(a) for a in algorithms}
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            for h in hashers.values():
+                h.update(chunk)
+    return {a: h.hexdigest() for a, h in hashers.items()}
+
+
+def is_digest(name: str) -> bool:
+    return bool(_HEX.fullmatch(name or ""))
 
 
 def _decodes(head: bytes, encoding: str) -> bool:
@@ -72,23 +148,67 @@ def sniff(head: bytes, name: str) -> str | None:
     return None
 
 
-def _is_ooxml(path: Path, content_type: str) -> bool:
-    """Whether the stored zip is really a package of that kind (its central directory only)."""
+def _zip_limits() -> tuple[int, int, int]:
+    return (
+        int(getattr(settings, "EVIDENCE_ZIP_MAX_ENTRIES", 10_000)),
+        int(getattr(settings, "EVIDENCE_ZIP_MAX_UNCOMPRESSED", 512 * 1024 * 1024)),
+        int(getattr(settings, "EVIDENCE_ZIP_MAX_RATIO", 200)),
+    )
+
+
+def check_ooxml(path: Path, content_type: str) -> str | None:
+    """Why a stored zip may not be accepted as a package of that kind, or None.
+
+    Only the central directory is read: the entry count, the declared sizes (their
+    total, and the ratio of each entry that expands past 1 MB) are checked before any
+    part is decompressed, so a zip bomb is refused unopened. (A reader that trusts the
+    declared size cannot be made to expand more: zipfile stops there and checks the CRC.)
+    """
     try:
         with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError):
-        return False
-    return "[Content_Types].xml" in names and _OOXML_MAIN_PART[content_type] in names
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return "invalid"
+    max_entries, max_total, max_ratio = _zip_limits()
+    if len(infos) > max_entries:
+        return "too-many-entries"
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if total > max_total:
+            return "too-large"
+        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
+            return "ratio"
+    names = {i.filename for i in infos}
+    if "[Content_Types].xml" not in names or _OOXML_MAIN_PART[content_type] not in names:
+        return "invalid"
+    if any(_ACTIVE_PART.search(n) for n in names):
+        return "active-content"
+    return None
+
+
+_ZIP_REFUSALS = {
+    "invalid": "类型不被接受：不是有效的 {kind} 文件",
+    "too-many-entries": "不被接受：压缩包内条目过多（疑似压缩炸弹）",
+    "too-large": "不被接受：解压后体积过大（疑似压缩炸弹）",
+    "ratio": "不被接受：压缩比异常（疑似压缩炸弹）",
+    "active-content": "不被接受：含有宏或 ActiveX 控件",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    storage_name: str
+    storage_name: str  # the digest under ``algorithm``: the blob's name
+    algorithm: str
     sha256: str
     size: int
     content_type: str
     original_name: str
+    created: bool = True  # False when the same bytes were already stored
+
+    @property
+    def digest(self) -> str:
+        return self.storage_name
 
 
 def clean_name(name: str) -> str:
@@ -102,25 +222,136 @@ def clean_name(name: str) -> str:
     return base or "未命名文件"
 
 
+def evidence_root() -> Path:
+    return Path(settings.EVIDENCE_DIR)
+
+
 def evidence_path(storage_name: str) -> Path:
-    return Path(settings.EVIDENCE_DIR) / storage_name[:2] / storage_name
+    if not is_digest(storage_name):
+        raise ValueError(f"not a storage name: {storage_name!r}")
+    return evidence_root() / storage_name[:2] / storage_name
+
+
+# --- durable files -----------------------------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in ``path`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _mkdirs(path: Path) -> None:
+    """Create ``path`` (and parents) and fsync each parent whose entry list changed."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+        fsync_dir(d.parent)
+
+
+def _incoming() -> Path:
+    folder = evidence_root() / _INCOMING
+    _mkdirs(folder)
+    return folder
+
+
+def _prune_incoming(folder: Path) -> None:
+    """Temporary files older than a day are left-overs of a crash: remove them."""
+    cutoff = time.time() - _STALE_SECONDS
+    with contextlib.suppress(OSError):
+        for p in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+
+
+def _open_temp(folder: Path) -> tuple[Path, BinaryIO]:
+    tmp = folder / f"{secrets.token_hex(16)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    return tmp, os.fdopen(fd, "wb")
+
+
+def _publish(tmp: Path, storage_name: str, algorithm: str) -> bool:
+    """Move a complete, fsynced temporary file to its content address; True if it was new.
+
+    An existing blob is kept (the name is the content). Only if the existing one no
+    longer has the bytes its name promises (damage found by ``evidence-verify``) is it
+    replaced by these, which are the right ones.
+    """
+    final = evidence_path(storage_name)
+    _mkdirs(final.parent)
+    if final.exists():
+        try:
+            intact = file_digests(final, [algorithm])[algorithm] == storage_name
+        except OSError:
+            intact = False
+        if intact:
+            tmp.unlink()
+            return False
+        log.error("evidence blob %s did not match its digest: replaced by a verified copy", storage_name)
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+        return False
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+    return True
+
+
+def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
+    """Store a file (e.g. from a backup) under its content address, verifying it; True if new.
+
+    Raises ValueError if its bytes do not have ``digest``; writes nothing then.
+    """
+    folder = _incoming()
+    tmp, out = _open_temp(folder)
+    try:
+        h = new_hash(algorithm)
+        with out, open(source, "rb") as src:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if h.hexdigest() != digest:
+            raise ValueError(f"{source} does not have the {algorithm} digest {digest}")
+        return _publish(tmp, digest, algorithm)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --- storing an upload -------------------------------------------------------------------------
 
 
 def store(stream: BinaryIO, name: str) -> StoredFile:
-    """Check and store one uploaded file; raise InvalidInput (nothing written) if refused."""
+    """Check, scan and store one uploaded file; raise InvalidInput (nothing written) if refused."""
     limit = settings.EVIDENCE_MAX_BYTES
+    algorithm = digest_algorithm()
     original = clean_name(name)
-    storage_name = uuid.uuid4().hex
-    final = evidence_path(storage_name)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(final.name + ".part")
-    digest = hashlib.sha256()
+    folder = _incoming()
+    _prune_incoming(folder)
+    tmp, out = _open_temp(folder)
+    digest = new_hash(algorithm)
+    sha256 = hashlib.sha256()
     size = 0
     head = b""
     try:
-        with open(tmp, "wb") as out:
+        with out:
             while True:
-                chunk = stream.read(1024 * 1024)
+                chunk = stream.read(_CHUNK)
                 if not chunk:
                     break
                 if len(head) < 2048:
@@ -131,6 +362,8 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
                         f"文件“{original}”超过大小限制（最大 {limit // (1024 * 1024)} MB）", field="files"
                     )
                 digest.update(chunk)
+                if algorithm != "sha256":
+                    sha256.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
@@ -143,17 +376,74 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
             )
         if Path(original).suffix.lower() not in _TYPES[content_type]:
             raise InvalidInput(f"文件“{original}”的扩展名与内容不符", field="files")
-        if content_type in _OOXML_MAIN_PART and not _is_ooxml(tmp, content_type):
-            kind = Path(original).suffix.upper()[1:]
-            raise InvalidInput(f"文件“{original}”的类型不被接受：不是有效的 {kind} 文件", field="files")
-        os.replace(tmp, final)
+        if content_type in _OOXML_MAIN_PART:
+            problem = check_ooxml(tmp, content_type)
+            if problem is not None:
+                kind = Path(original).suffix.upper()[1:]
+                raise InvalidInput(
+                    f"文件“{original}”的" + _ZIP_REFUSALS[problem].format(kind=kind), field="files"
+                )
+        from zhenggai.ops.scanning import scan_file
+
+        scan_file(tmp, original, content_type)
+        storage_name = digest.hexdigest()
+        created = _publish(tmp, storage_name, algorithm)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return StoredFile(storage_name, digest.hexdigest(), size, content_type, original)
+    sha = storage_name if algorithm == "sha256" else sha256.hexdigest()
+    return StoredFile(storage_name, algorithm, sha, size, content_type, original, created)
+
+
+# --- removing ------------------------------------------------------------------------------------
+
+
+def _unlink_blob(storage_name: str) -> None:
+    path = evidence_path(storage_name)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    fsync_dir(path.parent)
 
 
 def discard(stored: list[StoredFile]) -> None:
-    """Remove files stored for a change that then failed."""
+    """Remove the blobs a failed change created (never one that existed before it)."""
     for s in stored:
-        evidence_path(s.storage_name).unlink(missing_ok=True)
+        if s.created:
+            _unlink_blob(s.storage_name)
+
+
+def release(storage_names: Iterable[str]) -> list[str]:
+    """Remove the blobs no Evidence row names any more; return the names removed.
+
+    Call it after the deleting transaction has committed (``delete_evidence`` and the
+    post-delete hook do), so a rolled-back deletion never loses a file.
+    """
+    from .models import Evidence
+
+    removed = []
+    for name in sorted(set(storage_names)):
+        if is_digest(name) and not Evidence.objects.filter(storage_name=name).exists():
+            _unlink_blob(name)
+            removed.append(name)
+    return removed
+
+
+def delete_evidence(evidence: Any) -> None:
+    """Delete one Evidence row; its blob goes when the last row naming it is gone (REQ-1.16).
+
+    The storage half of a deletion: a service that offers deleting evidence checks
+    permissions and writes the audit event, then calls this inside its transaction.
+    """
+    with transaction.atomic():
+        evidence.delete()  # the post-delete hook schedules ``release`` for after the commit
+
+
+def _on_evidence_deleted(sender: Any, instance: Any, using: str, **kwargs: Any) -> None:
+    name = instance.storage_name
+    transaction.on_commit(lambda: release([name]), using=using)
+
+
+# Every deletion of Evidence rows, direct or by cascade, releases their blobs after the commit.
+post_delete.connect(_on_evidence_deleted, sender="ledger.Evidence", dispatch_uid="zhenggai.evidence.release")

@@ -208,13 +208,20 @@ class Progress(models.Model):
 
 
 class Evidence(models.Model):
-    """A file of evidence (佐证材料), stored under a generated name, never overwritten."""
+    """A file of evidence (佐证材料), stored content-addressed and write-once.
+
+    ``storage_name`` is the digest of the bytes under ``algorithm`` (SM3 unless
+    ``EVIDENCE_DIGEST`` says SHA-256): the same bytes uploaded twice are two rows and
+    one blob, so it is not unique. ``sha256`` is the SHA-256 of the bytes, whatever the
+    algorithm (kept for compatibility and for checks by other tools).
+    """
 
     progress = models.ForeignKey(Progress, on_delete=models.CASCADE, related_name="evidence")
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="evidence")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     original_name = models.CharField("原文件名", max_length=255)
-    storage_name = models.CharField(max_length=100, unique=True)
+    storage_name = models.CharField("存储名（内容摘要）", max_length=100, db_index=True)
+    algorithm = models.CharField("摘要算法", max_length=10, choices=[("sm3", "SM3"), ("sha256", "SHA-256")])
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=100)
@@ -225,6 +232,11 @@ class Evidence(models.Model):
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at", "id"]
+
+    @property
+    def digest(self) -> str:
+        """``algorithm:hex``, as the verifier and the backup manifest print it."""
+        return f"{self.algorithm}:{self.storage_name}"
 
 
 class ReviewDecision(models.TextChoices):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from zhenggai.accounts.roles import holds_admin_role
 from zhenggai.audit.services import audit_record
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import roles_for_unit
@@ -83,12 +84,15 @@ def add_months(d: dt.date, months: int) -> dt.date:
 
 
 def _require(actor: Any, unit: Unit, roles: Iterable[str], what: str) -> None:
+    if holds_admin_role(actor):
+        # 三员分立: the system, security and audit administrators never touch ledger data.
+        raise NotAllowed(f"三员（系统、安全、审计管理员）不处理台账业务，不能{what}")
     if not roles_for_unit(user=actor, unit=unit) & set(roles):
         raise NotAllowed(f"您没有权限{what}")
 
 
 def can(actor: Any, unit: Unit, roles: Iterable[str]) -> bool:
-    return bool(roles_for_unit(user=actor, unit=unit) & set(roles))
+    return not holds_admin_role(actor) and bool(roles_for_unit(user=actor, unit=unit) & set(roles))
 
 
 def _transition(measure: Measure, action: str) -> str:
@@ -553,6 +557,7 @@ def progress_add(
                 unit=m.unit,
                 original_name=s.original_name,
                 storage_name=s.storage_name,
+                algorithm=s.algorithm,
                 sha256=s.sha256,
                 size=s.size,
                 content_type=s.content_type,
@@ -579,7 +584,9 @@ def progress_add(
                 "measure": m.pk,
                 "status": m.status,
                 "text": p.text,
-                "evidence": [{"name": s.original_name, "sha256": s.sha256} for s in stored],
+                "evidence": [
+                    {"name": s.original_name, "sha256": s.sha256, s.algorithm: s.storage_name} for s in stored
+                ],
             },
         )
     except BaseException:

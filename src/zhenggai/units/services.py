@@ -49,3 +49,20 @@ def membership_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> Members
             after={"user": user.pk, "unit": unit.pk, "role": role},
         )
     return m
+
+
+@transaction.atomic
+def membership_revoke(*, actor: Any, user: Any, unit: Unit, role: str) -> bool:
+    """Take ``role`` at ``unit`` away from ``user``; returns whether there was one to take."""
+    m = Membership.objects.filter(user=user, unit=unit, role=role).first()
+    if m is None:
+        return False
+    audit_record(
+        actor=actor,
+        action="membership.revoke",
+        obj=m,
+        unit_id=unit.pk,
+        before={"user": user.pk, "unit": unit.pk, "role": role},
+    )
+    m.delete()
+    return True

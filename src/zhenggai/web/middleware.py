@@ -1,13 +1,58 @@
-"""A request id and the client address for every audit event of a request."""
+"""Request id, client address and security headers for every response.
+
+The client address is the socket's (``REMOTE_ADDR``) unless the connection comes from a
+configured trusted proxy, whose header then names the client (``TRUSTED_PROXY_HEADER``,
+``TRUSTED_PROXIES``; ASVS 15.3.4, REQ-2.11). A client cannot choose its own address for the
+lockout or the audit trail by sending ``X-Forwarded-For``.
+"""
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from zhenggai.audit.services import RequestContext, reset_request_context, set_request_context
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address, taken from the proxy header only when the proxy is trusted."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    header = settings.TRUSTED_PROXY_HEADER
+    if not header:
+        return remote
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
+    peer = _parse(remote)
+    if peer is None or not any(peer in net for net in trusted):
+        return remote
+    # X-Real-IP holds one address; X-Forwarded-For a list the proxies appended to: the client
+    # is the right-most entry that is not one of our proxies (entries left of it are the
+    # client's own claims).
+    for entry in reversed(request.META.get(header, "").split(",")):
+        addr = _parse(entry)
+        if addr is None:
+            break
+        if not any(addr in net for net in trusted):
+            return str(addr)
+    return remote
 
 
 class RequestIdMiddleware:
@@ -16,12 +61,33 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         rid = uuid.uuid4().hex
+        address = client_address(request)
         request.request_id = rid  # type: ignore[attr-defined]
-        # The address comes from the socket; a trusted proxy header is configured later (issue 5).
-        token = set_request_context(RequestContext(rid, request.META.get("REMOTE_ADDR", "")))
+        request.client_address = address  # type: ignore[attr-defined]
+        token = set_request_context(RequestContext(rid, address))
         try:
             response = self.get_response(request)
         finally:
             reset_request_context(token)
         response["X-Request-Id"] = rid
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """CSP, Permissions-Policy and CORP on every response; ``no-store`` unless a view chose.
+
+    Django's SecurityMiddleware adds HSTS (HTTPS only), nosniff, Referrer-Policy and COOP;
+    XFrameOptionsMiddleware adds X-Frame-Options. Static files set their own cache headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        # Pages may show personal data and ledger content: never kept by a browser or proxy.
+        response.setdefault("Cache-Control", "no-store")
         return response

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='admin_role',
-            field=models.CharField(blank=True, choices=[('', '无'), ('system_admin', '系统管理员'), ('security_admin', '安全管理员'), ('audit_admin', '审计管理员')], default='', max_length=20, verbose_name='管理员角色'),
+            model_name="user",
+            name="admin_role",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "无"),
+                    ("system_admin", "系统管理员"),
+                    ("security_admin", "安全管理员"),
+                    ("audit_admin", "审计管理员"),
+                ],
+                default="",
+                max_length=20,
+                verbose_name="管理员角色",
+            ),
         ),
     ]

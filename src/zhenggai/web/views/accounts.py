@@ -1,14 +1,66 @@
-"""Log in and out with Django's views and our Chinese template."""
+"""Log in and out: Django's views with the lockout form, the audit trail and our template.
+
+A correct password logs the user in; the session middleware then asks for the second
+factor and a password change where they are due (zhenggai.accounts.middleware).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+
+from zhenggai.accounts.forms import LoginForm
+from zhenggai.accounts.middleware import PASSWORD_CHANGE
+from zhenggai.accounts.models import AdminRole
+from zhenggai.accounts.services import otp_device
+from zhenggai.audit.services import audit_record
 
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        user = form.get_user()
+        second = "required" if settings.OTP_REQUIRED or otp_device(user) is not None else "none"
+        response = super().form_valid(form)
+        audit_record(actor=user, action="auth.login", obj=user, after={"second_factor": second})
+        reason = self.request.session.get(PASSWORD_CHANGE)
+        if reason:
+            audit_record(actor=user, action="auth.password_expired", obj=user, after={"reason": reason})
+        return response
 
+    def get_default_redirect_url(self) -> str:
+        # The three administrators start at their own pages (they have no ledger work).
+        role = getattr(self.request.user, "admin_role", "")
+        if role in {AdminRole.SYSTEM, AdminRole.SECURITY}:
+            return reverse("accounts:users")
+        if role == AdminRole.AUDIT:
+            return reverse("audit:list")
+        return super().get_default_redirect_url()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["otp_required"] = settings.OTP_REQUIRED
+        context["production"] = settings.PRODUCTION
+        return context
+
+
+@method_decorator(login_not_required, name="dispatch")
 class LogoutView(auth_views.LogoutView):
-    pass
+    """POST only (Django's); the session row is deleted, so the old cookie opens nothing.
+
+    Open to anyone: a session that has just timed out can still press 退出登录.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit_record(actor=request.user, action="auth.logout", obj=request.user)
+        return super().post(request, *args, **kwargs)

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from zhenggai.accounts.services import admin_role_set
 from zhenggai.ledger import services
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.models import Finding, FindingKind, Measure, Round
@@ -37,6 +38,12 @@ ACCOUNTS = [
     ("caizheng_clerk", "孙整改（县财政局，他单位）", Role.CLERK, "finance"),
 ]
 DEPARTMENTS = ["综合办公室", "宣教股", "城区中队", "车管所", "事故处理中队", "法制室"]
+# 三员: administrators hold no unit role and never touch ledger data.
+ADMINS = [
+    ("xitong_admin", "吴系统（系统管理员）", "system_admin"),
+    ("anquan_admin", "郑安全（安全管理员）", "security_admin"),
+    ("shenji_admin", "冯审计（审计管理员）", "audit_admin"),
+]
 
 
 class Command(BaseCommand):
@@ -56,6 +63,8 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, name, role, _ in ACCOUNTS:
             self.stdout.write(f"  {username:<16} {name}　{Role(role).label}")
+        for username, name, _ in ADMINS:
+            self.stdout.write(f"  {username:<16} {name}")
         if opts["no_serve"]:
             return
         from waitress import serve
@@ -88,6 +97,12 @@ def load_demo() -> Round:
             user.save()
         membership_grant(actor=None, user=user, unit=units[key], role=role)
         users[username] = user
+    for username, name, admin_role in ADMINS:
+        if not User.objects.filter(username=username).exists():
+            admin = User(username=username, display_name=name)
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+            admin_role_set(actor=None, user=admin, role=admin_role)
     clerk = users["zhenggaiban"]
     round_, created = round_import(actor=clerk, unit=brigade, data=SEED.read_bytes(), name=SEED.name)
     if created:

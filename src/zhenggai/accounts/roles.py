@@ -1,0 +1,58 @@
+"""三员分立 (GB/T 22239 8.1.5, REQ-1.7): who may do what among the three administrators.
+
+- 系统管理员 (system_admin): user accounts (create, disable, unlock, set a password, reset
+  the second factor) of ordinary users; cannot grant roles, read the audit trail, or edit
+  ledger data.
+- 安全管理员 (security_admin): assigns roles (the three administrator roles and unit roles);
+  cannot create or disable users, read the audit trail, or edit ledger data.
+- 审计管理员 (audit_admin): reads the audit trail only (the audit app's pages).
+
+A user holds at most one of them (one field). None of them works on the ledger:
+``holds_admin_role`` is what ledger services should refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AdminRole
+
+
+def admin_role(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    return getattr(user, "admin_role", "") or ""
+
+
+def holds_admin_role(user: Any) -> bool:
+    """True for the three administrators: they may not edit (or be given roles on) ledger data."""
+    return admin_role(user) in {AdminRole.SYSTEM, AdminRole.SECURITY, AdminRole.AUDIT}
+
+
+def is_system_admin(user: Any) -> bool:
+    return admin_role(user) == AdminRole.SYSTEM
+
+
+def is_security_admin(user: Any) -> bool:
+    return admin_role(user) == AdminRole.SECURITY
+
+
+def is_audit_admin(user: Any) -> bool:
+    return admin_role(user) == AdminRole.AUDIT
+
+
+def may_manage_account(actor: Any, target: Any) -> bool:
+    """The system administrator manages ordinary accounts, never an administrator's (nor his own).
+
+    Accounts of the three administrators (and any superuser) are handled on the server by the
+    operator (``zhenggai user-add``, ``changepassword``), so that no administrator can take over
+    another's account.
+    """
+    return (
+        is_system_admin(actor) and target.pk != actor.pk and not target.admin_role and not target.is_superuser
+    )
+
+
+def may_assign_roles(actor: Any, target: Any) -> bool:
+    """The security administrator assigns roles, to anyone but himself."""
+    return is_security_admin(actor) and target.pk != actor.pk

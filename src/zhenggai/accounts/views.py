@@ -1,0 +1,348 @@
+"""Account pages: the second factor, the user's own password and security, and the pages of
+the system administrator (accounts) and the security administrator (roles)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout, update_session_auth_hash
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from zhenggai.audit.services import audit_record, audit_security_event
+from zhenggai.units.models import Membership
+from zhenggai.web.middleware import client_address
+
+from . import lockout, services, totp
+from .forms import AdminRoleForm, OTPForm, PasswordChangeForm, SetPasswordForm, UnitRoleForm, UserCreateForm
+from .middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
+from .models import AdminRole, LoginThrottle, ThrottleScope
+from .roles import admin_role, may_assign_roles, may_manage_account
+
+User = get_user_model()
+
+
+def _next_url(request: HttpRequest, default: str = "") -> str:
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+        return url
+    return default or reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _locked_out(request: HttpRequest) -> HttpResponse | None:
+    """End a half-logged-in session whose account or address is locked."""
+    lock = lockout.current_lock(request.user.username, client_address(request))
+    if lock is None:
+        return None
+    logout(request)
+    messages.error(request, lock.message)
+    return redirect(settings.LOGIN_URL)
+
+
+def _otp_failed(request: HttpRequest, form: OTPForm, step: str) -> HttpResponse | None:
+    """Record a wrong code; it counts towards the lockout like a wrong password."""
+    user = request.user
+    audit_security_event(
+        actor=user,
+        action="auth.otp_failed",
+        obj=user,
+        outcome="failed",
+        reason="动态口令不正确",
+        detail={"step": step},
+    )
+    lock = lockout.register_failure(username=user.username, address=client_address(request), user=user)
+    if lock is not None:
+        logout(request)
+        messages.error(request, lock.message)
+        return redirect(settings.LOGIN_URL)
+    form.add_error("code", "动态口令不正确，或已经使用过。请等待应用显示新的口令后再输入。")
+    return None
+
+
+def _second_factor_done(request: HttpRequest) -> None:
+    request.session[OTP_OK] = True
+    request.session[OTP_NEEDED] = True
+    # A new session id once the login is complete (ASVS 7.2.4).
+    request.session.cycle_key()
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
+    if not otp_pending(request):
+        return redirect(next_url)
+    if services.otp_device(request.user) is None:
+        return redirect(f"{reverse('accounts:otp-enrol')}?{request.GET.urlencode()}")
+    refused = _locked_out(request)
+    if refused:
+        return refused
+    form = OTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.otp_check(user=request.user, code=form.cleaned_data["code"]):
+            _second_factor_done(request)
+            audit_record(actor=request.user, action="auth.otp_verified", obj=request.user)
+            return redirect(next_url)
+        refused = _otp_failed(request, form, "verify")
+        if refused:
+            return refused
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url})
+
+
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
+    user = request.user
+    if services.otp_device(user) is not None:
+        if otp_pending(request):
+            return redirect(f"{reverse('accounts:otp-verify')}?{request.GET.urlencode()}")
+        messages.info(request, "您的账号已绑定动态口令。如需更换手机，请联系系统管理员重置。")
+        return redirect("accounts:profile")
+    refused = _locked_out(request)
+    if refused:
+        return refused
+    _device, secret = services.otp_enrolment(user)
+    form = OTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.otp_confirm(user=user, code=form.cleaned_data["code"]):
+            _second_factor_done(request)
+            messages.success(request, "动态口令已绑定。以后每次登录都需要输入手机上显示的动态口令。")
+            return redirect(next_url)
+        refused = _otp_failed(request, form, "enrol")
+        if refused:
+            return refused
+    uri = totp.provisioning_uri(secret, account=user.username, issuer=settings.OTP_ISSUER)
+    # segno writes plain SVG paths from our own URI: nothing user-supplied, no script, no style.
+    qr = segno.make(uri, error="m").svg_inline(
+        omitsize=True, svgclass="otp-qr w-100 h-auto", title="动态口令二维码", border=2
+    )
+    key = totp.b32(secret)
+    context = {
+        "form": form,
+        "next": next_url,
+        "qr_svg": mark_safe(qr),
+        "secret_groups": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+        "issuer": settings.OTP_ISSUER,
+        "required": settings.OTP_REQUIRED,
+    }
+    return render(request, "accounts/otp_enrol.html", context)
+
+
+# --- the user's own account -----------------------------------------------------------------
+
+
+def password_change(request: HttpRequest) -> HttpResponse:
+    reason = request.session.get(PASSWORD_CHANGE, "")
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_change(
+            user=request.user,
+            password=form.cleaned_data["new_password1"],
+            keep_session=request.session.session_key,
+        )
+        update_session_auth_hash(request, request.user)
+        request.session.pop(PASSWORD_CHANGE, None)
+        messages.success(request, "密码已修改。您在其他设备上的登录已全部退出。")
+        return redirect(_next_url(request))
+    if request.method == "POST":
+        audit_security_event(
+            actor=request.user,
+            action="auth.password_change_failed",
+            obj=request.user,
+            outcome="failed",
+            detail={"errors": sorted(form.errors)},
+        )
+    context = {
+        "form": form,
+        "reason": reason,
+        "max_age": settings.PASSWORD_MAX_AGE_DAYS,
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/password_change.html", context)
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "otp_device": services.otp_device(user),
+        "otp_required": settings.OTP_REQUIRED,
+        "password_set_at": services.password_set_at(user),
+        "max_age": settings.PASSWORD_MAX_AGE_DAYS,
+        "role": AdminRole(admin_role(user)).label if admin_role(user) else "",
+        "is_admin_of_accounts": admin_role(user) in {AdminRole.SYSTEM, AdminRole.SECURITY},
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+# --- administration (三员) ------------------------------------------------------------------
+
+
+def admin_page(*roles: str) -> Callable[..., Callable[..., HttpResponse]]:
+    """Only these administrator roles; anyone else gets 403, recorded (``access.denied``)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if admin_role(request.user) not in roles:
+                reason = "只有" + "或".join(AdminRole(r).label for r in roles) + "可以执行此操作"
+                audit_security_event(
+                    actor=request.user,
+                    action="access.denied",
+                    reason=reason,
+                    detail={"path": request.path[:200], "method": request.method},
+                )
+                raise PermissionDenied(reason)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+ACCOUNT_ADMINS = (AdminRole.SYSTEM, AdminRole.SECURITY)
+
+
+@admin_page(*ACCOUNT_ADMINS)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = list(User.objects.order_by("username"))
+    locked = set(
+        LoginThrottle.objects.filter(scope=ThrottleScope.ACCOUNT, locked_until__isnull=False)
+        .filter(locked_until__gt=timezone.now())
+        .values_list("key", flat=True)
+    )
+    enrolled = set(services.TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    rows = [(u, lockout.account_key(u.username) in locked, u.pk in enrolled) for u in users]
+    can_create = admin_role(request.user) == AdminRole.SYSTEM
+    return render(request, "accounts/user_list.html", {"rows": rows, "can_create": can_create})
+
+
+@admin_page(AdminRole.SYSTEM)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                actor=request.user,
+                username=form.cleaned_data["username"],
+                display_name=form.cleaned_data["display_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.AccountError as err:
+            form.add_error(err.field if err.field in form.fields else None, str(err))
+        else:
+            messages.success(request, f"已新建账号 {user.username}，用户首次登录时须修改初始密码。")
+            return redirect("accounts:user-detail", pk=user.pk)
+    return render(request, "accounts/user_create.html", {"form": form})
+
+
+@admin_page(*ACCOUNT_ADMINS)
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=pk)
+    context = {
+        "target": target,
+        "memberships": Membership.objects.filter(user=target).select_related("unit").order_by("unit__path"),
+        "locked": lockout.current_lock(target.username, "") is not None,
+        "enrolled": services.otp_device(target) is not None,
+        "can_manage": may_manage_account(request.user, target),
+        "can_assign": may_assign_roles(request.user, target),
+        "role_form": AdminRoleForm(initial={"admin_role": target.admin_role}),
+        "unit_form": UnitRoleForm(),
+    }
+    return render(request, "accounts/user_detail.html", context)
+
+
+def _target(pk: int) -> Any:
+    return get_object_or_404(User, pk=pk)
+
+
+@require_POST
+@admin_page(AdminRole.SYSTEM)
+def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    active = request.POST.get("active") == "1"
+    services.user_set_active(actor=request.user, user=target, active=active)
+    messages.success(request, f"已{'启用' if active else '停用'}账号 {target.username}。")
+    return redirect("accounts:user-detail", pk=pk)
+
+
+@require_POST
+@admin_page(AdminRole.SYSTEM)
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    services.user_unlock(actor=request.user, user=target)
+    messages.success(request, f"已解除账号 {target.username} 的登录锁定。")
+    return redirect("accounts:user-detail", pk=pk)
+
+
+@require_POST
+@admin_page(AdminRole.SYSTEM)
+def user_otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    services.otp_reset(actor=request.user, user=target)
+    messages.success(request, f"已重置账号 {target.username} 的动态口令，用户下次登录时重新绑定。")
+    return redirect("accounts:user-detail", pk=pk)
+
+
+@admin_page(AdminRole.SYSTEM)
+def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    services.require_manage(request.user, target, "auth.password_reset")
+    form = SetPasswordForm(target, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_set_password(
+            actor=request.user, user=target, password=form.cleaned_data["new_password1"]
+        )
+        messages.success(
+            request, f"已为 {target.username} 设置新密码，用户下次登录时须修改。其登录已全部退出。"
+        )
+        return redirect("accounts:user-detail", pk=pk)
+    return render(request, "accounts/user_password.html", {"form": form, "target": target})
+
+
+@require_POST
+@admin_page(AdminRole.SECURITY)
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    form = AdminRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.admin_role_set(actor=request.user, user=target, role=form.cleaned_data["admin_role"])
+        except services.AccountError as err:
+            messages.error(request, str(err))
+        else:
+            label = AdminRole(target.admin_role).label if target.admin_role else "无"
+            messages.success(request, f"{target.username} 的管理员角色现为：{label}。")
+    return redirect("accounts:user-detail", pk=pk)
+
+
+@require_POST
+@admin_page(AdminRole.SECURITY)
+def user_unit_role(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(pk)
+    form = UnitRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.unit_role_grant(
+                actor=request.user,
+                user=target,
+                unit=form.cleaned_data["unit"],
+                role=form.cleaned_data["role"],
+            )
+        except services.AccountError as err:
+            messages.error(request, str(err))
+        else:
+            messages.success(request, f"已为 {target.username} 分配业务角色。")
+    else:
+        messages.error(request, "请选择单位和业务角色。")
+    return redirect("accounts:user-detail", pk=pk)

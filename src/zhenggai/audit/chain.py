@@ -1,0 +1,198 @@
+"""The keyed hash chain over the audit table, and the one function that appends to it.
+
+``mac_i = HMAC-<alg>(K, prev_mac_i || seq_i (8 bytes, big-endian) || canonical(record_i))``
+with ``prev_mac_1`` = 32 zero bytes and ``alg`` HMAC-SM3 by default (``AUDIT_ALGORITHM =
+"sha256"`` selects HMAC-SHA256; each row stores its algorithm, so a chain can change it and
+still verify). ``K`` is read from a file outside the database (``keys.py``).
+
+Appends are serialised so two transactions never link to the same predecessor and ``seq``
+has no gaps: on PostgreSQL ``pg_advisory_xact_lock`` is taken inside the caller's
+transaction and held to its commit (chain order = commit order); on SQLite the project's
+``BEGIN IMMEDIATE`` transactions already admit one writer at a time. The unique index on
+``seq`` is the last line of defence: a race that slipped through fails, it never forks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from zhenggai import crypto
+
+from . import keys
+from .canonical import canonical_json, clean_str, utc_iso
+from .models import AuditEvent
+
+log = logging.getLogger("zhenggai.audit")
+
+SCHEMA_VERSION = 1
+GENESIS = "00" * crypto.DIGEST_SIZE
+#: Any constant shared by every process of the install: the advisory lock of the chain head.
+PG_LOCK_KEY = 0x7A67_4175_6469_7431  # "zgAudit1"
+
+#: Stored algorithm name → hash name in ``zhenggai.crypto``.
+ALGORITHMS = {"hmac-sm3": "sm3", "hmac-sha256": "sha256"}
+_ALIASES = {
+    "sm3": "hmac-sm3",
+    "hmac-sm3": "hmac-sm3",
+    "sha256": "hmac-sha256",
+    "sha-256": "hmac-sha256",
+    "hmac-sha256": "hmac-sha256",
+}
+
+
+class ChainConfigError(Exception):
+    pass
+
+
+def configured_algorithm() -> str:
+    """The algorithm new rows use (setting ``AUDIT_ALGORITHM``: ``sm3`` default, or ``sha256``)."""
+    raw = str(getattr(settings, "AUDIT_ALGORITHM", "sm3") or "sm3").strip().lower()
+    try:
+        return _ALIASES[raw]
+    except KeyError:
+        raise ChainConfigError(f"AUDIT_ALGORITHM 不支持“{raw}”：可选 sm3 或 sha256") from None
+
+
+def record_of(e: AuditEvent) -> dict[str, Any]:
+    """The fields of a row the MAC covers (everything but id, seq, prev_mac and mac)."""
+    return {
+        "v": e.schema,
+        "time": utc_iso(e.created_at),
+        "actor": e.actor_id,
+        "actor_name": e.actor_name,
+        "unit": e.unit_id_ref,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "outcome": e.outcome,
+        "before": e.before,
+        "after": e.after,
+        "request_id": e.request_id,
+        "address": e.address,
+        "alg": e.alg,
+    }
+
+
+def mac_input(prev_mac: str, seq: int, record: dict[str, Any]) -> bytes:
+    return bytes.fromhex(prev_mac) + seq.to_bytes(8, "big") + canonical_json(record)
+
+
+def compute_mac(key: bytes, alg: str, prev_mac: str, seq: int, record: dict[str, Any]) -> str:
+    try:
+        hash_name = ALGORITHMS[alg]
+    except KeyError:
+        raise ChainConfigError(f"未知的审计链算法：{alg}") from None
+    return crypto.hmac_digest(key, mac_input(prev_mac, seq, record), hash_name).hex()
+
+
+def lock_chain(using: str) -> None:
+    """Serialise appends until the end of the current transaction (PostgreSQL); a no-op on SQLite."""
+    conn = connections[using]
+    if not conn.in_atomic_block:
+        raise RuntimeError("lock_chain() must run inside a transaction")
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    seq: int
+    mac: str
+    alg: str
+    created_at: dt.datetime | None
+
+
+def head(using: str = "default") -> Head:
+    row = (
+        AuditEvent.objects.using(using)
+        .order_by("-seq")
+        .values_list("seq", "mac", "alg", "created_at")
+        .first()
+    )
+    return Head(*row) if row else Head(0, GENESIS, "", None)
+
+
+def _now() -> dt.datetime:
+    """The time of a new event (a function of its own, so tests can age events)."""
+    return timezone.now()
+
+
+def append(
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    unit_id: int | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = "ok",
+    before: Any = None,
+    after: Any = None,
+    request_id: str = "",
+    address: str = "",
+) -> AuditEvent:
+    """Append one event to the chain in the current transaction (its own one when there is none).
+
+    ``before``/``after`` must already be clean JSON (``canonical.clean``). Raises when the key
+    cannot be read or the insert fails, so the caller's transaction fails with it.
+    """
+    using = router.db_for_write(AuditEvent)
+    alg = configured_algorithm()
+    key = keys.chain_key()  # before the lock: reading a file is not part of the critical section
+    with transaction.atomic(using=using):
+        lock_chain(using)
+        last = head(using)
+        event = AuditEvent(
+            created_at=_now(),
+            actor_id=actor_id,
+            actor_name=clean_str(actor_name)[:150],
+            unit_id_ref=unit_id,
+            action=clean_str(action)[:60],
+            object_type=clean_str(object_type)[:40],
+            object_id=clean_str(object_id)[:40],
+            outcome=clean_str(outcome)[:10],
+            before=before if before is not None else {},
+            after=after if after is not None else {},
+            request_id=clean_str(request_id)[:40],
+            address=clean_str(address)[:64],
+            seq=last.seq + 1,
+            prev_mac=last.mac,
+            alg=alg,
+            schema=SCHEMA_VERSION,
+        )
+        event.mac = compute_mac(key, alg, event.prev_mac, event.seq, record_of(event))
+        event.save(using=using, force_insert=True)
+        _schedule_checkpoints(using, last, event)
+    return event
+
+
+def _schedule_checkpoints(using: str, last: Head, event: AuditEvent) -> None:
+    """Automatic checkpoints, written after the commit: every N events and at a change of day."""
+    from . import checkpoints
+
+    every = int(getattr(settings, "AUDIT_CHECKPOINT_EVERY", 100) or 0)
+    due: list[tuple[int, str, str]] = []
+    if every > 0 and event.seq % every == 0:
+        due.append((event.seq, event.mac, event.alg))
+    if (
+        getattr(settings, "AUDIT_CHECKPOINT_DAILY", True)
+        and last.created_at is not None
+        and timezone.localdate(last.created_at) < timezone.localdate(event.created_at)
+    ):
+        # The first event of a day seals the last event of the day before.
+        due.append((last.seq, last.mac, last.alg))
+    for seq, mac, alg in due:
+        transaction.on_commit(
+            lambda s=seq, m=mac, a=alg: checkpoints.write_checkpoint_quietly(
+                s, m, a, kind="auto", using=using
+            ),
+            using=using,
+        )

@@ -1,0 +1,117 @@
+"""The audit inventory: every action that writes an audit event, with its Chinese description.
+
+An action is ``对象.动作`` in English (``measure.update``); the description is what the
+审计管理员 reads. A test (tests/audit/test_inventory.py) reads every ``action="…"`` and
+``action=f"…"`` in src/ and fails, listing them, when one is missing here: add new actions
+to this dict in the same change that records them.
+
+Outcomes: ``ok`` (done), ``denied`` (refused: no permission, wrong state, stale page,
+lockout) and ``failed`` (tried and failed: wrong password, bad code, damaged file).
+"""
+
+from __future__ import annotations
+
+OUTCOMES: dict[str, str] = {"ok": "成功", "denied": "拒绝", "failed": "失败"}
+
+#: Security-relevant actions, usually recorded with ``audit_security_event`` (after the rollback).
+SECURITY_EVENTS: dict[str, str] = {
+    # 身份鉴别 (login, second factor, sessions)
+    "auth.login": "登录成功",
+    "auth.login_failed": "登录失败",
+    "auth.logout": "退出登录",
+    "auth.lockout": "登录失败次数过多，账户锁定",
+    "auth.locked_login": "账户锁定期间尝试登录",
+    "auth.unlock": "解除账户锁定",
+    "auth.otp_failed": "动态口令验证失败",
+    "auth.otp_verified": "动态口令验证成功",
+    "auth.otp_enrolled": "绑定动态口令",
+    "auth.otp_reset": "重置动态口令",
+    "auth.session_expired": "会话超时，已结束",
+    "auth.password_change": "修改密码",
+    "auth.password_change_failed": "修改密码失败",
+    "auth.password_reset": "重置密码",
+    "auth.password_expired": "密码已过期，要求修改",
+    # 访问控制
+    "access.denied": "越权访问被拒绝",
+    "access.breakglass": "启用应急账户",
+    # 用户与权限 (安全管理员、系统管理员)
+    "user.create": "新建用户",
+    "user.update": "修改用户信息",
+    "user.disable": "停用用户",
+    "user.enable": "启用用户",
+    "role.change": "变更管理员角色",
+    "membership.grant": "授予单位角色",
+    "membership.revoke": "撤销单位角色",
+    "label.change": "变更密级标签",
+    "pii.view": "查看未脱敏的个人信息",
+    "setting.change": "修改系统设置",
+    # 系统运维
+    "backup.create": "备份数据",
+    "backup.restore": "恢复数据",
+    "evidence.verify": "核验佐证材料完整性",
+    # 审计 (审计管理员)
+    "audit.read": "查阅审计记录",
+    "audit.export": "导出审计记录",
+    "audit.purge": "归档并清理过期审计记录",
+}
+
+#: Changes to the ledger and the documents made from it, recorded inside the change's transaction.
+BUSINESS_EVENTS: dict[str, str] = {
+    # 单位
+    "unit.create": "新建单位",
+    "unit.update": "修改单位",
+    # 巡察轮次
+    "round.create": "新建巡察轮次",
+    "round.update": "修改巡察轮次",
+    "round.import": "导入巡察文件",
+    "round.xlsx_import": "导入整改台账（Excel）",
+    "round.xlsx_export": "导出整改台账（Excel）",
+    "plan.sign": "签署整改方案",
+    "plan.export": "导出整改方案",
+    "notice.save": "保存整改进展通报",
+    "notice.export": "导出整改进展通报",
+    "report.export": "导出报表",
+    # 问题
+    "finding.create": "新建问题",
+    "finding.update": "修改问题",
+    "finding.close": "对账销号",
+    "finding.send_back": "退回问题整改",
+    "finding.reopen": "重新打开问题",
+    # 整改措施
+    "measure.create": "新建整改措施",
+    "measure.update": "修改整改措施",
+    "measure.assign": "分配责任",
+    "measure.split": "拆分整改措施",
+    "measure.move": "调整措施顺序",
+    "measure.delete": "删除整改措施",
+    "measure.start": "开始整改",
+    "measure.submit": "提交审核",
+    "measure.approve": "审核通过",
+    "measure.approve_stage": "审核为阶段性完成",
+    "measure.return": "审核退回",
+    "measure.send_back": "退回整改",
+    "measure.accept_suggestion": "采用建议时限",
+    # 整改进展与佐证材料
+    "progress.add": "填报整改进展",
+    "evidence.upload": "上传佐证材料",
+    "evidence.download": "下载佐证材料",
+    "evidence.delete": "删除佐证材料",
+    "evidence.refused": "拒收佐证材料（类型或内容不安全）",
+    # 导出
+    "export.xlsx": "导出 Excel",
+    "export.csv": "导出 CSV",
+    "export.docx": "导出 Word 文档",
+    "export.pdf": "导出 PDF 文档",
+}
+
+#: The whole inventory: action → Chinese description.
+EVENTS: dict[str, str] = {**SECURITY_EVENTS, **BUSINESS_EVENTS}
+
+
+def describe(action: str) -> str:
+    """The Chinese description of an action (the action itself when it is not in the inventory)."""
+    return EVENTS.get(action, action)
+
+
+def describe_outcome(outcome: str) -> str:
+    return OUTCOMES.get(outcome, outcome)

@@ -1,0 +1,166 @@
+"""The plan and the progress notice: downloads for anyone who can see the round, the clerk's form.
+
+Downloads are rendered in the request and sent whole (the seed round: .docx well under a
+second, PDF about a second); the browser shows its own progress meanwhile. A round
+outside the user's units is 404 (``round_get_for_user``).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from zhenggai.audit.services import audit_record
+from zhenggai.ledger import selectors, services
+from zhenggai.ledger.errors import InvalidInput
+from zhenggai.units.models import Role
+from zhenggai.web.forms import add_service_error
+from zhenggai.web.views.common import Conflict, conflict_response, refusals_recorded
+
+from .documents import Blank, OfficialDocument, Para, build_notice, build_plan, draft_for, draft_save
+from .docx_render import render_docx
+from .forms import NoticeDraftForm
+from .models import NoticeDraft
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+
+
+def _download(data: bytes, name: str, content_type: str) -> FileResponse:
+    # FileResponse writes Content-Disposition with filename* (RFC 5987) for a Chinese name.
+    response = FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type)
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _audit_export(request: HttpRequest, round_: Any, action: str, fmt: str) -> None:
+    """Every export is on the record (等保 安全审计: 导出)."""
+    audit_record(actor=request.user, action=action, obj=round_, unit_id=round_.unit_id, after={"format": fmt})
+
+
+@require_GET
+@login_required
+def plan_docx(request: HttpRequest, round_id: int) -> FileResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    doc = build_plan(user=request.user, round=round_)
+    _audit_export(request, round_, "plan.export", "docx")
+    return _download(render_docx(doc), doc.file_name("docx"), DOCX)
+
+
+@require_GET
+@login_required
+def notice_docx(request: HttpRequest, round_id: int) -> FileResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    doc = build_notice(user=request.user, round=round_)
+    _audit_export(request, round_, "notice.export", "docx")
+    return _download(render_docx(doc), doc.file_name("docx"), DOCX)
+
+
+@require_GET
+@login_required
+def notice_pdf(request: HttpRequest, round_id: int) -> FileResponse:
+    from .pdf_render import render_pdf  # WeasyPrint is imported only where a PDF is made
+
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    doc = build_notice(user=request.user, round=round_)
+    _audit_export(request, round_, "notice.export", "pdf")
+    return _download(render_pdf(doc), doc.file_name("pdf"), PDF)
+
+
+def preview_blocks(doc: OfficialDocument) -> list[dict[str, Any]]:
+    """The document as rows for the on-page preview (class, text)."""
+    rows: list[dict[str, Any]] = [{"cls": "gw-title", "text": line} for line in doc.title_lines]
+    rows.append({"cls": "gw-blank", "text": ""})
+    for block in doc.body:
+        if isinstance(block, Para):
+            rows.append(
+                {"cls": f"gw-{block.role}" + (" gw-indent" if block.indent else ""), "text": block.text}
+            )
+        elif isinstance(block, Blank):
+            rows.append({"cls": "gw-blank", "text": ""})
+    if doc.signature is not None:
+        rows.append({"cls": "gw-sign", "text": doc.signature.unit})
+        rows.append({"cls": "gw-date", "text": doc.signature.date})
+    return rows
+
+
+def _initial(draft: NoticeDraft) -> dict[str, Any]:
+    return {
+        "organisation_text": draft.organisation_text,
+        "long_term_text": draft.long_term_text,
+        "next_steps_text": draft.next_steps_text,
+        "phone": draft.phone,
+        "address": draft.address,
+        "email": draft.email,
+        "signing_unit": draft.signing_unit,
+        "signed_on": draft.signed_on,
+        "version": draft.version,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notice_edit(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    is_clerk = Role.CLERK in selectors.roles_in_round(user=request.user, round=round_)
+    here = reverse("reports:notice-edit", args=[round_.pk])
+    draft = draft_for(round_)
+    status = 200
+    if request.method == "POST":
+        if not is_clerk:
+            reason = "您没有权限编写整改进展通报"
+            services.record_refusal(actor=request.user, action="notice.save", obj=round_, reason=reason)
+            raise PermissionDenied(reason)
+        form = NoticeDraftForm(request.POST, feedback_date=round_.feedback_date)
+        if form.is_valid():
+            values = form.draft_values()
+            if request.POST.get("action") == "preview":
+                draft = NoticeDraft(round=round_, unit=round_.unit, version=draft.version, **values)
+            else:
+                try:
+                    with refusals_recorded(request, action="notice.save", obj=round_, back=here):
+                        draft_save(
+                            actor=request.user,
+                            round=round_,
+                            expected_version=form.cleaned_data.get("version") or 0,
+                            **values,
+                        )
+                except InvalidInput as err:
+                    add_service_error(form, err)
+                    status = 400
+                except Conflict as err:
+                    return conflict_response(request, err)
+                else:
+                    messages.success(request, "已保存整改进展通报稿。")
+                    return redirect(here)
+        else:
+            status = 400
+    else:
+        form = NoticeDraftForm(initial=_initial(draft), feedback_date=round_.feedback_date)
+        if not is_clerk:
+            for field in form.fields.values():
+                field.disabled = True
+    doc = build_notice(user=request.user, round=round_, draft=draft)
+    return render(
+        request,
+        "reports/notice_edit.html",
+        {
+            "round": round_,
+            "form": form,
+            "is_clerk": is_clerk,
+            "saved": draft.pk is not None,
+            "preview": preview_blocks(doc),
+            "warnings": doc.warnings,
+        },
+        status=status,
+    )

@@ -1,0 +1,713 @@
+"""One content model of the official documents, built from the ledger, for both renderers.
+
+``build_notice`` gives the 整改进展情况的通报 and ``build_plan`` the 整改方案 as an
+``OfficialDocument``: title lines, body blocks (paragraphs with a GB/T 9704 role), the
+signature, attachments with tables. ``docx_render`` and ``pdf_render`` only lay it out.
+
+The notice follows the published genre, so that textparse reads it back to the ledger's
+outline: 一、(the clerk's text) 二、category （一） → issue 1. → problem （1）针对…问题,
+each problem's measures in one paragraph 一是…；二是…。 with their progress, 三、(the
+clerk's text), the headline statistics, the feedback channels, signature and date.
+Measure and progress texts are checked with textparse's own enumeration splitter before
+they are written; an inline 一是…二是… inside a progress text that would read back as
+extra measures is rewritten as 其一，…其二，….
+
+The clerk's parts live in ``NoticeDraft`` (``draft_for`` / ``draft_save``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from zhenggai.audit.services import audit_record
+from zhenggai.ledger import selectors
+from zhenggai.ledger.errors import InvalidInput, StaleEdit
+from zhenggai.ledger.models import (
+    FindingKind,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
+    Outcome,
+    OutcomeKind,
+    Progress,
+    Round,
+    RoundKind,
+)
+from zhenggai.ledger.services import EDIT_ROLES, _require
+from zhenggai.textparse.enumerations import split_measures
+from zhenggai.textparse.markers import Line, match_heading
+from zhenggai.textparse.numerals import fold_width
+
+from .models import NoticeDraft
+
+Role = Literal["body", "h1", "h2", "h3", "h4"]
+
+# --- the content model ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph: ``body`` 仿宋, ``h1`` 一、黑体, ``h2`` （一）楷体, ``h3`` 1. 仿宋加粗, ``h4`` （1）."""
+
+    text: str
+    role: Role = "body"
+    indent: bool = True  # first line indented two characters
+
+
+@dataclass(frozen=True)
+class Blank:
+    """One empty line of the grid."""
+
+
+@dataclass(frozen=True)
+class AttachmentNote:
+    """附件说明: ``附件：1.×××`` with the following names aligned under the first."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    width_mm: float
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[Column, ...]
+    #: Cells; ``None`` continues the cell above (merged down).
+    rows: tuple[tuple[str | None, ...], ...]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    number: int
+    title: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class Signature:
+    unit: str
+    date: str
+
+
+Block = Para | Blank | AttachmentNote
+
+
+@dataclass
+class OfficialDocument:
+    kind: Literal["notice", "plan"]
+    title_lines: tuple[str, ...]
+    body: list[Block]
+    signature: Signature | None
+    attachments: list[Attachment] = field(default_factory=list)
+    #: Things the clerk should know (text that would read back differently, empty parts).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return "".join(self.title_lines)
+
+    def file_name(self, ext: str) -> str:
+        stem = re.sub(r'[\\/:*?"<>|\s]+', "", self.title) or "公文"
+        return f"{stem}.{ext}"
+
+    def paragraphs(self) -> list[str]:
+        """The text, paragraph by paragraph, as a reader gets it (for previews and tests)."""
+        out = list(self.title_lines)
+        for b in self.body:
+            if isinstance(b, Para):
+                out.append(b.text)
+            elif isinstance(b, AttachmentNote):
+                out.extend(b.names)
+        if self.signature:
+            out += [self.signature.unit, self.signature.date]
+        return out
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 10 → 十, 21 → 二十一 (ordinals of headings and of 一是…)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return (_CN_DIGITS[tens] if tens > 1 else "") + "十" + (_CN_DIGITS[ones] if ones else "")
+    return str(n)
+
+
+def date_cn(d: dt.date) -> str:
+    """成文日期 style: 2026年7月1日 (no leading zeros)."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def period_cn(start: dt.date | None, end: dt.date | None) -> str:
+    """2021年11月1日至11月30日 (the year once when both ends share it)."""
+    if start and end:
+        tail = f"{end.month}月{end.day}日" if end.year == start.year else date_cn(end)
+        return f"{date_cn(start)}至{tail}"
+    d = start or end
+    return date_cn(d) if d else ""
+
+
+def money_cn(yuan: Decimal) -> str:
+    """4.54万元 for round sums of ten thousand and more, else 350元 / 350.5元."""
+    yuan = Decimal(yuan)
+    if yuan >= 10000 and (yuan * 100) % 100 == 0:
+        wan = (yuan / 10000).normalize()
+        return f"{wan:f}万元"
+    return f"{yuan.normalize():f}元"
+
+
+def rate_cn(rate: float | None) -> str:
+    if rate is None:
+        return "0%"
+    return f"{rate:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+_GROUP_HEAD = re.compile(r"^(.*?)(?:第[一二三四五六七八九十\d]+)?(?:专项|机动)?巡[察视](?:工作)?组")
+
+
+def superior_of(group: str) -> str:
+    """县委第三巡察组 → 县委 (whose deployment the inspection followed)."""
+    m = _GROUP_HEAD.match(group or "")
+    return m.group(1) if m and m.group(1) else ""
+
+
+_KIND_WORD = {
+    RoundKind.REGULAR: "巡察",
+    RoundKind.SPECIAL: "专项巡察",
+    RoundKind.MOBILE: "机动巡察",
+    RoundKind.LOOKBACK: "巡察“回头看”",
+}
+
+# --- the clerk's draft ----------------------------------------------------------------------------
+
+
+def draft_defaults(round: Round) -> dict[str, Any]:
+    """Starting values for a round's notice, from its metadata and the unit's last notice."""
+    unit = round.unit.name
+    group = round.inspecting_group or "巡察组"
+    fed = f"{date_cn(round.feedback_date)}，" if round.feedback_date else ""
+    values: dict[str, Any] = {
+        "organisation_text": (
+            f"{fed}{group}向{unit}反馈巡察意见后，{unit}高度重视，把抓好巡察反馈问题整改作为一项重大政治任务，"
+            "成立巡察整改工作领导小组，主要负责同志履行第一责任人职责，研究制定整改方案，"
+            "逐项明确责任领导、责任部门、责任人和完成时限，层层压实整改责任，确保件件有着落、事事有回音。"
+        ),
+        "long_term_text": (
+            f"{unit}将以此次巡察整改为契机，坚持举一反三、标本兼治，对已完成的整改事项定期开展“回头看”，"
+            "对需要长期坚持的事项持续推进，及时总结整改经验，建立健全长效工作机制，不断巩固和扩大整改成果。"
+        ),
+        "next_steps_text": "",
+        "phone": "",
+        "address": "",
+        "email": "",
+        "signing_unit": unit,
+        "signed_on": selectors.today(),
+    }
+    last = (
+        NoticeDraft.objects.filter(unit=round.unit)
+        .exclude(round=round)
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+    if last is not None:
+        values.update(
+            phone=last.phone, address=last.address, email=last.email, signing_unit=last.signing_unit
+        )
+    return values
+
+
+DRAFT_FIELDS = (
+    "organisation_text",
+    "long_term_text",
+    "next_steps_text",
+    "phone",
+    "address",
+    "email",
+    "signing_unit",
+    "signed_on",
+)
+
+
+def draft_for(round: Round) -> NoticeDraft:
+    """The round's saved draft, or an unsaved one with the defaults (version 0)."""
+    found = NoticeDraft.objects.filter(round=round).first()
+    if found is not None:
+        return found
+    return NoticeDraft(round=round, unit=round.unit, version=0, **draft_defaults(round))
+
+
+@transaction.atomic
+def draft_save(*, actor: Any, round: Round, expected_version: int, **values: Any) -> NoticeDraft:
+    """Save the clerk's parts of the notice (clerks of the round's unit only; audited)."""
+    _require(actor, round.unit, EDIT_ROLES, "编写整改进展通报")
+    unknown = set(values) - set(DRAFT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")
+    for name in ("organisation_text", "long_term_text", "signing_unit"):
+        if not str(values.get(name) or "").strip():
+            raise InvalidInput("请填写此项", field=name)
+    if values.get("signed_on") is None:
+        raise InvalidInput("请填写成文日期", field="signed_on")
+    draft = NoticeDraft.objects.select_for_update().filter(round=round).first()
+    current = draft.version if draft is not None else 0
+    if current != expected_version:
+        raise StaleEdit("已被他人修改：该通报稿在您打开页面后已被保存，请刷新后重新编辑。")
+    before = {f: getattr(draft, f) for f in DRAFT_FIELDS} if draft is not None else {}
+    if draft is None:
+        draft = NoticeDraft(round=round, unit=round.unit, version=0)
+    for name in DRAFT_FIELDS:
+        if name in values:
+            value = values[name]
+            setattr(draft, name, value.strip() if isinstance(value, str) else value)
+    draft.version = current + 1
+    draft.updated_by = actor
+    draft.save()
+    after = {f: getattr(draft, f) for f in DRAFT_FIELDS}
+    audit_record(
+        actor=actor,
+        action="notice.save",
+        obj=round,
+        unit_id=round.unit_id,
+        before={k: v for k, v in before.items() if after.get(k) != v},
+        after={k: v for k, v in after.items() if before.get(k) != v},
+    )
+    return draft
+
+
+# --- reading the ledger -------------------------------------------------------------------------
+
+
+@dataclass
+class _MeasureRow:
+    measure: Measure
+    progress: str
+
+
+@dataclass
+class _Ledger:
+    overview: selectors.Overview
+    measures: dict[int, list[_MeasureRow]]
+    rules: int
+    money: Decimal
+    accountable: int
+
+
+def _read_ledger(user: Any, round: Round) -> _Ledger:
+    overview = selectors.round_overview(user=user, round=round)  # scope check
+    latest: dict[int, str] = {}
+    for measure_id, text in (
+        Progress.objects.filter(measure__round=round)
+        .order_by("created_at", "id")
+        .values_list("measure_id", "text")
+    ):
+        latest[measure_id] = text
+    by_finding: dict[int, list[_MeasureRow]] = defaultdict(list)
+    for m in (
+        Measure.objects.filter(round=round)
+        .select_related("leader", "person", "department")
+        .order_by("finding_id", "position", "id")
+    ):
+        by_finding[m.finding_id].append(_MeasureRow(m, latest.get(m.pk, "")))
+    outcomes = Outcome.objects.filter(round=round)
+    rules = outcomes.filter(kind=OutcomeKind.RULE).count()
+    money = outcomes.filter(kind=OutcomeKind.MONEY).aggregate(s=Sum("amount_yuan"))["s"] or Decimal(0)
+    accountable = sum(
+        c or 1 for c in outcomes.filter(kind=OutcomeKind.ACCOUNTABILITY).values_list("count", flat=True)
+    )
+    return _Ledger(overview, by_finding, rules, money, accountable)
+
+
+# --- measure paragraphs that read back as written -----------------------------------------------
+
+_END_PUNCT = "。；;，,、：: \u3000"
+_ORDINAL_AT_BOUNDARY = re.compile(
+    r"(^|[;；。，,、：:！？!?）)\s])([一二三四五六七八九十]{1,3})是(?![否指为的])"
+)
+
+
+def _one_line(text: str) -> str:
+    """A text of several lines as one run of a paragraph (a line break would start a new paragraph)."""
+    lines = [ln.strip(" \u3000\t") for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    out = ""
+    for i, ln in enumerate(lines):
+        out += ln
+        if i + 1 < len(lines) and ln[-1] not in "。；;，,、：:！？!?":
+            out += "；"
+    return out
+
+
+def _neutralise(text: str) -> str:
+    """一是…二是… inside a text → 其一，…其二，… (it would be read as further measures)."""
+    return _ORDINAL_AT_BOUNDARY.sub(lambda m: f"{m.group(1)}其{m.group(2)}，", text)
+
+
+_STATUS_WORD = {
+    MeasureStatus.DONE: "已完成",
+    MeasureStatus.STAGE_DONE: "已取得阶段性成效，持续推进",
+    MeasureStatus.PENDING_REVIEW: "已完成，正在审核",
+    MeasureStatus.IN_PROGRESS: "正在推进",
+}
+
+
+def _measure_clause(row: _MeasureRow, *, neutralise: bool) -> str:
+    m = row.measure
+    text = _one_line(m.text).rstrip(_END_PUNCT) or "（空）"
+    progress = _one_line(row.progress).rstrip(_END_PUNCT)
+    if neutralise:
+        text, progress = _neutralise(text), _neutralise(progress)
+    word = _STATUS_WORD.get(m.status, "")
+    if m.kind == MeasureKind.LONG_TERM and m.status in (MeasureStatus.DONE, MeasureStatus.STAGE_DONE):
+        word = "长期坚持"
+    if progress and not word:
+        word = "正在推进"
+    if progress:
+        return f"{text}（{word}：{progress}）"
+    return f"{text}（{word}）" if word else text
+
+
+def _enumerate(clauses: list[str]) -> tuple[str, list[int]]:
+    text = ""
+    starts = []
+    for i, c in enumerate(clauses, 1):
+        if i > 1:
+            text += "；"
+        text += f"{cn_number(i)}是"
+        starts.append(len(text))
+        text += c
+    return text + "。", starts
+
+
+def _reads_back(text: str, starts: list[int]) -> bool:
+    split = split_measures(fold_width(text), [(0, len(text))])
+    return [a for _, a, _ in split.measures] == starts
+
+
+def measures_paragraph(rows: list[_MeasureRow]) -> tuple[str, bool]:
+    """一是…；二是…。 for the measures, and whether it reads back as that many measures."""
+    text, starts = _enumerate([_measure_clause(r, neutralise=False) for r in rows])
+    if _reads_back(text, starts):
+        return text, True
+    text, starts = _enumerate([_measure_clause(r, neutralise=True) for r in rows])
+    return text, _reads_back(text, starts)
+
+
+def problem_heading(number: int, title: str) -> str:
+    """（1）针对…问题, or （1）… where that wording would not read back as the same title."""
+    for text in (f"（{number}）针对{title}问题", f"（{number}）{title}"):
+        folded = fold_width(text)
+        h = match_heading(Line(0, len(folded), folded))
+        if h is not None and h.title == fold_width(title).strip():
+            return text
+    return f"（{number}）{title}"
+
+
+# --- the notice ---------------------------------------------------------------------------------
+
+
+def opening_paragraph(round: Round, *, notice: bool) -> str:
+    unit = round.unit.name
+    group = round.inspecting_group
+    parts = []
+    superior = superior_of(group)
+    lead = f"根据{superior}统一部署" if superior else "根据巡察工作统一部署"
+    period = period_cn(round.period_start, round.period_end)
+    kind = _KIND_WORD.get(round.kind, "巡察")
+    if group:
+        parts.append(f"{lead}，{period + '，' if period else ''}{group}对{unit}开展了{kind}。")
+        fed = f"{date_cn(round.feedback_date)}，" if round.feedback_date else ""
+        parts.append(f"{fed}{group}向{unit}反馈了巡察意见。")
+    else:
+        parts.append(f"{lead}，{period + '，' if period else ''}{unit}接受了{kind}。")
+    if notice:
+        parts.append(
+            "根据《中国共产党巡视工作条例》和《中国共产党党内监督条例》有关规定，现将巡察整改进展情况予以公布："
+        )
+    else:
+        parts.append("为认真抓好巡察反馈问题整改落实，结合工作实际，制定本方案。")
+    return "".join(parts)
+
+
+def statistics_sentence(ledger: _Ledger, on: dt.date) -> str:
+    t = ledger.overview.tally
+    rest = t.problems - t.problems_complete - t.problems_basic
+    s = (
+        f"截至{date_cn(on)}，巡察反馈的{t.problems}个具体问题，已完成整改{t.problems_complete}个，"
+        f"基本完成{t.problems_basic}个，正在整改{rest}个，完成率{rate_cn(t.completion_rate)}；"
+        f"建立完善制度{ledger.rules}项"
+    )
+    if ledger.money:
+        s += f"，清退追缴资金{money_cn(ledger.money)}"
+    if ledger.accountable:
+        s += f"，追责问责{ledger.accountable}人次"
+    return s + "。具体情况如下："
+
+
+def channels_paragraph(draft: NoticeDraft) -> str:
+    s = "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议，请及时向我们反映。"
+    parts = []
+    if draft.phone.strip():
+        parts.append(f"联系电话：{draft.phone.strip()}")
+    if draft.address.strip():
+        parts.append(f"邮寄地址：{draft.address.strip()}")
+    if draft.email.strip():
+        parts.append(f"电子邮箱：{draft.email.strip()}")
+    return s + "；".join(parts) + ("。" if parts else "")
+
+
+def _clerk_paragraphs(text: str) -> list[Para]:
+    return [Para(ln.strip(" \u3000\t")) for ln in text.splitlines() if ln.strip(" \u3000\t")]
+
+
+@dataclass
+class _Numbering:
+    category: int = 0
+    issue: int = 0
+    problem: int = 0
+
+
+def _findings_blocks(ledger: _Ledger, warnings: list[str], *, notice: bool) -> list[Block]:
+    """Category （一） → issue 1. → problem （1） with the measures paragraph (numbers run on)."""
+    out: list[Block] = []
+    n = _Numbering()
+
+    def visit(node: selectors.Node) -> None:
+        f = node.finding
+        if f.kind == FindingKind.CATEGORY:
+            n.category += 1
+            out.append(Para(f"（{cn_number(n.category)}）{f.title}", "h2"))
+        elif f.kind == FindingKind.ISSUE:
+            n.issue += 1
+            out.append(Para(f"{n.issue}.{f.title}", "h3"))
+        else:
+            n.problem += 1
+            out.append(Para(problem_heading(n.problem, f.title), "h4"))
+        rows = ledger.measures.get(f.pk, [])
+        if rows:
+            if notice:
+                text, ok = measures_paragraph(rows)
+                if not ok:
+                    warnings.append(
+                        f"“{f.title}”的措施或进展文字中含有“一是”“二是”等序号，"
+                        "生成的通报读回时措施数可能不同，请拆分该措施或修改文字"
+                    )
+            else:
+                text, _ = _enumerate([_one_line(r.measure.text).rstrip(_END_PUNCT) or "（空）" for r in rows])
+            out.append(Para(text))
+        for c in node.children:
+            visit(c)
+
+    for root in ledger.overview.roots:
+        visit(root)
+    return out
+
+
+def notice_title(round: Round) -> tuple[str, ...]:
+    what = "巡察“回头看”整改" if round.kind == RoundKind.LOOKBACK else "巡察整改"
+    return (round.unit.name, f"关于{what}进展情况的通报")
+
+
+def build_notice(*, user: Any, round: Round, draft: NoticeDraft | None = None) -> OfficialDocument:
+    """The 整改进展情况的通报 of ``round`` as ``user`` may see it (Http404 outside their units)."""
+    ledger = _read_ledger(user, round)
+    draft = draft or draft_for(round)
+    warnings: list[str] = []
+    body: list[Block] = [Para(opening_paragraph(round, notice=True))]
+    body.append(Para("一、加强组织领导，压实整改责任", "h1"))
+    body += _clerk_paragraphs(draft.organisation_text)
+    body.append(Para("二、坚持问题导向，逐项推进整改", "h1"))
+    body.append(Para(statistics_sentence(ledger, draft.signed_on)))
+    body += _findings_blocks(ledger, warnings, notice=True)
+    body.append(Para("三、建立长效机制，巩固整改成果", "h1"))
+    body += _clerk_paragraphs(draft.long_term_text)
+    if draft.next_steps_text.strip():
+        body.append(Para("四、下一步工作打算", "h1"))
+        body += _clerk_paragraphs(draft.next_steps_text)
+    body.append(Para(channels_paragraph(draft)))
+    if not (draft.phone or draft.address or draft.email):
+        warnings.append("尚未填写联系电话、邮寄地址或电子邮箱，通报中没有监督渠道")
+    if ledger.overview.tally.problems == 0:
+        warnings.append("该轮次还没有具体问题，通报的第二部分为空")
+    body.append(Blank())
+    return OfficialDocument(
+        "notice",
+        notice_title(round),
+        body,
+        Signature(draft.signing_unit.strip(), date_cn(draft.signed_on)),
+        warnings=warnings,
+    )
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+def _person(user: Any, hint: str) -> str:
+    if user is not None:
+        return str(user)
+    return hint
+
+
+def _deadline(m: Measure) -> str:
+    if m.deadline:
+        return date_cn(m.deadline)
+    if m.kind == MeasureKind.LONG_TERM:
+        return "长期坚持"
+    if m.kind == MeasureKind.IMMEDIATE:
+        return "立行立改"
+    if m.suggested_deadline:
+        return date_cn(m.suggested_deadline)
+    return "待定"
+
+
+def _plan_tables(ledger: _Ledger) -> list[Attachment]:
+    problems: list[tuple[str, str, str]] = []  # category, issue, problem
+    tasks: list[tuple[str | None, ...]] = []
+    duties: list[tuple[str | None, ...]] = []
+    seq = 0
+
+    def visit(node: selectors.Node, category: str, issue: str) -> None:
+        nonlocal seq
+        f = node.finding
+        if f.kind == FindingKind.CATEGORY:
+            category = f.title
+        elif f.kind == FindingKind.ISSUE:
+            issue = f.title
+        else:
+            problems.append((category, issue, f.title))
+            for i, row in enumerate(ledger.measures.get(f.pk, [])):
+                seq += 1
+                m = row.measure
+                text = _one_line(m.text)
+                first = f.title if i == 0 else None
+                tasks.append(
+                    (str(seq), first, text, m.get_kind_display(), _deadline(m), m.get_status_display())
+                )
+                duties.append(
+                    (
+                        str(seq),
+                        first,
+                        text,
+                        _person(m.leader, m.leader_hint),
+                        m.department.name if m.department else m.department_hint,
+                        _person(m.person, m.person_hint),
+                        _deadline(m),
+                    )
+                )
+        for c in node.children:
+            visit(c, category, issue)
+
+    for root in ledger.overview.roots:
+        visit(root, "", "")
+    problem_rows: list[tuple[str | None, ...]] = []
+    prev: tuple[str, str] | None = None
+    for i, (cat, iss, title) in enumerate(problems, 1):
+        same_cat = prev is not None and prev[0] == cat
+        same_issue = same_cat and prev is not None and prev[1] == iss
+        problem_rows.append((str(i), None if same_cat else cat, None if same_issue else iss, title))
+        prev = (cat, iss)
+    return [
+        Attachment(
+            1,
+            "问题清单",
+            Table(
+                (Column("序号", 12), Column("问题类别", 55), Column("问题", 65), Column("具体问题", 93)),
+                tuple(problem_rows),
+            ),
+        ),
+        Attachment(
+            2,
+            "任务清单",
+            Table(
+                (
+                    Column("序号", 12),
+                    Column("具体问题", 55),
+                    Column("整改措施", 98),
+                    Column("整改类型", 20),
+                    Column("完成时限", 24),
+                    Column("整改状态", 16),
+                ),
+                tuple(tasks),
+            ),
+        ),
+        Attachment(
+            3,
+            "责任清单",
+            Table(
+                (
+                    Column("序号", 12),
+                    Column("具体问题", 45),
+                    Column("整改措施", 80),
+                    Column("责任领导", 22),
+                    Column("责任部门", 24),
+                    Column("责任人", 18),
+                    Column("完成时限", 24),
+                ),
+                tuple(duties),
+            ),
+        ),
+    ]
+
+
+def plan_title(round: Round) -> tuple[str, ...]:
+    group = round.inspecting_group or "巡察组"
+    return (round.unit.name, f"关于落实{group}反馈意见的整改方案")
+
+
+def build_plan(*, user: Any, round: Round, on: dt.date | None = None) -> OfficialDocument:
+    """The 整改方案 of ``round``: problems with measures, and the three lists as attachments."""
+    ledger = _read_ledger(user, round)
+    t = ledger.overview.tally
+    draft = NoticeDraft.objects.filter(round=round).first()
+    on = on or selectors.today()
+    warnings: list[str] = []
+    body: list[Block] = [Para(opening_paragraph(round, notice=False))]
+    body.append(Para("一、整改任务", "h1"))
+    body.append(
+        Para(
+            f"巡察反馈的{t.problems}个具体问题，共制定整改措施{t.measure_total}项，"
+            "逐项明确责任领导、责任部门、责任人和完成时限（见附件）。"
+        )
+    )
+    body += _findings_blocks(ledger, warnings, notice=False)
+    body.append(Para("二、工作要求", "h1"))
+    body.append(
+        Para(
+            "各责任部门要按照问题清单、任务清单、责任清单，对账销号、逐项落实，"
+            "按时报送整改进展和佐证材料；整改完成一项、销号一项，确保整改到位。"
+        )
+    )
+    body.append(Blank())
+    body.append(AttachmentNote(("1.问题清单", "2.任务清单", "3.责任清单")))
+    body.append(Blank())
+    unassigned = sum(
+        1
+        for rows in ledger.measures.values()
+        for r in rows
+        if r.measure.person_id is None and not r.measure.person_hint
+    )
+    if unassigned:
+        warnings.append(f"还有{unassigned}项措施没有责任人")
+    return OfficialDocument(
+        "plan",
+        plan_title(round),
+        body,
+        Signature(draft.signing_unit if draft else round.unit.name, date_cn(on)),
+        _plan_tables(ledger),
+        warnings,
+    )

@@ -1,0 +1,91 @@
+"""`zhenggai notice ROUND --docx FILE` / `--pdf FILE`: write the 整改进展情况的通报.
+
+Exit 0 when written (warnings such as missing fonts or no feedback channels go to stderr),
+2 on unusable input (unknown round, no output given, a path that cannot be written);
+errors are one line on stderr. ``plan`` shares this code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class DocumentCommand(BaseCommand):
+    kind = "notice"
+    formats: tuple[str, ...] = ("docx", "pdf")
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("round", help="巡察轮次编号")
+        for fmt in self.formats:
+            parser.add_argument(f"--{fmt}", metavar="FILE", help=f"输出 {fmt} 文件")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from zhenggai.ledger.models import Round
+        from zhenggai.ledger.system import system_actor_for
+        from zhenggai.reports import documents
+
+        try:
+            round_id = int(opts["round"])
+        except ValueError:
+            self._fail(f"轮次编号应为数字：{opts['round']}")
+        round_ = Round.objects.select_related("unit").filter(pk=round_id).first()
+        if round_ is None:
+            self._fail(f"未找到巡察轮次 {round_id}")
+        targets = [(fmt, opts[fmt]) for fmt in self.formats if opts.get(fmt)]
+        if not targets:
+            self._fail("请用 " + " 或 ".join(f"--{f}" for f in self.formats) + " 指定输出文件")
+        for _, path in targets:
+            self._check_writable(path)
+        actor = system_actor_for(round_.unit)
+        build = documents.build_notice if self.kind == "notice" else documents.build_plan
+        doc = build(user=actor, round=round_)
+        warnings = list(doc.warnings)
+        for fmt, path in targets:
+            if fmt == "pdf":
+                from zhenggai.reports.fonts import problems
+                from zhenggai.reports.pdf_render import render_pdf
+
+                warnings += problems()
+                data = render_pdf(doc)
+            else:
+                from zhenggai.reports.docx_render import render_docx
+
+                data = render_docx(doc)
+            self._write(path, data)
+            self.stdout.write(f"已生成 {path}")
+        for w in warnings:
+            self.stderr.write(f"zhenggai: 警告：{w}")
+
+    def _check_writable(self, path: str) -> None:
+        folder = Path(path).resolve().parent
+        if Path(path).is_dir():
+            self._fail(f"无法写入 {path}：这是一个文件夹")
+        if not folder.is_dir():
+            self._fail(f"无法写入 {path}：文件夹 {folder} 不存在")
+        if not os.access(folder, os.W_OK):
+            self._fail(f"无法写入 {path}：没有写入权限")
+
+    def _write(self, path: str, data: bytes) -> None:
+        target = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".zhenggai-", dir=target.resolve().parent)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            self._fail(f"无法写入 {path}：{exc.strerror or exc}")
+
+    def _fail(self, message: str) -> None:
+        self.stderr.write(f"zhenggai: {message}")
+        raise SystemExit(2)
+
+
+class Command(DocumentCommand):
+    help = "生成整改进展情况的通报（Word 和/或 PDF）"
+    kind = "notice"
+    formats = ("docx", "pdf")

@@ -1,0 +1,750 @@
+"""Reading an edited 整改台账 workbook back: check it, compare it, apply it through the services.
+
+Three steps, each with its own refusals:
+
+1. ``open_workbook`` refuses a file that cannot be the workbook we wrote: empty or
+   too large, encrypted (an OLE container), an old .xls, a corrupt zip, a zip that is
+   not a workbook, no ``_meta`` sheet, a workbook of another round, a header row that
+   was renamed, reordered or lost the id column, merged cells below the header.
+   These raise ``WorkbookRefused`` (the CLI exits 2, the page shows the message).
+2. The rows are compared with the ledger in chunks (constant memory): each editable
+   cell that differs from the measure becomes a ``Change``; a cell that cannot be
+   used (unknown id, a person who is not a member, a date that cannot be read, a
+   formula, a status with no way there) becomes a ``RowError``.
+3. The changes are applied row by row through the ledger services
+   (``measure_update`` with the exported version, ``progress_add``,
+   ``measure_submit``, ``measure_review``) inside one transaction, each row in a
+   savepoint so that every refusal is reported. A dry run, or any refusal, rolls the
+   whole transaction back: the dry run is the real apply, undone, so it reports
+   exactly what the apply would do, role checks included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import warnings
+import zipfile
+from collections import defaultdict, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from zhenggai.audit.services import audit_record
+from zhenggai.ledger import services
+from zhenggai.ledger.errors import InvalidInput, ServiceError
+from zhenggai.ledger.models import Measure, MeasureStatus, Progress, ReviewDecision, Round
+from zhenggai.textparse.dates import find_dates
+from zhenggai.units.models import Unit
+from zhenggai.units.selectors import members_of, visible_units_q
+
+from .xlsx import (
+    COLUMNS,
+    EDITABLE,
+    HEADERS,
+    ID_HEADER,
+    INDEX,
+    KIND_BY_LABEL,
+    KIND_LABEL,
+    LABELS,
+    MAIN_SHEET,
+    META_SHEET,
+    PLAN_FIELDS,
+    SCHEMA,
+    STATUS_BY_LABEL,
+    STATUS_LABEL,
+    person_label,
+    round_key,
+)
+
+CHUNK = 500
+EXTRA_COLUMNS = 10
+HEADER_SEARCH_ROWS = 30
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
+_MAX_UNZIPPED = 100  # times the upload size: more is a zip bomb, not a ledger
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Za-z]+)([0-9]+)(?::([A-Za-z]+)([0-9]+))?"')
+_USER_IN_LABEL = re.compile(r"^(?P<name>.*?)\s*[（(]\s*(?P<username>[^（）()]+?)\s*[)）]$")
+_DATE_TAIL = re.compile(r"^[\s，。,.;；]*$")
+S = MeasureStatus
+
+
+class WorkbookRefused(InvalidInput):
+    """The file as a whole cannot be used; nothing was compared or changed."""
+
+
+@dataclass(frozen=True)
+class Change:
+    row: int
+    measure: int
+    field: str
+    old: Any
+    new: Any
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.field]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+    measure: int | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did. ``applied`` is True only when the changes were committed."""
+
+    round: Round
+    sha256: str
+    rows: int = 0
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = True
+    applied: bool = False
+
+    @property
+    def measures_changed(self) -> int:
+        return len({c.measure for c in self.changes})
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract of ``zhenggai import-xlsx --json`` (docs/interfaces.md), with extra fields."""
+        return {
+            "changes": [
+                {
+                    "measure": c.measure,
+                    "field": c.field,
+                    "old": _plain(c.old),
+                    "new": _plain(c.new),
+                    "row": c.row,
+                    "label": c.label,
+                }
+                for c in self.changes
+            ],
+            "errors": [{"row": e.row, "message": e.message, "measure": e.measure} for e in self.errors],
+            "round": self.round.pk,
+            "rows": self.rows,
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+        }
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+# --- 1. the workbook ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """An opened workbook that passed the checks: the data rows to come and where they start."""
+
+    book: Any
+    rows: Iterator[tuple[int, Sequence[Any]]]
+    header_row: int
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _refuse(message: str) -> WorkbookRefused:
+    return WorkbookRefused(message)
+
+
+def _container(data: bytes) -> zipfile.ZipFile:
+    limit = settings.IMPORT_MAX_BYTES
+    if not data:
+        raise _refuse("文件是空的，请上传从本系统导出并编辑后的整改台账（.xlsx）")
+    if len(data) > limit:
+        raise _refuse(f"文件超过 {limit // (1024 * 1024)} MB，无法导入")
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_STREAM in data:
+            raise _refuse(
+                "文件设置了打开密码（已加密），无法读取：请在 Excel/WPS 中取消密码后另存为 .xlsx 再上传"
+            )
+        raise _refuse("这是旧版 Excel（.xls）或其他 Office 格式文件：请在 Excel/WPS 中另存为 .xlsx 再上传")
+    if not data.startswith(b"PK"):
+        raise _refuse("不是 Excel 工作簿（.xlsx）文件，请上传从本系统导出的整改台账")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        unzipped = sum(i.file_size for i in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise _refuse("文件已损坏，无法打开：请重新导出或在 Excel/WPS 中另存后再上传") from exc
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise _refuse("不是 Excel 工作簿（.xlsx）文件（可能是 Word 文档或其他压缩包），请上传整改台账")
+    if unzipped > _MAX_UNZIPPED * len(data) + 10 * 1024 * 1024:
+        raise _refuse("文件内容异常（解压后过大），无法导入")
+    return archive
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _header_key(value: Any) -> str:
+    return re.sub(r"\s+", "", _text(value))
+
+
+def _find_header(rows: Iterator[tuple[int, Sequence[Any]]]) -> int:
+    """Consume rows up to the header row and check it; return its number."""
+    wanted = {_header_key(h) for h in HEADERS}
+    for number, cells in rows:
+        keys = [_header_key(c.value) for c in cells]
+        if "序号" in keys and len(wanted & set(keys)) >= 3:
+            _check_header(keys)
+            return number
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    raise _refuse(
+        "找不到表头行：第一张工作表应有“序号”“整改措施”“整改状态”等列标题。"
+        "请使用本系统导出的整改台账，不要删除或改写表头"
+    )
+
+
+def _check_header(keys: list[str]) -> None:
+    expected = [_header_key(h) for h in HEADERS]
+    if _header_key(ID_HEADER) not in keys:
+        raise _refuse(
+            f"缺少“{ID_HEADER}”列（隐藏列）：该列用于对应系统中的措施，请不要删除，重新导出后再编辑"
+        )
+    for i, want in enumerate(expected):
+        got = keys[i] if i < len(keys) else ""
+        if got == want:
+            continue
+        letter = get_column_letter(i + 1)
+        name = HEADERS[i]
+        if got and got not in expected:  # a header we never wrote
+            if want in keys:
+                raise _refuse(
+                    f"第 {letter} 列“{got}”是新增的列：请删除该列（如需备注，可写在最后一列之后），"
+                    "不要在台账的列之间插入列"
+                )
+            raise _refuse(f"第 {letter} 列的标题“{got}”应为“{name}”：请不要修改列标题")
+        if not got or want not in keys:
+            raise _refuse(f"缺少“{name}”列（应在第 {letter} 列）：请不要删除台账的列")
+        raise _refuse(
+            f"列的顺序已改变：第 {letter} 列应为“{name}”，现为“{got}”。"
+            "请按导出时的列顺序上传（可以调整列宽、排序，但不要移动列）"
+        )
+
+
+def _check_merges(archive: zipfile.ZipFile, path: str, header_row: int) -> None:
+    """Merged cells below the header scramble rows: refuse them (streamed; the sheet may be large)."""
+    carry = b""
+    with archive.open(path) as src:
+        while chunk := src.read(1 << 20):
+            buf = carry + chunk
+            for m in _MERGE.finditer(buf):
+                last = int(m.group(4) or m.group(2))
+                if last > header_row:
+                    ref = m.group(1).decode() + m.group(2).decode()
+                    if m.group(3):
+                        ref += ":" + m.group(3).decode() + m.group(4).decode()
+                    raise _refuse(
+                        f"台账数据区有合并单元格（{ref}，第 {max(int(m.group(2)), header_row + 1)} 行起）："
+                        "请取消合并，每条措施占一行后再上传"
+                    )
+            carry = buf[-300:]
+
+
+def open_workbook(data: bytes, *, round: Round) -> Sheet:
+    """Check the file as a whole; return its data rows, ready to be read. Raises ``WorkbookRefused``."""
+    archive = _container(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged package
+        raise _refuse("文件已损坏或不是有效的 Excel 工作簿，无法打开：请重新导出后再编辑") from exc
+    try:
+        _check_meta(book, round)
+        if MAIN_SHEET not in book.sheetnames:
+            raise _refuse(f"找不到“{MAIN_SHEET}”工作表：请不要重命名或删除该工作表")
+        ws = book[MAIN_SHEET]
+        ws.reset_dimensions()  # a sheet saved by another program may state wrong dimensions
+        # A few columns more than ours, so that an inserted column is seen for what it is.
+        rows = enumerate(ws.iter_rows(min_row=1, max_col=len(HEADERS) + EXTRA_COLUMNS), 1)
+        header_row = _find_header(rows)
+        _check_merges(archive, ws._worksheet_path, header_row)
+    except WorkbookRefused:
+        book.close()
+        raise
+    except Exception as exc:  # a damaged part found while reading
+        book.close()
+        raise _refuse("文件已损坏，无法读取：请重新导出后再编辑") from exc
+    return Sheet(book, rows, header_row)
+
+
+def _check_meta(book: Any, round: Round) -> None:
+    if META_SHEET not in book.sheetnames:
+        raise _refuse(
+            "这不是本系统导出的整改台账（缺少隐藏的标记工作表）：请先从本轮次导出台账，在其中修改后再上传"
+        )
+    meta: dict[str, Any] = {}
+    for cells in book[META_SHEET].iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
+        if cells and cells[0]:
+            meta[str(cells[0])] = cells[1] if len(cells) > 1 else None
+    if meta.get("schema") != SCHEMA:
+        raise _refuse("台账的格式版本不符：请从本轮次重新导出台账，在其中修改后再上传")
+    if str(meta.get("round")) != str(round.pk) or meta.get("round_key") != round_key(round):
+        title = meta.get("title") or "另一轮次"
+        raise _refuse(f"这是“{title}”导出的台账，不属于本轮次“{round.title}”，不能导入")
+
+
+# --- 2. comparing ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowPlan:
+    """What one row asks for: measure fields, a new progress text, a status to reach."""
+
+    row: int
+    measure: int
+    version: int
+    update: dict[str, Any] = field(default_factory=dict)
+    progress: str = ""
+    status: str | None = None
+    changes: list[Change] = field(default_factory=list)
+
+
+class _Lookups:
+    """Members and departments of the round's unit, read once per import."""
+
+    def __init__(self, round: Round) -> None:
+        people = list(members_of(round.unit).only("pk", "username", "display_name"))
+        self.by_name: dict[str, list[Any]] = defaultdict(list)
+        self.by_username = {u.username.lower(): u for u in people}
+        for u in people:
+            self.by_name[u.display_name or u.username].append(u)
+        self.ambiguous = frozenset(n for n, us in self.by_name.items() if len(us) > 1)
+        self.departments: dict[str, list[Unit]] = defaultdict(list)
+        for d in Unit.objects.filter(path__startswith=round.unit.path).only("pk", "name", "path"):
+            self.departments[d.name].append(d)
+
+    def person(self, text: str, label: str) -> Any:
+        m = _USER_IN_LABEL.match(text)
+        if m and m.group("username").lower() in self.by_username:
+            return self.by_username[m.group("username").lower()]
+        found = self.by_name.get(text, [])
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise _CellError(f"{label}：本单位有 {len(found)} 人名为“{text}”，请写成“姓名（用户名）”以示区分")
+        if text.lower() in self.by_username:
+            return self.by_username[text.lower()]
+        raise _CellError(f"{label}：“{text}”不是本单位人员（须为在本单位或其下属部门任职的人员）")
+
+    def department(self, text: str) -> Unit:
+        found = self.departments.get(text, [])
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise _CellError(f"责任部门：本单位有 {len(found)} 个名为“{text}”的部门，请在系统中选择")
+        raise _CellError(f"责任部门：“{text}”不是本单位的部门")
+
+
+class _CellError(Exception):
+    pass
+
+
+def read_deadline(cell: Any) -> dt.date | None:
+    """A 完成时限 cell as one exact date, or None when empty; ``_CellError`` when it cannot be read.
+
+    A date cell (Excel or WPS stores dates as serial numbers formatted as dates) is a
+    date. Text is read with textparse and must name one day with its year:
+    ``2022.3.30``, ``2022-03-30``, ``2022年3月30日``, ``2022年3月底`` are read;
+    ``3月底`` (no year), ``2022年6月`` (no day), ``下月``, a range and a bare number
+    typed as text or into a cell not formatted as a date (``44621``) are not.
+    """
+    value = cell.value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    shown = _text(value)
+    if isinstance(value, int | float):
+        raise _CellError(
+            f"完成时限：“{shown}”是数字，不是日期。请把单元格设为日期格式，或写成 2022-03-31 这样的日期"
+        )
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", shown):
+        raise _CellError(
+            f"完成时限：“{shown}”不是日期（像是被存成文本的 Excel 日期序号），请写成 2022-03-31 这样的日期"
+        )
+    mentions = find_dates(shown)
+    if len(mentions) == 1:
+        m = mentions[0]
+        rest = shown[: m.span[0]] + shown[m.span[1] :]
+        if m.malformed:
+            raise _CellError(f"完成时限：“{shown}”不是有效的日期")
+        if m.value is None and m.year_inferred is False and m.precision is not None:
+            raise _CellError(f"完成时限：“{shown}”没有写明年份，请写成 2022-03-31 这样的完整日期")
+        if (
+            m.value is not None
+            and m.precision == "day"
+            and m.qualifier in (None, "end", "before")
+            and _DATE_TAIL.match(rest)
+        ):
+            return m.end or m.value
+        if m.value is not None and m.precision != "day":
+            raise _CellError(
+                f"完成时限：“{shown}”只写到{'月' if m.precision == 'month' else '年'}，请写明具体哪一天"
+            )
+    if len(mentions) > 1 or (mentions and mentions[0].qualifier == "range"):
+        raise _CellError(f"完成时限：“{shown}”含有多个日期，请只填写一个完成日期")
+    raise _CellError(f"完成时限：“{shown}”无法识别为日期，请写成 2022-03-31 这样的日期")
+
+
+def _int_cell(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+_CHECKED = (*EDITABLE, "id", "version")
+
+
+def _formula_error(cells: Sequence[Any]) -> str | None:
+    for key in _CHECKED:
+        cell = cells[INDEX[key]]
+        if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
+            return (
+                f"“{LABELS[key]}”是公式（{_text(cell.value)[:30]}）：请改为直接填写内容（复制后“粘贴为数值”）"
+            )
+        if cell.data_type == "e":
+            return f"“{LABELS[key]}”是错误值（{_text(cell.value)}）：请改为正确的内容"
+    return None
+
+
+def _status_path(current: str, target: str) -> list[str] | None:
+    """The workbook may ask for submit, approve and approve_stage (start comes with progress)."""
+    allowed = ("submit", "approve", "approve_stage")
+    queue: deque[tuple[str, list[str]]] = deque([(current, [])])
+    seen = {current}
+    while queue:
+        status, path = queue.popleft()
+        if status == target:
+            return path
+        for action in allowed:
+            sources, nxt = services.TRANSITIONS[action]
+            if status in sources and nxt not in seen:
+                seen.add(nxt)
+                queue.append((nxt, [*path, action]))
+    return None
+
+
+def _status_refusal(current: str, target: str) -> str:
+    a, b = STATUS_LABEL[current], STATUS_LABEL[target]
+    if current == S.NOT_STARTED:
+        return (
+            f"整改状态：措施尚未开始，不能改为“{b}”。请在“整改进展”列填写本次进展（填报后自动变为“整改中”）"
+        )
+    if target == S.NOT_STARTED:
+        return "整改状态：不能改回“未开始”"
+    if target == S.IN_PROGRESS:
+        return f"整改状态：从“{a}”退回“整改中”须写明理由，请在系统中办理审核退回或问题退回"
+    return f"整改状态：不能从“{a}”改为“{b}”"
+
+
+class _Comparer:
+    def __init__(self, *, actor: Any, round: Round) -> None:
+        self.actor = actor
+        self.round = round
+        self.lookups = _Lookups(round)
+        self.seen: dict[int, int] = {}
+
+    def chunk(self, rows: list[tuple[int, Sequence[Any]]]) -> tuple[list[RowPlan], list[RowError]]:
+        errors: list[RowError] = []
+        wanted: list[tuple[int, Sequence[Any], int, int]] = []
+        for number, cells in rows:
+            problem = _formula_error(cells)
+            raw_id = cells[INDEX["id"]].value
+            mid = _int_cell(raw_id)
+            if problem:
+                errors.append(RowError(number, problem, mid))
+                continue
+            if mid is None:
+                if raw_id is None or not _text(raw_id):
+                    errors.append(
+                        RowError(
+                            number, f"“{ID_HEADER}”为空：新增的行不能通过台账导入，请在系统中新增整改措施"
+                        )
+                    )
+                else:
+                    errors.append(
+                        RowError(number, f"“{ID_HEADER}”的值“{_text(raw_id)}”无效：请不要修改系统编号")
+                    )
+                continue
+            if mid in self.seen:
+                errors.append(
+                    RowError(
+                        number, f"系统编号 {mid} 与第 {self.seen[mid]} 行重复：每条措施只能出现一次", mid
+                    )
+                )
+                continue
+            self.seen[mid] = number
+            version = _int_cell(cells[INDEX["version"]].value)
+            if version is None:
+                errors.append(RowError(number, "“数据版本”被修改或清空：请不要修改隐藏的系统列", mid))
+                continue
+            wanted.append((number, cells, mid, version))
+
+        latest = (
+            Progress.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id").values("text")[:1]
+        )
+        found = {
+            m.pk: m
+            for m in Measure.objects.filter(round=self.round, pk__in=[w[2] for w in wanted])
+            .select_related("leader", "person", "department")
+            .annotate(latest_progress=Subquery(latest))
+        }
+        missing = [w[2] for w in wanted if w[2] not in found]
+        elsewhere = dict(
+            Measure.objects.filter(visible_units_q(self.actor), pk__in=missing).values_list(
+                "pk", "round__title"
+            )
+            if missing
+            else []
+        )
+        plans: list[RowPlan] = []
+        for number, cells, mid, version in wanted:
+            m = found.get(mid)
+            if m is None:
+                if mid in elsewhere:
+                    msg = f"系统编号 {mid} 是另一轮次“{elsewhere[mid]}”的措施，不能导入到本轮次"
+                else:
+                    msg = f"系统编号 {mid} 在本轮次中不存在（可能已被删除）：请重新导出台账"
+                errors.append(RowError(number, msg, mid))
+                continue
+            try:
+                plan = self._row(number, cells, m, version)
+            except _CellError as err:
+                errors.append(RowError(number, str(err), mid))
+                continue
+            if plan.changes:
+                plans.append(plan)
+        self._drop_known_progress(plans)
+        for plan in plans:
+            if plan.changes and plan.version != found[plan.measure].version and (plan.update or plan.status):
+                errors.append(
+                    RowError(
+                        plan.row,
+                        "该措施在导出后已被他人修改：为避免覆盖他人的修改，请重新导出台账后再修改这一行",
+                        plan.measure,
+                    )
+                )
+                plan.changes = []
+        return [p for p in plans if p.changes], errors
+
+    def _row(self, number: int, cells: Sequence[Any], m: Measure, version: int) -> RowPlan:
+        plan = RowPlan(number, m.pk, version)
+        cell = {key: cells[INDEX[key]] for key in EDITABLE}
+        amb = self.lookups.ambiguous
+
+        def add(key: str, old: Any, new: Any, value: Any = None) -> None:
+            """Record a change shown as ``old`` → ``new``; ``value`` is what measure_update gets."""
+            plan.changes.append(Change(number, m.pk, key, old, new))
+            if key in PLAN_FIELDS:
+                plan.update[key] = value
+
+        text = _text(cell["text"].value)
+        if text != _text(m.text):
+            if not text:
+                raise _CellError("整改措施：不能为空")
+            add("text", m.text, text, text)
+        kind_text = _text(cell["kind"].value)
+        if kind_text != KIND_LABEL.get(m.kind, m.kind):
+            if kind_text not in KIND_BY_LABEL:
+                raise _CellError(f"整改类型：“{kind_text}”无效，应为{'、'.join(KIND_BY_LABEL)}之一")
+            add("kind", KIND_LABEL.get(m.kind), kind_text, KIND_BY_LABEL[kind_text])
+        for key in ("leader", "person"):
+            current = getattr(m, key)
+            shown = person_label(current.display_name, current.username, amb) if current else ""
+            got = _text(cell[key].value)
+            if got != shown:
+                user = self.lookups.person(got, LABELS[key]) if got else None
+                if user is None or current is None or user.pk != current.pk:
+                    add(
+                        key,
+                        shown or None,
+                        person_label(user.display_name, user.username, amb) if user else None,
+                        user,
+                    )
+        dept_now = m.department.name if m.department else ""
+        got = _text(cell["department"].value)
+        if got != dept_now:
+            dept = self.lookups.department(got) if got else None
+            if dept is None or m.department is None or dept.pk != m.department.pk:
+                add("department", dept_now or None, dept.name if dept else None, dept)
+        deadline = read_deadline(cell["deadline"])
+        if deadline != m.deadline:
+            add("deadline", m.deadline, deadline, deadline)
+        progress = _text(cell["progress"].value)
+        if progress != _text(m.latest_progress):
+            if not progress:
+                raise _CellError("整改进展：不能清空（已填报的进展不会删除）；如无新进展，请保留原内容")
+            plan.progress = progress
+            add("progress", m.latest_progress, progress)
+        status_text = _text(cell["status"].value)
+        if status_text != STATUS_LABEL.get(m.status):
+            target = STATUS_BY_LABEL.get(status_text)
+            if target is None:
+                raise _CellError(f"整改状态：“{status_text}”无效，应为{'、'.join(STATUS_BY_LABEL)}之一")
+            start = S.IN_PROGRESS if plan.progress and m.status == S.NOT_STARTED else m.status
+            if start != target and _status_path(start, target) is None:
+                raise _CellError(_status_refusal(start, target))
+            plan.status = target
+            add("status", STATUS_LABEL.get(m.status), status_text)
+        return plan
+
+    def _drop_known_progress(self, plans: list[RowPlan]) -> None:
+        """A progress text the measure already has (an older entry) is not added again."""
+        asked = {p.measure: p for p in plans if p.progress}
+        if not asked:
+            return
+        known: dict[int, set[str]] = defaultdict(set)
+        for mid, text in Progress.objects.filter(measure_id__in=list(asked)).values_list(
+            "measure_id", "text"
+        ):
+            known[mid].add(_text(text))
+        for mid, plan in asked.items():
+            if plan.progress in known[mid]:
+                plan.progress = ""
+                plan.changes = [c for c in plan.changes if c.field != "progress"]
+
+
+# --- 3. applying -------------------------------------------------------------------------------------------
+
+
+def _apply_row(actor: Any, plan: RowPlan) -> None:
+    measure = Measure.objects.select_related("round", "unit").get(pk=plan.measure)
+    step = "修改措施"
+    try:
+        if plan.update:
+            services.measure_update(
+                actor=actor, measure=measure, expected_version=plan.version, **plan.update
+            )
+        if plan.progress:
+            step = LABELS["progress"]
+            services.progress_add(actor=actor, measure=measure, text=plan.progress)
+        if plan.status:
+            step = LABELS["status"]
+            measure.refresh_from_db(fields=["status"])
+            for action in _status_path(measure.status, plan.status) or []:
+                if action == "submit":
+                    services.measure_submit(actor=actor, measure=measure)
+                else:
+                    decision = ReviewDecision.APPROVE if action == "approve" else ReviewDecision.APPROVE_STAGE
+                    services.measure_review(actor=actor, measure=measure, decision=decision)
+    except InvalidInput as err:
+        label = LABELS.get(err.field or "", step) if err.field else step
+        raise _RowRefused(f"{label}：{err}") from err
+    except ServiceError as err:
+        raise _RowRefused(f"{step}：{err}") from err
+
+
+class _RowRefused(Exception):
+    pass
+
+
+def import_workbook(*, actor: Any, round: Round, data: bytes, dry_run: bool) -> ImportReport:
+    """Compare an edited workbook with the ledger and (unless ``dry_run``) apply it, all or nothing.
+
+    Raises ``WorkbookRefused`` for a file that cannot be used at all. Row errors are in
+    the report; with any of them nothing is applied. The caller has checked that
+    ``actor`` may see ``round``; the services check what the actor may change.
+    """
+    report = ImportReport(round=round, sha256=hashlib.sha256(data).hexdigest(), dry_run=dry_run)
+    with warnings.catch_warnings():
+        # openpyxl warns about parts it drops (extensions WPS or Excel add); we read only values.
+        warnings.simplefilter("ignore")
+        plans = _compare(actor=actor, round=round, data=data, report=report)
+    _apply_all(actor, round, plans, report)
+    return report
+
+
+def _compare(*, actor: Any, round: Round, data: bytes, report: ImportReport) -> list[RowPlan]:
+    """Read the rows in chunks and compare them with the ledger; row errors go to ``report``."""
+    sheet = open_workbook(data, round=round)
+    comparer = _Comparer(actor=actor, round=round)
+    plans: list[RowPlan] = []
+    try:
+        batch: list[tuple[int, Sequence[Any]]] = []
+        for number, cells in sheet.rows:
+            if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
+                continue
+            report.rows += 1
+            batch.append((number, cells))
+            if len(batch) >= CHUNK:
+                p, e = comparer.chunk(batch)
+                plans += p
+                report.errors += e
+                batch = []
+        if batch:
+            p, e = comparer.chunk(batch)
+            plans += p
+            report.errors += e
+    except ServiceError:
+        raise
+    except Exception as exc:  # a damaged part of the sheet, found while streaming
+        raise _refuse("文件已损坏，无法读取全部内容：请重新导出后再编辑") from exc
+    finally:
+        sheet.close()
+    return plans
+
+
+def _apply_all(actor: Any, round: Round, plans: list[RowPlan], report: ImportReport) -> None:
+    """Apply every row in one transaction (a savepoint each); roll all back on a dry run or a refusal."""
+    with transaction.atomic():
+        for plan in sorted(plans, key=lambda p: p.row):
+            try:
+                with transaction.atomic():
+                    _apply_row(actor, plan)
+            except _RowRefused as err:
+                report.errors.append(RowError(plan.row, str(err), plan.measure))
+                plan.changes = []
+        report.errors.sort(key=lambda e: e.row)
+        report.changes = [c for p in sorted(plans, key=lambda p: p.row) for c in p.changes]
+        if report.dry_run or report.errors:
+            transaction.set_rollback(True)
+        else:
+            audit_record(
+                actor=actor,
+                action="round.xlsx_import",
+                obj=round,
+                unit_id=round.unit_id,
+                after={"sha256": report.sha256, "rows": report.rows, "changes": len(report.changes)},
+            )
+            report.applied = True
+
+
+__all__ = [
+    "COLUMNS",
+    "Change",
+    "ImportReport",
+    "RowError",
+    "WorkbookRefused",
+    "import_workbook",
+    "open_workbook",
+]

@@ -1,0 +1,250 @@
+"""The 整改台账 pages: download the workbook; upload an edited one → dry run → confirm.
+
+Every view finds the round through ``round_get_for_user`` (an outsider gets 404).
+Any member of the round's unit may export; importing is the clerk's (整改办) job.
+The uploaded bytes wait between the dry run and the confirmation in
+``UPLOAD_TMP_DIR/xlsx/<user id>/<sha256>``: the name is the digest, never anything
+the user typed, and the session remembers which digests this user uploaded for
+which round, so nobody can confirm a file they did not upload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from zhenggai.ledger import selectors, services
+from zhenggai.ledger.models import Round
+from zhenggai.units.models import Role
+
+from .xlsx import EDITABLE, LABELS, STATUS_LABEL
+from .xlsx_export import download_name, export_round
+from .xlsx_import import ImportReport, WorkbookRefused, import_workbook, open_workbook
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GONE = "上传的台账已失效，请重新上传"
+SHOWN_CHANGES = 2000
+_SESSION_KEY = "zhenggai_xlsx_imports"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_KEEP_SECONDS = 24 * 3600
+_KEEP_ENTRIES = 10
+
+
+class XlsxUploadForm(forms.Form):
+    file = forms.FileField(
+        label="修改后的整改台账（.xlsx）",
+        help_text="请上传从本轮次导出、在 Excel 或 WPS 中修改后的台账",
+        error_messages={
+            "required": "请选择要导入的台账文件",
+            "empty": "上传的文件是空文件",
+            "invalid": "上传的文件无效，请重新选择",
+        },
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_BYTES
+        if f.size > limit:
+            raise forms.ValidationError(f"文件超过大小限制（最大 {limit / (1024 * 1024):g} MB）")
+        return f
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+@login_required
+def xlsx_export(request: HttpRequest, round_id: int) -> FileResponse:
+    """The workbook, written to a temporary file in constant memory, then streamed."""
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    # Not a context manager: FileResponse closes (and so deletes) the file once it is sent.
+    out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
+    try:
+        export_round(user=request.user, round=round_, target=out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return FileResponse(out, as_attachment=True, filename=download_name(round_), content_type=XLSX_MIME)
+
+
+# --- import: upload, dry run, confirm ----------------------------------------------------------------
+
+
+def _clerk_round(request: HttpRequest, round_id: int) -> Round:
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    if Role.CLERK not in selectors.roles_in_round(user=request.user, round=round_):
+        reason = "只有整改办工作人员可以导入台账"
+        if request.method == "POST":
+            services.record_refusal(actor=request.user, action="round.xlsx_import", obj=round_, reason=reason)
+        raise PermissionDenied(reason)
+    return round_
+
+
+@login_required
+def xlsx_import(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = _clerk_round(request, round_id)
+    bound = request.method == "POST"
+    form = XlsxUploadForm(request.POST if bound else None, request.FILES if bound else None)
+    if bound and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            open_workbook(data, round=round_).close()  # refuses what cannot be the workbook
+        except WorkbookRefused as err:
+            form.add_error("file", str(err))
+        else:
+            digest = _keep(request, data, name=upload.name, round_id=round_.pk)
+            return redirect("reports:xlsx-import-preview", round_id=round_.pk, digest=digest)
+    return _upload_page(request, round_, form, status=400 if bound else 200)
+
+
+def _upload_page(
+    request: HttpRequest, round_: Round, form: XlsxUploadForm, *, status: int, error: str = ""
+) -> HttpResponse:
+    context = {
+        "round": round_,
+        "form": form,
+        "error": error,
+        "editable": [LABELS[k] for k in EDITABLE],
+        "statuses": list(STATUS_LABEL.values()),
+    }
+    return render(request, "reports/xlsx_upload.html", context, status=status)
+
+
+@login_required
+def xlsx_import_preview(request: HttpRequest, round_id: int, digest: str) -> HttpResponse:
+    round_ = _clerk_round(request, round_id)
+    data, entry = _kept(request, round_, digest)
+    try:
+        report = import_workbook(actor=request.user, round=round_, data=data, dry_run=True)
+    except WorkbookRefused as err:  # the reader changed since the upload: start again
+        _forget(request, digest)
+        return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
+    return _preview_page(request, round_, report, entry["name"], digest)
+
+
+def _preview_page(
+    request: HttpRequest,
+    round_: Round,
+    report: ImportReport,
+    name: str,
+    digest: str,
+    *,
+    status: int = 200,
+    refused: bool = False,
+) -> HttpResponse:
+    return render(
+        request,
+        "reports/xlsx_preview.html",
+        {
+            "round": round_,
+            "report": report,
+            "name": name,
+            "digest": digest,
+            "changes": report.changes[:SHOWN_CHANGES],
+            "more_changes": max(0, len(report.changes) - SHOWN_CHANGES),
+            "refused": refused,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = _clerk_round(request, round_id)
+    digest = request.POST.get("digest", "")
+    data, entry = _kept(request, round_, digest)
+    try:
+        report = import_workbook(actor=request.user, round=round_, data=data, dry_run=False)
+    except WorkbookRefused as err:
+        _forget(request, digest)
+        return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
+    if not report.applied:
+        # A row error found now (the ledger changed since the dry run, or a forged confirm):
+        # nothing was applied; record the refusal and show what stands in the way.
+        services.record_refusal(
+            actor=request.user,
+            action="round.xlsx_import",
+            obj=round_,
+            reason=f"{len(report.errors)} 行无法导入，未作任何修改",
+        )
+        return _preview_page(request, round_, report, entry["name"], digest, status=409, refused=True)
+    _forget(request, digest)
+    if report.changes:
+        messages.success(
+            request,
+            f"已导入台账“{entry['name']}”："
+            f"{report.measures_changed} 条措施，共 {len(report.changes)} 项修改。",
+        )
+    else:
+        messages.info(request, "台账与系统中的数据一致，没有需要导入的修改。")
+    return redirect("web:round-detail", pk=round_.pk)
+
+
+# --- the uploaded bytes between the dry run and the confirmation --------------------------------------
+
+
+def _folder(user: Any) -> Path:
+    return Path(settings.UPLOAD_TMP_DIR) / "xlsx" / str(int(user.pk))
+
+
+def _keep(request: HttpRequest, data: bytes, *, name: str, round_id: int) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    folder = _folder(request.user)
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - _KEEP_SECONDS
+    for old in folder.iterdir():  # uploads left unconfirmed for a day
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        except OSError:
+            continue
+    part = folder / f"{digest}.part"
+    part.write_bytes(data)
+    os.replace(part, folder / digest)
+    entries = dict(request.session.get(_SESSION_KEY, {}))
+    entries.pop(digest, None)
+    entries[digest] = {"name": os.path.basename(name)[:200], "round": round_id}
+    request.session[_SESSION_KEY] = dict(list(entries.items())[-_KEEP_ENTRIES:])
+    return digest
+
+
+def _kept(request: HttpRequest, round_: Round, digest: str) -> tuple[bytes, dict[str, Any]]:
+    """This user's upload for this round, unaltered, or 404."""
+    found = request.session.get(_SESSION_KEY, {}).get(digest) if _DIGEST.fullmatch(digest or "") else None
+    if not isinstance(found, dict) or found.get("round") != round_.pk:
+        raise Http404(GONE)
+    try:
+        data = (_folder(request.user) / digest).read_bytes()
+    except FileNotFoundError as exc:
+        raise Http404(GONE) from exc
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise Http404(GONE)
+    return data, dict(found)
+
+
+def _forget(request: HttpRequest, digest: str) -> None:
+    if not _DIGEST.fullmatch(digest or ""):
+        return
+    (_folder(request.user) / digest).unlink(missing_ok=True)
+    entries = dict(request.session.get(_SESSION_KEY, {}))
+    if entries.pop(digest, None) is not None:
+        request.session[_SESSION_KEY] = entries
