@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second pass of the database tests (CI starts it when it is down).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-postgres lint bench setup browser fonts clean
+.PHONY: demo test test-postgres lint bench setup browser fonts sbom lock clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,18 +36,27 @@ demo: setup fonts
 	$(VENV)/bin/zhenggai demo --port $(PORT)
 
 test: setup browser fonts
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts/sbom
 	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/zhenggai makemigrations --check --dry-run >/dev/null
 	$(PY) -m pytest -n auto -m "not postgres"
 
 # The database tests again on PostgreSQL, plus those that only make sense there.
 test-postgres: setup
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
-	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports
+	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels
 
 bench: setup
 	$(PY) bench/bench_textparse.py
 	$(PY) bench/bench_ledger.py
+	$(PY) bench/bench_xlsx.py
+
+# CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
+sbom: setup
+	$(PY) scripts/sbom -o artifacts/sbom.cdx.json
+
+# Re-pin requirements.lock from .venv (hashes from the index through pip).
+lock: setup
+	$(PY) scripts/sbom lock
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis var

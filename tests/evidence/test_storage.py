@@ -45,14 +45,17 @@ def test_an_unknown_digest_setting_is_an_error(settings: Any) -> None:
         evidence.store(io.BytesIO(PDF), "a.pdf")
 
 
-def test_the_same_bytes_uploaded_twice_are_two_evidence_rows_and_one_blob(personas, assigned_measure):
+def test_the_same_bytes_uploaded_twice_are_two_evidence_rows_and_one_blob(
+    personas, assigned_measure, django_capture_on_commit_callbacks
+):
     for text in ("第一次", "第二次"):
-        services.progress_add(
-            actor=personas.person,
-            measure=assigned_measure,
-            text=text,
-            files=[(io.BytesIO(PDF), f"会议记录-{text}.pdf")],
-        )
+        with django_capture_on_commit_callbacks(execute=True):  # each upload's commit
+            services.progress_add(
+                actor=personas.person,
+                measure=assigned_measure,
+                text=text,
+                files=[(io.BytesIO(PDF), f"会议记录-{text}.pdf")],
+            )
     rows = list(Evidence.objects.order_by("pk"))
     assert len(rows) == 2
     assert {(e.storage_name, e.algorithm) for e in rows} == {(sm3_hex(PDF), "sm3")}
@@ -153,18 +156,19 @@ def test_stale_temporary_files_of_a_crash_are_cleared_by_the_next_upload():
 # --- deletion (REQ-4.9, REQ-1.16) ----------------------------------------------------------------
 
 
-def _two_references(personas: Any, measure: Any) -> list[Evidence]:
+def _two_references(personas: Any, measure: Any, capture: Any) -> list[Evidence]:
     for text in ("一", "二"):
-        services.progress_add(
-            actor=personas.person, measure=measure, text=text, files=[(io.BytesIO(PDF), f"{text}.pdf")]
-        )
+        with capture(execute=True):  # the upload's commit: its file is promoted
+            services.progress_add(
+                actor=personas.person, measure=measure, text=text, files=[(io.BytesIO(PDF), f"{text}.pdf")]
+            )
     return list(Evidence.objects.order_by("pk"))
 
 
 def test_deleting_one_of_two_references_keeps_the_blob_and_deleting_the_last_removes_it(
     personas, assigned_measure, django_capture_on_commit_callbacks
 ):
-    first, second = _two_references(personas, assigned_measure)
+    first, second = _two_references(personas, assigned_measure, django_capture_on_commit_callbacks)
     path = evidence.evidence_path(first.storage_name)
     with django_capture_on_commit_callbacks(execute=True):
         evidence.delete_evidence(first)
@@ -178,9 +182,10 @@ def test_deleting_one_of_two_references_keeps_the_blob_and_deleting_the_last_rem
 def test_a_deletion_that_rolls_back_keeps_the_blob(
     personas, assigned_measure, django_capture_on_commit_callbacks
 ):
-    services.progress_add(
-        actor=personas.person, measure=assigned_measure, text="一", files=[(io.BytesIO(PDF), "a.pdf")]
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_add(
+            actor=personas.person, measure=assigned_measure, text="一", files=[(io.BytesIO(PDF), "a.pdf")]
+        )
     only = Evidence.objects.get()
     pk, path = only.pk, evidence.evidence_path(only.storage_name)
     with (
@@ -198,23 +203,29 @@ def test_a_deletion_that_rolls_back_keeps_the_blob(
 def test_a_cascade_deletion_of_the_progress_releases_its_blobs(
     personas, assigned_measure, django_capture_on_commit_callbacks
 ):
-    services.progress_add(
-        actor=personas.person,
-        measure=assigned_measure,
-        text="进展",
-        files=[(io.BytesIO(PDF), "a.pdf"), (io.BytesIO(png_bytes()), "b.png")],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_add(
+            actor=personas.person,
+            measure=assigned_measure,
+            text="进展",
+            files=[(io.BytesIO(PDF), "a.pdf"), (io.BytesIO(png_bytes()), "b.png")],
+        )
     assert len(evidence_files()) == 2
+    assert {p.parent.name for p in evidence_files()} != {".incoming"}
     with django_capture_on_commit_callbacks(execute=True):
         Progress.objects.get().delete()
     assert evidence_files() == []
 
 
-def test_a_failed_upload_never_removes_a_blob_that_another_row_already_uses(personas, assigned_measure):
-    services.progress_add(
-        actor=personas.person, measure=assigned_measure, text="一", files=[(io.BytesIO(PDF), "a.pdf")]
-    )
+def test_a_failed_upload_never_removes_a_blob_that_another_row_already_uses(
+    personas, assigned_measure, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.progress_add(
+            actor=personas.person, measure=assigned_measure, text="一", files=[(io.BytesIO(PDF), "a.pdf")]
+        )
     kept = evidence.evidence_path(sm3_hex(PDF))
+    assert kept == Path(settings.EVIDENCE_DIR) / kept.name[:2] / kept.name
     with pytest.raises(InvalidInput):
         services.progress_add(
             actor=personas.person,

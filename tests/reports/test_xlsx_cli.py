@@ -101,7 +101,7 @@ def test_export_writes_the_workbook_and_a_dry_run_of_it_unedited_reports_no_chan
 def test_a_dry_run_lists_the_changes_and_changes_nothing_then_the_apply_does(instance: Instance):
     out = instance.folder / "exported.xlsx"
     first_id = load_workbook(out)["整改台账"].cell(4, 14).value
-    _edit(out, out, {(4, 9): "2022.3.30", (4, 8): "陈民警"})
+    _edit(out, out, {(4, 9): "2022-03-30", (4, 8): "陈民警"})
     expected = [
         {"measure": first_id, "field": "person", "old": None, "new": "陈民警", "row": 4, "label": "责任人"},
         {

@@ -15,7 +15,7 @@ from zhenggai.units.models import Role, Unit
 from zhenggai.web.middleware import client_address
 
 from . import lockout
-from .models import AdminRole
+from .models import AdminRole, Sensitivity
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -155,6 +155,14 @@ class UserCreateForm(forms.Form):
 
 class AdminRoleForm(forms.Form):
     admin_role = forms.ChoiceField(label="管理员角色（三员）", choices=AdminRole.choices, required=False)
+
+
+class ClearanceForm(forms.Form):
+    clearance = forms.ChoiceField(
+        label="许可级别",
+        choices=Sensitivity.choices,
+        help_text="用户可以查看的最高安全标记：标记高于此级别的问题、措施和佐证材料，即使其角色允许也不能查看。",
+    )
 
 
 class UnitRoleForm(forms.Form):

@@ -28,6 +28,27 @@ class AdminRole(models.TextChoices):
     AUDIT = "audit_admin", "审计管理员"
 
 
+class Sensitivity(models.TextChoices):
+    """安全标记 (GB/T 22239 8.1.4.2 g, REQ-1.10), lowest first: the label of a record or file, and
+    the clearance of a user (the highest label they may see)."""
+
+    PUBLIC = "public", "公开"
+    INTERNAL = "internal", "内部"
+    SENSITIVE = "sensitive", "敏感"
+
+    @classmethod
+    def up_to(cls, clearance: str) -> list[str]:
+        """The labels a clearance admits; none for an unknown one (fail closed)."""
+        values = cls.values
+        return values[: values.index(clearance) + 1] if clearance in values else []
+
+    @classmethod
+    def highest(cls, *labels: str) -> str:
+        """The highest of the labels; an unknown label counts above every known one."""
+        values = cls.values
+        return max(labels, key=lambda v: values.index(v) if v in values else len(values))
+
+
 class UserManager(DjangoUserManager):
     """Usernames are looked up without regard to case (the constraint makes them unique so)."""
 
@@ -70,6 +91,10 @@ class User(AbstractUser):
     )
     # Set when the system administrator sets a password: the user must choose their own at login.
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    # 主体安全标记: the highest label of the records and files the user may see (安全管理员 sets it).
+    clearance = models.CharField(
+        "许可级别", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
 
     objects = UserManager()
 

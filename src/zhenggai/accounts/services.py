@@ -19,7 +19,7 @@ from django.utils import timezone
 from zhenggai.audit.services import audit_record, audit_security_event
 
 from . import lockout, totp
-from .models import AdminRole, PasswordHistory, TOTPDevice
+from .models import AdminRole, PasswordHistory, Sensitivity, TOTPDevice
 from .roles import holds_admin_role, may_assign_roles, may_manage_account
 from .sessions import end_sessions
 
@@ -216,6 +216,32 @@ def unit_role_grant(*, actor: Any, user: Any, unit: Any, role: str) -> Any:
     if holds_admin_role(user) or user.is_superuser:
         raise AccountError("三员（系统、安全、审计管理员）不得担任台账业务角色。", field="role")
     return membership_grant(actor=actor, user=user, unit=unit, role=role)
+
+
+def clearance_set(*, actor: Any, user: Any, clearance: str) -> Any:
+    """Set the highest label ``user`` may see (主体安全标记, REQ-1.10): the security administrator's.
+
+    访问控制 e): only the 安全管理员 configures it, and not his own; any other attempt is refused
+    and recorded (``clearance.change``, denied). It takes effect at the user's next request.
+    """
+    if actor is not None and not may_assign_roles(actor, user):
+        _refuse(actor, "clearance.change", user, "只有安全管理员可以设置用户的许可级别，且不能修改自己的")
+    if clearance not in Sensitivity.values:
+        raise AccountError("许可级别不正确。", field="clearance")
+    before = user.clearance
+    if before == clearance:
+        return user
+    with transaction.atomic():
+        user.clearance = clearance
+        user.save(update_fields=["clearance"])
+        audit_record(
+            actor=actor,
+            action="clearance.change",
+            obj=user,
+            before={"clearance": before},
+            after={"clearance": clearance},
+        )
+    return user
 
 
 # --- second factor --------------------------------------------------------------------------

@@ -25,7 +25,15 @@ from zhenggai.units.models import Membership
 from zhenggai.web.middleware import client_address
 
 from . import lockout, services, totp
-from .forms import AdminRoleForm, OTPForm, PasswordChangeForm, SetPasswordForm, UnitRoleForm, UserCreateForm
+from .forms import (
+    AdminRoleForm,
+    ClearanceForm,
+    OTPForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    UnitRoleForm,
+    UserCreateForm,
+)
 from .middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
 from .models import AdminRole, LoginThrottle, ThrottleScope
 from .roles import admin_role, may_assign_roles, may_manage_account
@@ -257,6 +265,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": may_manage_account(request.user, target),
         "can_assign": may_assign_roles(request.user, target),
         "role_form": AdminRoleForm(initial={"admin_role": target.admin_role}),
+        "clearance_form": ClearanceForm(initial={"clearance": target.clearance}),
         "unit_form": UnitRoleForm(),
     }
     return render(request, "accounts/user_detail.html", context)
@@ -313,7 +322,10 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @admin_page(AdminRole.SECURITY)
 def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    """The user's administrator role; with ``clearance`` in the form, the user's clearance instead."""
     target = _target(pk)
+    if "clearance" in request.POST:
+        return _user_clearance(request, target)
     form = AdminRoleForm(request.POST)
     if form.is_valid():
         try:
@@ -324,6 +336,21 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
             label = AdminRole(target.admin_role).label if target.admin_role else "无"
             messages.success(request, f"{target.username} 的管理员角色现为：{label}。")
     return redirect("accounts:user-detail", pk=pk)
+
+
+def _user_clearance(request: HttpRequest, target: Any) -> HttpResponse:
+    """主体安全标记 (REQ-1.10): the service refuses (recorded) anyone but the security administrator."""
+    form = ClearanceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.clearance_set(actor=request.user, user=target, clearance=form.cleaned_data["clearance"])
+        except services.AccountError as err:
+            messages.error(request, str(err))
+        else:
+            messages.success(request, f"{target.username} 的许可级别现为：{target.get_clearance_display()}。")
+    else:
+        messages.error(request, "请选择许可级别。")
+    return redirect("accounts:user-detail", pk=target.pk)
 
 
 @require_POST

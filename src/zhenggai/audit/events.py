@@ -43,6 +43,7 @@ SECURITY_EVENTS: dict[str, str] = {
     "membership.grant": "授予单位角色",
     "membership.revoke": "撤销单位角色",
     "label.change": "变更密级标签",
+    "clearance.change": "变更用户许可级别（主体安全标记）",
     "pii.view": "查看未脱敏的个人信息",
     "setting.change": "修改系统设置",
     # 系统运维

@@ -3,10 +3,34 @@
 A file is streamed to a temporary name in ``EVIDENCE_DIR/.incoming``, hashed while it
 streams (the configured digest, SM3 by default, and SHA-256), checked (size, sniffed
 type, the structure of zip-based documents), passed to the scanner
-(``zhenggai.ops.scanning``), fsynced and renamed to ``EVIDENCE_DIR/<d[:2]>/<d>`` where
-``d`` is its digest; the directory is fsynced after the rename. The name is the
+(``zhenggai.ops.scanning``) and fsynced. It becomes ``EVIDENCE_DIR/<d[:2]>/<d>``, where
+``d`` is its digest, by an ``os.replace`` and an fsync of the directory. The name is the
 content: a blob is never overwritten, and the same bytes uploaded twice are stored once
 (two Evidence rows, one blob). A refused or failed upload leaves nothing behind.
+
+Promotion on commit (REQ-4.6). Inside a transaction (``progress_add`` always is) the
+rename happens only when the transaction that records the file commits
+(``transaction.on_commit``); until then the checked file waits in ``.incoming`` as
+``<d>.<algorithm>.<random>.pending``. So a rolled-back upload never puts a file in the
+store, and it can never take away a blob that someone else's committed row uses (the gap
+of deleting "our" blob on rollback while a concurrent identical upload committed).
+Django has no rollback hook; the waiting file of a rolled-back transaction is removed
+
+- by ``discard`` when the service fails (its except path),
+- by ``sweep_rolled_back``: run before every upload and after every request, it removes
+  the waiting files of this thread whose on-commit callback is gone (a rolled-back
+  transaction or savepoint, or a closed connection),
+- by the sweep of files older than a day (a crash): a ``.pending`` file that a committed
+  row names and whose blob is missing (a crash between the commit and the rename) is
+  promoted, after its bytes are verified, instead of being removed.
+
+The transaction that stored a file can read it before the commit, as it can read its row
+(``evidence_path`` finds the waiting file). Promotion and ``release`` take one lock (a
+thread lock and ``flock`` on ``EVIDENCE_DIR``), so an upload committing while the last
+other row of the same bytes is deleted always ends with the blob in place.
+
+Outside any transaction (a script, a test without a database) ``store`` promotes at
+once, as ``on_commit`` would run its callback at once.
 
 A blob is removed when the last Evidence row that names it is deleted (``release``,
 run after the deleting transaction commits).
@@ -29,17 +53,24 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete
+
+try:  # POSIX: the store lock is also held across processes
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the thread lock only
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import InvalidInput
 
@@ -70,6 +101,7 @@ _MARKUP = re.compile(rb"<\s*(?:!doctype|html|script|svg|\?xml|iframe|object|embe
 ALGORITHMS = ("sm3", "sha256")
 _HEX = re.compile(r"[0-9a-f]{64}")
 _INCOMING = ".incoming"
+_PENDING = ".pending"  # a checked file waiting for its transaction's commit
 _CHUNK = 1024 * 1024
 _STALE_SECONDS = 24 * 3600
 
@@ -204,7 +236,9 @@ class StoredFile:
     size: int
     content_type: str
     original_name: str
-    created: bool = True  # False when the same bytes were already stored
+    created: bool = True  # False when the same bytes were already stored (when it was checked)
+    # The file waiting for its transaction's commit (None when stored outside a transaction).
+    pending: _Pending | None = field(default=None, repr=False, compare=False)
 
     @property
     def digest(self) -> str:
@@ -226,10 +260,27 @@ def evidence_root() -> Path:
     return Path(settings.EVIDENCE_DIR)
 
 
-def evidence_path(storage_name: str) -> Path:
+def _final_path(storage_name: str) -> Path:
     if not is_digest(storage_name):
         raise ValueError(f"not a storage name: {storage_name!r}")
     return evidence_root() / storage_name[:2] / storage_name
+
+
+def evidence_path(storage_name: str) -> Path:
+    """The file that holds a blob, as this thread's transaction sees it.
+
+    That is ``EVIDENCE_DIR/<d[:2]>/<d>``; but while the transaction that stored the bytes is
+    still open and the blob is not in the store yet, it is the checked file waiting in
+    ``.incoming`` for the commit: the transaction that recorded a row can read its file,
+    everyone else sees both only after the commit. Raises ValueError for a name that is
+    not a digest.
+    """
+    final = _final_path(storage_name)
+    if not final.exists():
+        waiting = _pending_path(storage_name)
+        if waiting is not None:
+            return waiting
+    return final
 
 
 # --- durable files -----------------------------------------------------------------------------
@@ -268,14 +319,46 @@ def _incoming() -> Path:
     return folder
 
 
+def _intact(path: Path, storage_name: str, algorithm: str) -> bool:
+    try:
+        return file_digests(path, [algorithm])[algorithm] == storage_name
+    except OSError:
+        return False
+
+
 def _prune_incoming(folder: Path) -> None:
-    """Temporary files older than a day are left-overs of a crash: remove them."""
+    """Temporary files older than a day are left-overs of a crash: remove them.
+
+    A ``.pending`` file whose blob is missing although a committed row names it is the
+    crash between a commit and its rename: it is promoted (its bytes verified) instead.
+    """
     cutoff = time.time() - _STALE_SECONDS
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             with contextlib.suppress(OSError):
-                if p.stat().st_mtime < cutoff:
-                    p.unlink()
+                if p.stat().st_mtime >= cutoff:
+                    continue
+                if p.name.endswith(_PENDING) and _recover(p):
+                    continue
+                p.unlink()
+
+
+def _recover(waiting: Path) -> bool:
+    """Promote a stale waiting file if a committed row needs it; True if it was promoted."""
+    name, _, rest = waiting.name.partition(".")
+    algorithm = rest.partition(".")[0]
+    if not is_digest(name) or algorithm not in ALGORITHMS:
+        return False
+    from .models import Evidence
+
+    if not Evidence.objects.filter(storage_name=name, algorithm=algorithm).exists():
+        return False
+    with store_lock():
+        if _intact(_final_path(name), name, algorithm) or not _intact(waiting, name, algorithm):
+            return False
+        _publish(waiting, name, algorithm)
+    log.warning("evidence blob %s was missing after its commit: promoted from %s", name, waiting.name)
+    return True
 
 
 def _open_temp(folder: Path) -> tuple[Path, BinaryIO]:
@@ -291,7 +374,7 @@ def _publish(tmp: Path, storage_name: str, algorithm: str) -> bool:
     longer has the bytes its name promises (damage found by ``evidence-verify``) is it
     replaced by these, which are the right ones.
     """
-    final = evidence_path(storage_name)
+    final = _final_path(storage_name)
     _mkdirs(final.parent)
     if final.exists():
         try:
@@ -308,6 +391,147 @@ def _publish(tmp: Path, storage_name: str, algorithm: str) -> bool:
     os.replace(tmp, final)
     fsync_dir(final.parent)
     return True
+
+
+_lock = threading.RLock()
+_lock_depth = threading.local()
+
+
+@contextlib.contextmanager
+def store_lock() -> Iterator[None]:
+    """Exclusive use of the store: promotion and ``release`` run under it.
+
+    A thread lock, and ``flock`` on ``EVIDENCE_DIR`` where there is one, so other worker
+    processes of the same instance wait too. Re-entrant within a thread.
+    """
+    with _lock:
+        depth = getattr(_lock_depth, "n", 0)
+        if depth or fcntl is None:
+            _lock_depth.n = depth + 1
+            try:
+                yield
+            finally:
+                _lock_depth.n = depth
+            return
+        root = evidence_root()
+        _mkdirs(root)
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock_depth.n = 1
+            try:
+                yield
+            finally:
+                _lock_depth.n = 0
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+# --- waiting for the commit ----------------------------------------------------------------------
+
+_waiting = threading.local()
+
+
+def _registry() -> list[_Pending]:
+    try:
+        return _waiting.files  # type: ignore[no-any-return]
+    except AttributeError:
+        _waiting.files = []
+        return _waiting.files  # type: ignore[no-any-return]
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A checked file of this thread that its transaction's commit will promote."""
+
+    path: Path
+    storage_name: str
+    algorithm: str
+    using: str
+    state: str = "waiting"  # → "promoted" | "dropped" | "failed"
+
+    def registered(self) -> bool:
+        """Whether the commit callback is still there (rolling back removes it)."""
+        conn = connections[self.using]
+        return any(func == self.promote for _sids, func, _robust in conn.run_on_commit)
+
+    def promote(self) -> None:
+        """The on-commit callback: the rename into the store."""
+        if self.state != "waiting":
+            return
+        try:
+            with store_lock():
+                try:
+                    _publish(self.path, self.storage_name, self.algorithm)
+                except FileNotFoundError:
+                    # Taken meanwhile by the crash recovery of another process: fine if in place.
+                    if not _intact(_final_path(self.storage_name), self.storage_name, self.algorithm):
+                        raise
+            self.state = "promoted"
+        except OSError as exc:
+            self.state = "failed"
+            # The row is committed; the checked file stays in .incoming, and the stale sweep
+            # promotes it (``evidence-verify`` reports the blob missing until then).
+            log.error(
+                "evidence %s:%s was committed but could not be moved into the store (%s); "
+                "%s is kept for recovery",
+                self.algorithm,
+                self.storage_name,
+                exc,
+                self.path,
+            )
+        finally:
+            _forget(self)
+
+    def drop(self) -> None:
+        if self.state == "waiting":
+            self.state = "dropped"
+            self.path.unlink(missing_ok=True)
+        _forget(self)
+
+
+def _forget(entry: _Pending) -> None:
+    with contextlib.suppress(ValueError):
+        _registry().remove(entry)
+
+
+def _pending_path(storage_name: str) -> Path | None:
+    for entry in _registry():
+        live = entry.storage_name == storage_name and entry.state == "waiting" and entry.registered()
+        if live and entry.path.exists():
+            return entry.path
+    return None
+
+
+def sweep_rolled_back() -> int:
+    """Remove this thread's waiting files whose transaction (or savepoint) rolled back.
+
+    Their commit callback is gone: Django drops the callbacks of a rolled-back transaction
+    or savepoint, and all of them when the connection is closed. Returns how many were
+    removed. (Not to be called from inside another on-commit callback: while Django runs
+    them, the ones still to run are not in the connection's list.)
+    """
+    gone = [e for e in list(_registry()) if e.state == "waiting" and not e.registered()]
+    for entry in gone:
+        entry.drop()
+    return len(gone)
+
+
+def _after_request(sender: Any, **kwargs: Any) -> None:
+    if getattr(_waiting, "files", None):
+        sweep_rolled_back()
+
+
+# After each request every transaction of it has committed or rolled back.
+request_finished.connect(_after_request, dispatch_uid="zhenggai.evidence.sweep")
+
+
+def _evidence_db() -> str:
+    from django.db import router
+
+    from .models import Evidence
+
+    return router.db_for_write(Evidence) or DEFAULT_DB_ALIAS
 
 
 def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
@@ -327,7 +551,8 @@ def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
             os.fsync(out.fileno())
         if h.hexdigest() != digest:
             raise ValueError(f"{source} does not have the {algorithm} digest {digest}")
-        return _publish(tmp, digest, algorithm)
+        with store_lock():
+            return _publish(tmp, digest, algorithm)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -342,12 +567,14 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
     algorithm = digest_algorithm()
     original = clean_name(name)
     folder = _incoming()
+    sweep_rolled_back()
     _prune_incoming(folder)
     tmp, out = _open_temp(folder)
     digest = new_hash(algorithm)
     sha256 = hashlib.sha256()
     size = 0
     head = b""
+    pending: _Pending | None = None
     try:
         with out:
             while True:
@@ -387,19 +614,34 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
 
         scan_file(tmp, original, content_type)
         storage_name = digest.hexdigest()
-        created = _publish(tmp, storage_name, algorithm)
+        using = _evidence_db()
+        if connections[using].in_atomic_block:
+            # Promoted when the transaction that records it commits (REQ-4.6).
+            waiting = folder / f"{storage_name}.{algorithm}.{tmp.stem}{_PENDING}"
+            os.replace(tmp, waiting)
+            tmp = waiting
+            fsync_dir(folder)  # the name that says what it is survives a crash after the commit
+            pending = _Pending(waiting, storage_name, algorithm, using)
+            _registry().append(pending)
+            transaction.on_commit(pending.promote, using=using, robust=True)
+            created = not _final_path(storage_name).exists()
+        else:
+            with store_lock():
+                created = _publish(tmp, storage_name, algorithm)
     except BaseException:
+        if pending is not None:
+            pending.drop()
         tmp.unlink(missing_ok=True)
         raise
     sha = storage_name if algorithm == "sha256" else sha256.hexdigest()
-    return StoredFile(storage_name, algorithm, sha, size, content_type, original, created)
+    return StoredFile(storage_name, algorithm, sha, size, content_type, original, created, pending)
 
 
 # --- removing ------------------------------------------------------------------------------------
 
 
 def _unlink_blob(storage_name: str) -> None:
-    path = evidence_path(storage_name)
+    path = _final_path(storage_name)
     try:
         path.unlink()
     except FileNotFoundError:
@@ -408,25 +650,38 @@ def _unlink_blob(storage_name: str) -> None:
 
 
 def discard(stored: list[StoredFile]) -> None:
-    """Remove the blobs a failed change created (never one that existed before it)."""
+    """Undo the storing of a failed change: remove its files still waiting for a commit.
+
+    Called from the except path of the service whose transaction is rolling back; their
+    commit callbacks go with the transaction. A blob in the store is never removed here
+    (only ``release`` removes blobs, when no row names them): a file stored outside any
+    transaction was promoted at once, and is released if no row names it.
+    """
     for s in stored:
-        if s.created:
-            _unlink_blob(s.storage_name)
+        if s.pending is not None:
+            s.pending.drop()
+        elif s.created:
+            release([s.storage_name])
 
 
 def release(storage_names: Iterable[str]) -> list[str]:
     """Remove the blobs no Evidence row names any more; return the names removed.
 
     Call it after the deleting transaction has committed (``delete_evidence`` and the
-    post-delete hook do), so a rolled-back deletion never loses a file.
+    post-delete hook do), so a rolled-back deletion never loses a file. The check and
+    the removal run under the store lock, so an upload of the same bytes committing
+    meanwhile either is seen here or promotes its own copy after the removal.
     """
     from .models import Evidence
 
     removed = []
     for name in sorted(set(storage_names)):
-        if is_digest(name) and not Evidence.objects.filter(storage_name=name).exists():
-            _unlink_blob(name)
-            removed.append(name)
+        if not is_digest(name):
+            continue
+        with store_lock():
+            if not Evidence.objects.filter(storage_name=name).exists():
+                _unlink_blob(name)
+                removed.append(name)
     return removed
 
 

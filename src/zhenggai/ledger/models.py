@@ -12,6 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.models import Unit
 
 
@@ -92,6 +93,10 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reopen_count = models.PositiveIntegerField(default=0)
+    # 客体安全标记 (REQ-1.10); never below the parent's (ledger.services keeps it so).
+    sensitivity = models.CharField(
+        "安全标记", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
     span_start = models.IntegerField(null=True, blank=True)
     span_end = models.IntegerField(null=True, blank=True)
 
@@ -159,6 +164,10 @@ class Measure(models.Model):
         "整改状态", max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED
     )
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # 客体安全标记 (REQ-1.10); what counts is the higher of this and the problem's.
+    sensitivity = models.CharField(
+        "安全标记", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
     # What the source document said, kept as suggestions the clerk may accept.
     status_hint = models.CharField(max_length=20, blank=True)
     suggested_deadline = models.DateField("建议时限", null=True, blank=True)

@@ -1,8 +1,11 @@
-"""Every read of the ledger, scoped to the units the acting user may see.
+"""Every read of the ledger, scoped to the units the acting user may see and to their clearance.
 
 An object outside the user's units is ``Http404``, never 403: an outsider learns
-nothing about what exists. List selectors run a fixed number of queries
-whatever the size of the round.
+nothing about what exists. So is an object labelled above the user's clearance
+(安全标记, REQ-1.10), whatever roles they hold: it is left out of lists, search
+and 我的任务 too. The round overview still counts it (a number, never its title),
+so that a round's figures are the same for everyone who may see the round.
+List selectors run a fixed number of queries whatever the size of the round.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.http import Http404
 from django.utils import timezone
 
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import roles_for_unit, visible_units_q
 
@@ -37,6 +41,43 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+# --- 安全标记 (REQ-1.10) ------------------------------------------------------------------------
+
+
+def clearance_of(user: Any) -> str:
+    """The highest label the user may see (公开 for the anonymous)."""
+    return getattr(user, "clearance", None) or Sensitivity.PUBLIC
+
+
+def cleared_for(user: Any, label: str) -> bool:
+    return label in Sensitivity.up_to(clearance_of(user))
+
+
+def finding_cleared_q(user: Any, prefix: str = "") -> Q:
+    """Findings (at ``prefix``) labelled within the user's clearance.
+
+    A finding's label is never below its parent's (``ledger.services`` keeps it so), so its
+    own label is enough: a visible finding has visible ancestors.
+    """
+    allowed = Sensitivity.up_to(clearance_of(user))
+    if len(allowed) == len(Sensitivity.values):
+        return Q()
+    return Q(**{f"{prefix}sensitivity__in": allowed})
+
+
+def measure_cleared_q(user: Any, prefix: str = "") -> Q:
+    """Measures (at ``prefix``) whose label and whose problem's label are within the user's clearance."""
+    return finding_cleared_q(user, prefix) & finding_cleared_q(user, f"{prefix}finding__")
+
+
+def effective_sensitivity(measure: Measure) -> str:
+    """The label that counts for a measure (and its evidence): the higher of its own and its problem's."""
+    return Sensitivity.highest(measure.sensitivity, measure.finding.sensitivity)
+
+
+# --- single objects -----------------------------------------------------------------------------
+
+
 def round_list_for_user(*, user: Any) -> QuerySet[Round]:
     return Round.objects.filter(visible_units_q(user)).select_related("unit")
 
@@ -50,7 +91,7 @@ def round_get_for_user(*, user: Any, pk: int) -> Round:
 
 def finding_get_for_user(*, user: Any, pk: int) -> Finding:
     f = (
-        Finding.objects.filter(visible_units_q(user))
+        Finding.objects.filter(visible_units_q(user), finding_cleared_q(user))
         .select_related("round", "unit", "parent")
         .filter(pk=pk)
         .first()
@@ -62,7 +103,7 @@ def finding_get_for_user(*, user: Any, pk: int) -> Finding:
 
 def measure_get_for_user(*, user: Any, pk: int) -> Measure:
     m = (
-        Measure.objects.filter(visible_units_q(user))
+        Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
         .select_related("round", "unit", "finding", "leader", "person", "department")
         .filter(pk=pk)
         .first()
@@ -73,7 +114,12 @@ def measure_get_for_user(*, user: Any, pk: int) -> Measure:
 
 
 def evidence_get_for_user(*, user: Any, pk: int) -> Evidence:
-    e = Evidence.objects.filter(visible_units_q(user)).select_related("measure").filter(pk=pk).first()
+    e = (
+        Evidence.objects.filter(visible_units_q(user), measure_cleared_q(user, "measure__"))
+        .select_related("measure")
+        .filter(pk=pk)
+        .first()
+    )
     if e is None:
         raise Http404("未找到该文件")
     return e
@@ -125,11 +171,17 @@ class Node:
 
 @dataclass
 class Overview:
+    """``tally`` and ``by_department`` count every problem and measure of the round; ``roots``
+    holds only the findings the user is cleared for, and ``hidden_problems``/``hidden_measures``
+    say how many were left out (counted, not named)."""
+
     round: Round
     roots: list[Node]
     tally: Tally
     by_department: list[tuple[str, Tally]]
     signed: Any
+    hidden_problems: int = 0
+    hidden_measures: int = 0
 
 
 def _problem_state(f: Finding, statuses: list[str]) -> str:
@@ -148,18 +200,24 @@ def round_overview(*, user: Any, round: Round) -> Overview:
     """The findings tree with status counts, completion and overdue, by category and department.
 
     Three queries whatever the size: findings, measures (a narrow projection), signature.
+    The figures count everything; findings above the user's clearance are then pruned
+    from the tree (with their subtrees), and counted in ``hidden_problems``.
     """
     round_get_for_user(user=user, pk=round.pk)  # scope check
     now = today()
+    allowed = set(Sensitivity.up_to(clearance_of(user)))
     findings = list(Finding.objects.filter(round=round).order_by("position"))
     rows = list(
         Measure.objects.filter(round=round).values_list(
-            "finding_id", "status", "deadline", "department__name"
+            "finding_id", "status", "deadline", "department__name", "sensitivity"
         )
     )
     per_finding: dict[int, list[tuple[str, dt.date | None, str | None]]] = defaultdict(list)
     dept: dict[str, Tally] = defaultdict(Tally)
-    for fid, status, deadline, dname in rows:
+    label_of = {f.pk: f.sensitivity for f in findings}
+    hidden_measures = 0
+    for fid, status, deadline, dname, label in rows:
+        hidden_measures += not (label in allowed and label_of.get(fid) in allowed)
         per_finding[fid].append((status, deadline, dname))
         t = dept[dname or "（未分配部门）"]
         t.measures[status] += 1
@@ -190,15 +248,29 @@ def round_overview(*, user: Any, round: Round) -> Overview:
     total = Tally()
     for r in roots:
         total.add(fill(r))
+    hidden_problems = 0
+
+    def prune(nodes_: list[Node]) -> list[Node]:
+        nonlocal hidden_problems
+        kept = []
+        for n in nodes_:
+            if n.finding.sensitivity in allowed:
+                n.children = prune(n.children)
+                kept.append(n)
+            else:
+                hidden_problems += n.tally.problems
+        return kept
+
+    roots = prune(roots)
     signed = round.signatures.select_related("signer").order_by("-version").first()
-    return Overview(round, roots, total, sorted(dept.items()), signed)
+    return Overview(round, roots, total, sorted(dept.items()), signed, hidden_problems, hidden_measures)
 
 
 # --- lists: my tasks, search -------------------------------------------------------------------
 
 
 def _measure_list_base(user: Any) -> QuerySet[Measure]:
-    return Measure.objects.filter(visible_units_q(user)).select_related(
+    return Measure.objects.filter(visible_units_q(user), measure_cleared_q(user)).select_related(
         "round", "finding", "person", "leader", "department"
     )
 
@@ -249,7 +321,10 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
     if Role.SUPERVISOR in roles:
         open_problems = (
             Finding.objects.filter(
-                under({Role.SUPERVISOR}), kind=FindingKind.PROBLEM, status=ProblemStatus.OPEN
+                under({Role.SUPERVISOR}),
+                finding_cleared_q(user),
+                kind=FindingKind.PROBLEM,
+                status=ProblemStatus.OPEN,
             )
             .annotate(
                 total=Count("measures"),

@@ -2,7 +2,8 @@
 
 The allowed status transitions live in ``TRANSITIONS`` and nowhere else. Who may
 act is decided from the roles the actor holds at the round's unit or above
-(``units.selectors.roles_for_unit``).
+(``units.selectors.roles_for_unit``), and from the actor's clearance: nothing is done
+to a problem or measure labelled above it (安全标记, REQ-1.10), whatever the roles.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.accounts.roles import holds_admin_role
 from zhenggai.audit.services import audit_record
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import roles_for_unit
 
 from . import evidence as evidence_store
+from . import selectors
 from .errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
 from .models import (
     Amendment,
@@ -69,6 +72,8 @@ EDIT_ROLES = frozenset({Role.CLERK})
 REVIEW_ROLES = frozenset({Role.UNIT_LEADER})
 SIGN_ROLES = frozenset({Role.UNIT_LEADER})
 SUPERVISE_ROLES = frozenset({Role.SUPERVISOR})
+# Who labels problems and measures (安全标记): the clerk, who knows the content, and the unit leader.
+LABEL_ROLES = frozenset({Role.CLERK, Role.UNIT_LEADER})
 
 
 def add_months(d: dt.date, months: int) -> dt.date:
@@ -91,6 +96,27 @@ def _require(actor: Any, unit: Unit, roles: Iterable[str], what: str) -> None:
         raise NotAllowed(f"您没有权限{what}")
 
 
+def _require_cleared(actor: Any, label: str, what: str) -> None:
+    """Refuse an action on an object labelled above the actor's clearance (REQ-1.10)."""
+    if not selectors.cleared_for(actor, label):
+        raise NotAllowed(f"该内容的安全标记高于您的许可级别，不能{what}")
+
+
+def _label(m: Measure) -> str:
+    return selectors.effective_sensitivity(m)
+
+
+def _check_assignees_cleared(values: dict[str, Any], label: str) -> None:
+    """A responsible leader or person must be cleared for the measure, or they could not see it."""
+    for field, name in (("leader", "责任领导"), ("person", "责任人")):
+        user = values.get(field)
+        if user is not None and not selectors.cleared_for(user, label):
+            raise InvalidInput(
+                f"{name}“{user}”的许可级别低于该措施的安全标记（{Sensitivity(label).label}），不能承担该措施",
+                field=field,
+            )
+
+
 def can(actor: Any, unit: Unit, roles: Iterable[str]) -> bool:
     return not holds_admin_role(actor) and bool(roles_for_unit(user=actor, unit=unit) & set(roles))
 
@@ -104,7 +130,11 @@ def _transition(measure: Measure, action: str) -> str:
 
 def _locked(measure: Measure) -> Measure:
     """Re-read a measure under a row lock (PostgreSQL) inside the transaction."""
-    return Measure.objects.select_for_update().select_related("round", "unit").get(pk=measure.pk)
+    return (
+        Measure.objects.select_for_update(of=("self", "round", "unit"))
+        .select_related("round", "unit", "finding")
+        .get(pk=measure.pk)
+    )
 
 
 def _set_status(m: Measure, target: str) -> None:
@@ -183,6 +213,8 @@ def finding_create(
         raise InvalidInput("层级不正确", field="kind")
     if parent is not None and parent.round_id != round.pk:
         raise InvalidInput("上级问题不属于本轮次", field="parent")
+    if parent is not None:
+        _require_cleared(actor, parent.sensitivity, "编辑问题清单")
     last = Finding.objects.filter(round=round).aggregate(m=Max("position"))["m"] or 0
     f = Finding(
         round=round,
@@ -192,6 +224,10 @@ def finding_create(
         title=title.strip()[:500],
         number=number,
         position=last + 1,
+        # Never below the parent's label: a visible finding has visible ancestors.
+        sensitivity=Sensitivity.highest(Sensitivity.INTERNAL, parent.sensitivity)
+        if parent is not None
+        else Sensitivity.INTERNAL,
     )
     f.full_clean()
     f.save()
@@ -274,6 +310,7 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
     if unknown:
         raise InvalidInput(f"不能修改字段：{', '.join(sorted(unknown))}")
     m = _locked(measure)
+    _require_cleared(actor, _label(m), "编辑整改措施")
     if m.version != expected_version:
         raise StaleEdit()
     if "text" in values and not str(values["text"]).strip():
@@ -281,6 +318,7 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
     if "kind" in values and values["kind"] not in MeasureKind.values:
         raise InvalidInput("整改类型不正确", field="kind")
     _check_assignees(m.round, values)
+    _check_assignees_cleared(values, _label(m))
     before = _snapshot(m)
     for k, v in values.items():
         setattr(m, k, v.strip() if isinstance(v, str) else v)
@@ -307,9 +345,16 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
     if set(values) - {"leader", "department", "person", "deadline"}:
         raise InvalidInput("只能批量设置责任领导、责任部门、责任人和完成时限")
     _check_assignees(round, values)
-    measures = list(Measure.objects.select_for_update().filter(round=round, pk__in=list(measure_ids)))
+    measures = list(
+        Measure.objects.select_for_update(of=("self",))
+        .select_related("finding")
+        .filter(round=round, pk__in=list(measure_ids))
+    )
     if not measures:
         raise InvalidInput("请先勾选要分配的措施")
+    for m in measures:
+        _require_cleared(actor, _label(m), "分配整改任务")
+        _check_assignees_cleared(values, _label(m))
     for m in measures:
         before = _snapshot(m)
         for k, v in values.items():
@@ -350,6 +395,9 @@ def measure_create(
         raise InvalidInput("整改类型不正确", field="kind")
     if after is not None and after.finding_id != finding.pk:
         raise InvalidInput("插入位置不属于该问题", field="after")
+    _require_cleared(actor, finding.sensitivity, "新增整改措施")
+    if after is not None:
+        _require_cleared(actor, after.sensitivity, "新增整改措施")
     if after is not None:
         position = after.position + 1
         Measure.objects.filter(finding=finding, position__gte=position).update(position=F("position") + 1)
@@ -387,6 +435,7 @@ def measure_split(
     if len(parts) < 2:
         raise InvalidInput("拆分后至少应有两条措施", field="texts")
     m = _locked(measure)
+    _require_cleared(actor, _label(m), "拆分整改措施")
     if m.version != expected_version:
         raise StaleEdit()
     before = m.text
@@ -409,6 +458,7 @@ def measure_split(
             department=m.department,
             person=m.person,
             deadline=m.deadline,
+            sensitivity=m.sensitivity,  # a part is labelled as the whole was
         )
         n.full_clean()
         n.save()
@@ -438,6 +488,7 @@ def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
     _require(actor, measure.unit, EDIT_ROLES, "调整措施顺序")
     if direction not in ("up", "down"):
         raise InvalidInput("方向不正确", field="direction")
+    _require_cleared(actor, _label(measure), "调整措施顺序")
     siblings = list(
         Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id")
     )
@@ -470,6 +521,7 @@ def measure_delete(*, actor: Any, measure: Measure) -> None:
     """Delete a measure that has no progress yet."""
     _require(actor, measure.unit, EDIT_ROLES, "删除整改措施")
     m = _locked(measure)
+    _require_cleared(actor, _label(m), "删除整改措施")
     if m.progress.exists():
         raise TransitionRefused("该措施已有整改进展，不能删除")
     snapshot = _snapshot(m)
@@ -485,6 +537,7 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
     """Take the deadline the source document suggested."""
     _require(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
     m = _locked(measure)
+    _require_cleared(actor, _label(m), "编辑整改措施")
     if m.suggested_deadline is None:
         raise InvalidInput("该措施没有建议的完成时限")
     return measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
@@ -541,6 +594,7 @@ def progress_add(
     m = _locked(measure)
     if not (_owns(actor, m) or can(actor, m.unit, EDIT_ROLES)):
         raise NotAllowed("只有该措施的责任人（或整改办）可以填报进展")
+    _require_cleared(actor, _label(m), "填报进展")
     if not text.strip():
         raise InvalidInput("请填写整改进展", field="text")
     if m.status in (S.DONE, S.PENDING_REVIEW):
@@ -601,6 +655,7 @@ def measure_submit(*, actor: Any, measure: Measure) -> Measure:
     m = _locked(measure)
     if not (_owns(actor, m) or can(actor, m.unit, EDIT_ROLES)):
         raise NotAllowed("只有该措施的责任人（或整改办）可以提交审核")
+    _require_cleared(actor, _label(m), "提交审核")
     target = _transition(m, "submit")
     if not m.progress.exists():
         raise TransitionRefused("请先填报整改进展和佐证材料，再提交审核")
@@ -622,6 +677,7 @@ def measure_review(*, actor: Any, measure: Measure, decision: str, reason: str =
     """The unit leader approves, approves as 阶段性完成 (long-term only) or returns a measure."""
     m = _locked(measure)
     _require(actor, m.unit, REVIEW_ROLES, "审核整改措施")
+    _require_cleared(actor, _label(m), "审核整改措施")
     action = {
         ReviewDecision.APPROVE: "approve",
         ReviewDecision.APPROVE_STAGE: "approve_stage",
@@ -651,15 +707,24 @@ def measure_review(*, actor: Any, measure: Measure, decision: str, reason: str =
 def _lock_problem(finding: Finding, actor: Any, what: str) -> Finding:
     f = Finding.objects.select_for_update().select_related("round", "unit").get(pk=finding.pk)
     _require(actor, f.unit, SUPERVISE_ROLES, what)
+    _require_cleared(actor, f.sensitivity, what)
     if f.kind != FindingKind.PROBLEM:
         raise TransitionRefused("只有具体问题可以销号")
     return f
+
+
+def _require_all_measures_cleared(actor: Any, f: Finding, what: str) -> None:
+    """Closing or sending back acts on every measure of the problem: the actor must see them all."""
+    cleared = selectors.finding_cleared_q(actor)
+    if cleared and f.measures.exclude(cleared).exists():
+        raise NotAllowed(f"该问题有安全标记高于您许可级别的整改措施，不能{what}")
 
 
 @transaction.atomic
 def finding_close(*, actor: Any, finding: Finding) -> Finding:
     """A supervisor closes a problem whose measures are all complete (对账销号)."""
     f = _lock_problem(finding, actor, "对问题销号")
+    _require_all_measures_cleared(actor, f, "对问题销号")
     if f.status == ProblemStatus.CLOSED:
         raise TransitionRefused("该问题已经销号")
     statuses = list(f.measures.values_list("status", flat=True))
@@ -687,6 +752,7 @@ def finding_close(*, actor: Any, finding: Finding) -> Finding:
 def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
     """A supervisor refuses the close-out: the problem's finished measures go back to work."""
     f = _lock_problem(finding, actor, "退回问题整改")
+    _require_all_measures_cleared(actor, f, "退回问题整改")
     if f.status == ProblemStatus.CLOSED:
         raise TransitionRefused("该问题已经销号，如需重新整改请使用“重新打开”")
     if not reason.strip():
@@ -749,6 +815,100 @@ def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
         after={"status": ProblemStatus.OPEN, "reason": reason.strip()},
     )
     return f
+
+
+# --- 安全标记 (REQ-1.10) ------------------------------------------------------------------------
+
+
+def _check_label(actor: Any, label: str, current: str, what: str) -> None:
+    if label not in Sensitivity.values:
+        raise InvalidInput("安全标记不正确", field="sensitivity")
+    _require_cleared(actor, current, what)
+    if not selectors.cleared_for(actor, label):
+        raise NotAllowed(f"不能把安全标记设为“{Sensitivity(label).label}”：高于您本人的许可级别")
+
+
+def _rank(label: str) -> int:
+    return Sensitivity.values.index(label)
+
+
+@transaction.atomic
+def finding_set_sensitivity(*, actor: Any, finding: Finding, sensitivity: str) -> Finding:
+    """The clerk or the unit leader labels a finding (公开/内部/敏感), within their own clearance.
+
+    Never below the parent's label; raising it raises every finding below that is labelled
+    lower, so that a finding a user may see always has ancestors they may see. Each change is
+    recorded (``label.change``) with the label before and after. Measures keep their own
+    label: what counts for them is the higher of theirs and their problem's.
+    """
+    f = Finding.objects.select_for_update(of=("self",)).select_related("parent", "unit").get(pk=finding.pk)
+    _require(actor, f.unit, LABEL_ROLES, "设置安全标记")
+    _check_label(actor, sensitivity, f.sensitivity, "设置安全标记")
+    if f.parent is not None and _rank(sensitivity) < _rank(f.parent.sensitivity):
+        parent_label = Sensitivity(f.parent.sensitivity).label
+        raise InvalidInput(f"安全标记不能低于上级“{f.parent.title}”的“{parent_label}”", field="sensitivity")
+    before = f.sensitivity
+    if before == sensitivity:
+        return f
+    tree = list(Finding.objects.select_for_update().filter(round_id=f.round_id).order_by("position", "pk"))
+    children: dict[int | None, list[Finding]] = {}
+    for node in tree:
+        children.setdefault(node.parent_id, []).append(node)
+    raised: list[Finding] = []
+    stack = list(children.get(f.pk, []))
+    while stack:
+        node = stack.pop()
+        if _rank(node.sensitivity) < _rank(sensitivity):
+            raised.append(node)
+        stack.extend(children.get(node.pk, []))
+    f.sensitivity = sensitivity
+    f.save(update_fields=["sensitivity"])
+    audit_record(
+        actor=actor,
+        action="label.change",
+        obj=f,
+        unit_id=f.unit_id,
+        before={"sensitivity": before},
+        after={"sensitivity": sensitivity},
+    )
+    for node in raised:
+        old = node.sensitivity
+        node.sensitivity = sensitivity
+        node.save(update_fields=["sensitivity"])
+        audit_record(
+            actor=actor,
+            action="label.change",
+            obj=node,
+            unit_id=node.unit_id,
+            before={"sensitivity": old},
+            after={"sensitivity": sensitivity, "with": f.pk},
+        )
+    return f
+
+
+@transaction.atomic
+def measure_set_sensitivity(*, actor: Any, measure: Measure, sensitivity: str) -> Measure:
+    """The clerk or the unit leader labels a measure, within their own clearance; recorded.
+
+    What counts for the measure and its evidence is the higher of this and its problem's label.
+    """
+    m = _locked(measure)
+    _require(actor, m.unit, LABEL_ROLES, "设置安全标记")
+    _check_label(actor, sensitivity, _label(m), "设置安全标记")
+    before, before_effective = m.sensitivity, _label(m)
+    if before == sensitivity:
+        return m
+    m.sensitivity = sensitivity
+    m.save(update_fields=["sensitivity", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="label.change",
+        obj=m,
+        unit_id=m.unit_id,
+        before={"sensitivity": before, "effective": before_effective},
+        after={"sensitivity": sensitivity, "effective": _label(m)},
+    )
+    return m
 
 
 def record_refusal(*, actor: Any, action: str, obj: Any, reason: str) -> None:

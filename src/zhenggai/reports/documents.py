@@ -319,7 +319,8 @@ def _read_ledger(user: Any, round: Round) -> _Ledger:
         latest[measure_id] = text
     by_finding: dict[int, list[_MeasureRow]] = defaultdict(list)
     for m in (
-        Measure.objects.filter(round=round)
+        # Only the measures the user is cleared for (安全标记, REQ-1.10); the overview's tree is pruned alike.
+        Measure.objects.filter(selectors.measure_cleared_q(user), round=round)
         .select_related("leader", "person", "department")
         .order_by("finding_id", "position", "id")
     ):
@@ -518,6 +519,15 @@ def _findings_blocks(ledger: _Ledger, warnings: list[str], *, notice: bool) -> l
     return out
 
 
+def _left_out_warning(ledger: _Ledger, warnings: list[str]) -> None:
+    o = ledger.overview
+    if o.hidden_problems or o.hidden_measures:
+        warnings.append(
+            f"有{o.hidden_problems}个具体问题、{o.hidden_measures}项措施的安全标记高于您的许可级别，"
+            "未列入本文档（统计数字包含它们）"
+        )
+
+
 def notice_title(round: Round) -> tuple[str, ...]:
     what = "巡察“回头看”整改" if round.kind == RoundKind.LOOKBACK else "巡察整改"
     return (round.unit.name, f"关于{what}进展情况的通报")
@@ -544,6 +554,7 @@ def build_notice(*, user: Any, round: Round, draft: NoticeDraft | None = None) -
         warnings.append("尚未填写联系电话、邮寄地址或电子邮箱，通报中没有监督渠道")
     if ledger.overview.tally.problems == 0:
         warnings.append("该轮次还没有具体问题，通报的第二部分为空")
+    _left_out_warning(ledger, warnings)
     body.append(Blank())
     return OfficialDocument(
         "notice",
@@ -703,6 +714,7 @@ def build_plan(*, user: Any, round: Round, on: dt.date | None = None) -> Officia
     )
     if unassigned:
         warnings.append(f"还有{unassigned}项措施没有责任人")
+    _left_out_warning(ledger, warnings)
     return OfficialDocument(
         "plan",
         plan_title(round),

@@ -5,6 +5,9 @@ grow with the number of measures: the findings' titles (one narrow query), the
 statistics (two grouped queries), the members (to spell people unambiguously) and
 one streamed query over the measures with their owners' names, latest progress
 text and evidence count joined or subqueried in.
+
+安全标记 (REQ-1.10): the rows are the measures the user is cleared for; the statistics
+count the whole round, as the overview does, and say how many rows were left out.
 """
 
 from __future__ import annotations
@@ -166,15 +169,29 @@ class LedgerExporter(Exporter):
     def before_rows(self, wb: Workbook) -> None:
         self.problems = finding_titles(self.round)
         tally, by_department = round_tally(self.round, self.today)
-        self._write_stats(wb, tally, by_department)
+        self._write_stats(wb, tally, by_department, self._left_out())
         names = Counter(
             (name or username)
             for name, username in members_of(self.round.unit).values_list("display_name", "username")
         )
         self.ambiguous = frozenset(n for n, k in names.items() if k > 1)
 
+    def _cleared(self) -> Q:
+        return selectors.measure_cleared_q(self.user)
+
+    def _left_out(self) -> int:
+        """Measures of the round above the user's clearance (one count; none when cleared for all)."""
+        cleared = self._cleared()
+        if not cleared:
+            return 0
+        return Measure.objects.filter(round=self.round).exclude(cleared).count()
+
     def _write_stats(
-        self, wb: Workbook, t: selectors.Tally, by_department: list[tuple[str, selectors.Tally]]
+        self,
+        wb: Workbook,
+        t: selectors.Tally,
+        by_department: list[tuple[str, selectors.Tally]],
+        left_out: int = 0,
     ) -> None:
         r = self.round
         rate = t.completion_rate
@@ -194,6 +211,8 @@ class LedgerExporter(Exporter):
             ("整改措施（项）", t.measure_total),
             ("逾期未完成（项）", t.overdue),
         ]
+        if left_out:
+            totals.append(("安全标记高于导出人许可级别、未列入台账的措施（项）", left_out))
         statuses = [(label, t.measures.get(v, 0)) for v, label in STATUS_LABEL.items()]
         depts = [
             (name, d.measure_total, *(d.measures.get(v, 0) for v in STATUS_LABEL), d.overdue)
@@ -226,7 +245,7 @@ class LedgerExporter(Exporter):
             .values("n")
         )
         return (
-            Measure.objects.filter(round=self.round)
+            Measure.objects.filter(self._cleared(), round=self.round)
             .order_by("finding__position", "position", "id")
             .annotate(
                 latest_progress=Subquery(latest),

@@ -39,7 +39,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from zhenggai.audit.services import audit_record
-from zhenggai.ledger import services
+from zhenggai.ledger import selectors, services
 from zhenggai.ledger.errors import InvalidInput, ServiceError
 from zhenggai.ledger.models import Measure, MeasureStatus, Progress, ReviewDecision, Round
 from zhenggai.textparse.dates import find_dates
@@ -366,9 +366,10 @@ def read_deadline(cell: Any) -> dt.date | None:
 
     A date cell (Excel or WPS stores dates as serial numbers formatted as dates) is a
     date. Text is read with textparse and must name one day with its year:
-    ``2022.3.30``, ``2022-03-30``, ``2022年3月30日``, ``2022年3月底`` are read;
-    ``3月底`` (no year), ``2022年6月`` (no day), ``下月``, a range and a bare number
-    typed as text or into a cell not formatted as a date (``44621``) are not.
+    ``2022-03-30``, ``2022年3月30日``, ``2022年3月底`` are read; ``2022.3.30`` (text that
+    Excel and WPS cannot sort or filter as a date, the issue's own example of an
+    unreadable date), ``3月底`` (no year), ``2022年6月`` (no day), ``下月``, a range and a
+    bare number typed as text or into a cell not formatted as a date (``44621``) are not.
     """
     value = cell.value
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -385,6 +386,11 @@ def read_deadline(cell: Any) -> dt.date | None:
     if re.fullmatch(r"[0-9]+(\.[0-9]+)?", shown):
         raise _CellError(
             f"完成时限：“{shown}”不是日期（像是被存成文本的 Excel 日期序号），请写成 2022-03-31 这样的日期"
+        )
+    if re.fullmatch(r"\d{4}\s*\.\s*\d{1,2}\s*\.\s*\d{1,2}", shown):
+        raise _CellError(
+            f"完成时限：“{shown}”是文本，不是日期（Excel/WPS 无法按日期排序和筛选），"
+            "请改为 2022-03-30 这样的日期，或把单元格设为日期格式"
         )
     mentions = find_dates(shown)
     if len(mentions) == 1:
@@ -515,15 +521,18 @@ class _Comparer:
         )
         found = {
             m.pk: m
-            for m in Measure.objects.filter(round=self.round, pk__in=[w[2] for w in wanted])
+            # Above the user's clearance a measure does not exist for them (REQ-1.10).
+            for m in Measure.objects.filter(
+                selectors.measure_cleared_q(self.actor), round=self.round, pk__in=[w[2] for w in wanted]
+            )
             .select_related("leader", "person", "department")
             .annotate(latest_progress=Subquery(latest))
         }
         missing = [w[2] for w in wanted if w[2] not in found]
         elsewhere = dict(
-            Measure.objects.filter(visible_units_q(self.actor), pk__in=missing).values_list(
-                "pk", "round__title"
-            )
+            Measure.objects.filter(
+                visible_units_q(self.actor), selectors.measure_cleared_q(self.actor), pk__in=missing
+            ).values_list("pk", "round__title")
             if missing
             else []
         )

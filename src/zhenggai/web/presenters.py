@@ -205,8 +205,11 @@ FIELD_LABELS = {
     "finding": "所属问题",
     "reason": "理由",
     "position": "顺序",
+    "sensitivity": "安全标记",
+    "effective_sensitivity": "实际安全标记",
 }
 AUDIT_ACTIONS = {
+    "label.change": "设置安全标记",
     "measure.submit": "提交审核",
     "measure.start": "开始整改",
     "measure.send_back": "问题被退回整改",

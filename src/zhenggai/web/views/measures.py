@@ -2,7 +2,8 @@
 
 The clerk edits (with a version against stale pages), splits, reorders and deletes;
 the responsible person reports progress with evidence and submits; the unit
-leader approves, marks 阶段性完成 or returns.
+leader approves, marks 阶段性完成 or returns; the clerk or unit leader sets its 安全标记
+(REQ-1.10; what counts is the higher of the measure's and its problem's).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import Measure, MeasureKind, MeasureStatus
@@ -25,7 +27,7 @@ from zhenggai.units.selectors import members_of
 from .. import presenters
 from .. import selectors as web_selectors
 from ..forms import MeasureEditForm, MoveForm, ProgressForm, ReviewForm, SplitForm, add_service_error
-from .common import Conflict, action_view, refusals_recorded
+from .common import Conflict, LabelForm, action_view, label_badge, label_choices, refusals_recorded
 
 S = MeasureStatus
 # The audit action of each review decision, as the service names it.
@@ -45,6 +47,22 @@ def _edit_form(measure: Measure, data: Any = None) -> MeasureEditForm:
     )
 
 
+LABEL_FIELDS = {"sensitivity": "安全标记", "effective": "按此标记管理"}
+LABEL_NAMES = dict(Sensitivity.choices)
+
+
+def _label_rows(rows: list[presenters.HistoryRow]) -> list[presenters.HistoryRow]:
+    """``label.change`` events read in Chinese (until ``presenters.AUDIT_ACTIONS`` knows them)."""
+    for row in rows:
+        if row.title.endswith("label.change"):
+            row.title = row.title.replace("label.change", "设置安全标记")
+            row.changes = [
+                (LABEL_FIELDS.get(k, k), LABEL_NAMES.get(old, old), LABEL_NAMES.get(new, new))
+                for k, old, new in row.changes
+            ]
+    return rows
+
+
 def _measure_page(
     request: HttpRequest,
     measure: Measure,
@@ -60,7 +78,7 @@ def _measure_page(
     roles = selectors.roles_in_round(user=user, round=measure.round)
     is_clerk = Role.CLERK in roles
     is_owner = measure.person_id is not None and measure.person_id == user.pk
-    history = presenters.history_rows(selectors.measure_history(measure=measure))
+    history = _label_rows(presenters.history_rows(selectors.measure_history(measure=measure)))
     has_progress = any(row.kind == "progress" for row in history)
     reporter = is_owner or is_clerk
     index, count = web_selectors.sibling_index(measure) if is_clerk else (0, 0)
@@ -95,6 +113,12 @@ def _measure_page(
         ctx["progress_form"] = forms.get("progress") or ProgressForm()
     if ctx["can_review"]:
         ctx["review_form"] = forms.get("review") or ReviewForm()
+    ctx["label"] = label_badge(selectors.effective_sensitivity(measure))
+    ctx["own_label"] = label_badge(measure.sensitivity)
+    if roles & services.LABEL_ROLES:
+        ctx["label_form"] = forms.get("label") or LabelForm(
+            initial={"sensitivity": measure.sensitivity}, offered=label_choices(user)
+        )
     return render(request, "web/measures/detail.html", ctx, status=status)
 
 
@@ -105,7 +129,31 @@ def _get(request: HttpRequest, pk: int) -> tuple[Measure, str]:
 
 @login_required
 def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _measure_page(request, selectors.measure_get_for_user(user=request.user, pk=pk))
+    measure = selectors.measure_get_for_user(user=request.user, pk=pk)
+    if request.method == "POST":
+        return measure_label(request, measure)
+    return _measure_page(request, measure)
+
+
+def measure_label(request: HttpRequest, measure: Measure) -> HttpResponse:
+    """Set the measure's own 安全标记 (posted to the measure's own page)."""
+    back = reverse("web:measure-detail", args=[measure.pk])
+    form = LabelForm(request.POST, offered=label_choices(request.user))
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="label.change", obj=measure, back=back):
+                m = services.measure_set_sensitivity(
+                    actor=request.user, measure=measure, sensitivity=form.cleaned_data["sensitivity"]
+                )
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            shown = label_badge(selectors.effective_sensitivity(m))["name"]
+            messages.success(
+                request, f"安全标记已保存；该措施现按“{shown}”管理（取本措施与所属问题中较高者）。"
+            )
+            return redirect(back)
+    return _measure_page(request, measure, forms={"label": form}, status=400)
 
 
 @action_view

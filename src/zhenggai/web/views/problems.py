@@ -1,4 +1,5 @@
-"""A problem: its measures and close-out history; the supervisor's close, send back, reopen."""
+"""A problem: its measures and close-out history; the supervisor's close, send back, reopen;
+its 安全标记 (the clerk's or unit leader's, REQ-1.10)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from zhenggai.units.models import Role
 
 from .. import selectors as web_selectors
 from ..forms import MeasureCreateForm, ReasonForm, add_service_error
-from .common import action_view, refusals_recorded
+from .common import LabelForm, action_view, label_badge, label_choices, refusals_recorded
 
 SENDABLE = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE, MeasureStatus.PENDING_REVIEW)
 FINISHED = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE)
@@ -25,14 +26,19 @@ def _problem_page(
     request: HttpRequest, finding: Finding, *, forms: dict[str, object] | None = None, status: int = 200
 ) -> HttpResponse:
     forms = forms or {}
-    measures = list(
-        finding.measures.select_related("leader", "person", "department").order_by("position", "id")
-    )
-    statuses = [m.status for m in measures]
-    roles = selectors.roles_in_round(user=request.user, round=finding.round)
+    user = request.user
+    every = list(finding.measures.select_related("leader", "person", "department").order_by("position", "id"))
+    # The state counts every measure; the list shows those within the user's clearance.
+    statuses = [m.status for m in every]
+    measures = [m for m in every if selectors.cleared_for(user, m.sensitivity)]
+    roles = selectors.roles_in_round(user=user, round=finding.round)
+    # Closing and sending back act on every measure: only for a supervisor who sees them all.
     supervisor = Role.SUPERVISOR in roles and finding.kind == FindingKind.PROBLEM
+    sees_all = len(measures) == len(every)
     is_open = finding.status == ProblemStatus.OPEN
     is_clerk = Role.CLERK in roles
+    can_label = bool(roles & services.LABEL_ROLES)
+    parent_label = finding.parent.sensitivity if finding.parent else None
     return render(
         request,
         "web/problems/detail.html",
@@ -40,14 +46,29 @@ def _problem_page(
             "finding": finding,
             "round": finding.round,
             "path": web_selectors.finding_path(finding),
-            "children": list(finding.children.order_by("position")),
+            "children": list(finding.children.filter(selectors.finding_cleared_q(user)).order_by("position")),
             "measures": measures,
+            "hidden_measures": len(every) - len(measures),
+            "label": label_badge(finding.sensitivity),
+            "label_form": (
+                forms.get("label")
+                or LabelForm(
+                    initial={"sensitivity": finding.sensitivity},
+                    offered=label_choices(user, parent_label),
+                )
+            )
+            if can_label
+            else None,
             "state": web_selectors.problem_state(finding, statuses)
             if finding.kind == FindingKind.PROBLEM
             else "",
             "closures": list(finding.closures.select_related("actor")),
-            "can_close": supervisor and is_open and bool(statuses) and all(s in FINISHED for s in statuses),
-            "can_send_back": supervisor and is_open and any(s in SENDABLE for s in statuses),
+            "can_close": supervisor
+            and sees_all
+            and is_open
+            and bool(statuses)
+            and all(s in FINISHED for s in statuses),
+            "can_send_back": supervisor and sees_all and is_open and any(s in SENDABLE for s in statuses),
             "can_reopen": supervisor and not is_open,
             "is_clerk": is_clerk,
             "send_back_form": forms.get("send_back") or ReasonForm(prefix="send_back"),
@@ -61,7 +82,30 @@ def _problem_page(
 
 @login_required
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _problem_page(request, selectors.finding_get_for_user(user=request.user, pk=pk))
+    finding = selectors.finding_get_for_user(user=request.user, pk=pk)
+    if request.method == "POST":
+        return problem_label(request, finding)
+    return _problem_page(request, finding)
+
+
+def problem_label(request: HttpRequest, finding: Finding) -> HttpResponse:
+    """Set the problem's 安全标记 (posted to the problem's own page)."""
+    back = reverse("web:problem-detail", args=[finding.pk])
+    parent_label = finding.parent.sensitivity if finding.parent else None
+    form = LabelForm(request.POST, offered=label_choices(request.user, parent_label))
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="label.change", obj=finding, back=back):
+                services.finding_set_sensitivity(
+                    actor=request.user, finding=finding, sensitivity=form.cleaned_data["sensitivity"]
+                )
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            shown = label_badge(form.cleaned_data["sensitivity"])["name"]
+            messages.success(request, f"安全标记已设为“{shown}”（下级问题中标记较低的已一并提高）。")
+            return redirect(back)
+    return _problem_page(request, finding, forms={"label": form}, status=400)
 
 
 @action_view

@@ -70,7 +70,7 @@ def _overview_page(
     roles = selectors.roles_in_round(user=request.user, round=round_)
     is_clerk = Role.CLERK in roles
     if is_clerk and finding_form is None:
-        finding_form = FindingForm(parents=web_selectors.finding_parents(round=round_))
+        finding_form = FindingForm(parents=_parents(request, round_))
     signed = overview.signed
     return render(
         request,
@@ -112,10 +112,15 @@ def round_sign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
+def _parents(request: HttpRequest, round_: Round) -> Any:
+    """Nodes that may take children, within the user's clearance (安全标记, REQ-1.10)."""
+    return web_selectors.finding_parents(round=round_).filter(selectors.finding_cleared_q(request.user))
+
+
 @action_view
 def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
-    form = FindingForm(request.POST, parents=web_selectors.finding_parents(round=round_))
+    form = FindingForm(request.POST, parents=_parents(request, round_))
     if form.is_valid():
         try:
             with refusals_recorded(request, action="finding.create", obj=round_):
