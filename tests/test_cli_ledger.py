@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from tests.conftest import SEED
-
-ZHENGGAI = Path(sys.executable).with_name("zhenggai")
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ZHENGGAI), *args], env=env, capture_output=True, text=True, check=False)
-
-
-def instance(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    env["ZHENGGAI_DATA_DIR"] = str(tmp_path / "data")
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
+from tests.instance import instance_env as instance
+from tests.instance import run
 
 
 def test_migrate_then_import_the_seed_twice_creates_one_round(tmp_path):

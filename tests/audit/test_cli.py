@@ -4,27 +4,11 @@ file): exit 0 after real service calls, 1 naming the row after tampering, 2 with
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 from tests.conftest import SEED
-
-ZHENGGAI = Path(sys.executable).with_name("zhenggai")
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ZHENGGAI), *args], env=env, capture_output=True, text=True, check=False)
-
-
-def instance(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    env["ZHENGGAI_DATA_DIR"] = str(tmp_path / "data")
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
+from tests.instance import instance_env as instance
+from tests.instance import run
 
 
 def test_audit_verify_passes_after_real_work_then_names_the_tampered_row(tmp_path):
