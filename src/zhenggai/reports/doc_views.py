@@ -43,38 +43,37 @@ def _download(data: bytes, name: str, content_type: str) -> FileResponse:
     return response
 
 
-def _audit_export(request: HttpRequest, round_: Any, action: str, fmt: str) -> None:
-    """Every export is on the record (等保 安全审计: 导出)."""
+def _export(request: HttpRequest, round_id: int, build: Any, action: str, fmt: str) -> FileResponse:
+    """Build a document of a round the user may see, record the export, send it."""
+    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+    doc = build(user=request.user, round=round_)
+    if fmt == "pdf":
+        from .pdf_render import render_pdf  # WeasyPrint is imported only where a PDF is made
+
+        data, content_type = render_pdf(doc), PDF
+    else:
+        data, content_type = render_docx(doc), DOCX
+    # Every export is on the record (等保 安全审计: 导出).
     audit_record(actor=request.user, action=action, obj=round_, unit_id=round_.unit_id, after={"format": fmt})
+    return _download(data, doc.file_name(fmt), content_type)
 
 
 @require_GET
 @login_required
 def plan_docx(request: HttpRequest, round_id: int) -> FileResponse:
-    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    doc = build_plan(user=request.user, round=round_)
-    _audit_export(request, round_, "plan.export", "docx")
-    return _download(render_docx(doc), doc.file_name("docx"), DOCX)
+    return _export(request, round_id, build_plan, "plan.export", "docx")
 
 
 @require_GET
 @login_required
 def notice_docx(request: HttpRequest, round_id: int) -> FileResponse:
-    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    doc = build_notice(user=request.user, round=round_)
-    _audit_export(request, round_, "notice.export", "docx")
-    return _download(render_docx(doc), doc.file_name("docx"), DOCX)
+    return _export(request, round_id, build_notice, "notice.export", "docx")
 
 
 @require_GET
 @login_required
 def notice_pdf(request: HttpRequest, round_id: int) -> FileResponse:
-    from .pdf_render import render_pdf  # WeasyPrint is imported only where a PDF is made
-
-    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    doc = build_notice(user=request.user, round=round_)
-    _audit_export(request, round_, "notice.export", "pdf")
-    return _download(render_pdf(doc), doc.file_name("pdf"), PDF)
+    return _export(request, round_id, build_notice, "notice.export", "pdf")
 
 
 def preview_blocks(doc: OfficialDocument) -> list[dict[str, Any]]:

@@ -10,12 +10,7 @@ which round, so nobody can confirm a file they did not upload.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 import tempfile
-import time
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -30,6 +25,7 @@ from django.views.decorators.http import require_POST
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.models import Round
 from zhenggai.units.models import Role
+from zhenggai.web import uploads
 
 from .xlsx import EDITABLE, LABELS, STATUS_LABEL
 from .xlsx_export import download_name, export_round
@@ -38,10 +34,6 @@ from .xlsx_import import ImportReport, WorkbookRefused, import_workbook, open_wo
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GONE = "上传的台账已失效，请重新上传"
 SHOWN_CHANGES = 2000
-_SESSION_KEY = "zhenggai_xlsx_imports"
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-_KEEP_SECONDS = 24 * 3600
-_KEEP_ENTRIES = 10
 
 
 class XlsxUploadForm(forms.Form):
@@ -110,7 +102,7 @@ def xlsx_import(request: HttpRequest, round_id: int) -> HttpResponse:
         except WorkbookRefused as err:
             form.add_error("file", str(err))
         else:
-            digest = _keep(request, data, name=upload.name, round_id=round_.pk)
+            digest = uploads.keep(request, data, name=upload.name, kind="xlsx", round=round_.pk)
             return redirect("reports:xlsx-import-preview", round_id=round_.pk, digest=digest)
     return _upload_page(request, round_, form, status=400 if bound else 200)
 
@@ -135,7 +127,7 @@ def xlsx_import_preview(request: HttpRequest, round_id: int, digest: str) -> Htt
     try:
         report = import_workbook(actor=request.user, round=round_, data=data, dry_run=True)
     except WorkbookRefused as err:  # the reader changed since the upload: start again
-        _forget(request, digest)
+        uploads.forget(request, digest, kind="xlsx")
         return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
     return _preview_page(request, round_, report, entry["name"], digest)
 
@@ -175,7 +167,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
     try:
         report = import_workbook(actor=request.user, round=round_, data=data, dry_run=False)
     except WorkbookRefused as err:
-        _forget(request, digest)
+        uploads.forget(request, digest, kind="xlsx")
         return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
     if not report.applied:
         # A row error found now (the ledger changed since the dry run, or a forged confirm):
@@ -187,7 +179,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
             reason=f"{len(report.errors)} 行无法导入，未作任何修改",
         )
         return _preview_page(request, round_, report, entry["name"], digest, status=409, refused=True)
-    _forget(request, digest)
+    uploads.forget(request, digest, kind="xlsx")
     if report.changes:
         messages.success(
             request,
@@ -199,52 +191,13 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
     return redirect("web:round-detail", pk=round_.pk)
 
 
-# --- the uploaded bytes between the dry run and the confirmation --------------------------------------
-
-
-def _folder(user: Any) -> Path:
-    return Path(settings.UPLOAD_TMP_DIR) / "xlsx" / str(int(user.pk))
-
-
-def _keep(request: HttpRequest, data: bytes, *, name: str, round_id: int) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    folder = _folder(request.user)
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - _KEEP_SECONDS
-    for old in folder.iterdir():  # uploads left unconfirmed for a day
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
-        except OSError:
-            continue
-    part = folder / f"{digest}.part"
-    part.write_bytes(data)
-    os.replace(part, folder / digest)
-    entries = dict(request.session.get(_SESSION_KEY, {}))
-    entries.pop(digest, None)
-    entries[digest] = {"name": os.path.basename(name)[:200], "round": round_id}
-    request.session[_SESSION_KEY] = dict(list(entries.items())[-_KEEP_ENTRIES:])
-    return digest
+# --- the uploaded bytes between the dry run and the confirmation (web.uploads, kind "xlsx") ----------
 
 
 def _kept(request: HttpRequest, round_: Round, digest: str) -> tuple[bytes, dict[str, Any]]:
     """This user's upload for this round, unaltered, or 404."""
-    found = request.session.get(_SESSION_KEY, {}).get(digest) if _DIGEST.fullmatch(digest or "") else None
-    if not isinstance(found, dict) or found.get("round") != round_.pk:
+    entry = uploads.entry(request, digest, kind="xlsx")
+    data = uploads.load(request, digest, kind="xlsx") if entry and entry.get("round") == round_.pk else None
+    if data is None or entry is None:
         raise Http404(GONE)
-    try:
-        data = (_folder(request.user) / digest).read_bytes()
-    except FileNotFoundError as exc:
-        raise Http404(GONE) from exc
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise Http404(GONE)
-    return data, dict(found)
-
-
-def _forget(request: HttpRequest, digest: str) -> None:
-    if not _DIGEST.fullmatch(digest or ""):
-        return
-    (_folder(request.user) / digest).unlink(missing_ok=True)
-    entries = dict(request.session.get(_SESSION_KEY, {}))
-    if entries.pop(digest, None) is not None:
-        request.session[_SESSION_KEY] = entries
+    return data, entry

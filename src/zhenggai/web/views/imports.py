@@ -42,7 +42,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except InvalidInput as err:
             add_service_error(form, err)
         else:
-            digest = uploads.keep(request, data, name=upload.name, unit_id=unit.pk)
+            digest = uploads.keep(request, data, name=upload.name, unit=unit.pk)
             return redirect("web:import-preview", digest=digest)
     return _upload_page(request, form, units, status=400 if bound else 200)
 
