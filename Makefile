@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second pass of the database tests (CI starts it when it is down).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-postgres lint bench setup browser fonts sbom lock clean
+.PHONY: demo test test-postgres lint bench setup browser office fonts sbom lock clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "请先安装 Debian 的 chromium 和 fonts-noto-cjk：sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
 
+# The documents are also opened by a second office suite: LibreOffice headless, from Debian.
+office:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui libreoffice-calc-nogui >/dev/null; \
+	  else echo "请先安装 Debian 的 LibreOffice：sudo apt-get install libreoffice-writer-nogui libreoffice-calc-nogui" >&2; exit 1; fi; }
+
 # Free fonts for the GB/T 9704 PDFs (official font names mapped to them by fontconfig).
 fonts:
 	scripts/install-fonts
@@ -35,13 +42,13 @@ fonts:
 demo: setup fonts
 	$(VENV)/bin/zhenggai demo --port $(PORT)
 
-test: setup browser fonts
+test: setup browser office fonts
 	$(VENV)/bin/ruff check src tests bench scripts/sbom
 	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/zhenggai makemigrations --check --dry-run >/dev/null
 	$(PY) -m pytest -n auto -m "not postgres"
 
 # The database tests again on PostgreSQL, plus those that only make sense there.
-test-postgres: setup
+test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
 	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels
 

@@ -49,9 +49,20 @@ def test_page_margins_and_grid(document) -> None:  # type: ignore[no-untyped-def
         26,
     ]
     grid = s._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars"
+    # A grid of lines; 28 characters a line from the body's −0.25 pt character spacing
+    # (LibreOffice would put a 16 pt character into two cells of a 15.79 pt character grid).
+    assert grid.get(qn("w:type")) == "lines"
     assert grid.get(qn("w:linePitch")) == "579"
-    assert grid.get(qn("w:charSpace")) == "-848"
+    assert grid.get(qn("w:charSpace")) is None
+    normal = document.styles["Normal"].element.rPr
+    assert normal.find(qn("w:spacing")).get(qn("w:val")) == "-5"
+    assert 28 * (16 - 0.25) <= 156 * 72 / 25.4 < 29 * (16 - 0.25)
+    # The document defaults are the body's too (16 pt, 仿宋_GB2312, zh-CN): LibreOffice builds
+    # its layout on them.
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    assert defaults.find(qn("w:sz")).get(qn("w:val")) == defaults.find(qn("w:szCs")).get(qn("w:val")) == "32"
+    assert defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
     # Footer distance: the page number line's top 7 mm under the type area (35 mm - 7 mm - 14 pt).
     assert abs(s.footer_distance.mm - (28 - 14 * 25.4 / 72)) < 0.1
     settings = document.settings.element

@@ -66,8 +66,13 @@ def _chars(obj: object):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def pages(seed_docs: SeedDocs) -> list[tuple[LTPage, list[Row]]]:
+    return pdf_pages(seed_docs.notice_pdf)
+
+
+def pdf_pages(data: bytes) -> list[tuple[LTPage, list[Row]]]:
+    """Each page of a PDF with its rows, top to bottom (also used for LibreOffice's PDFs)."""
     out = []
-    for page in extract_pages(io.BytesIO(seed_docs.notice_pdf)):
+    for page in extract_pages(io.BytesIO(data)):
         rows: dict[float, list[LTChar]] = defaultdict(list)
         for c in _chars(page):
             rows[round(c.matrix[5], 1)].append(c)
@@ -124,18 +129,33 @@ def _width(text: str) -> float:
     return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
 
 
+def full_lines(pages):  # type: ignore[no-untyped-def]
+    """(characters, text, text of the next row) of each full body line: an all-Chinese 16 pt
+    line that reaches the right edge of the type area (portrait pages only)."""
+    body = [
+        ((28 if n % 2 else 26) * MM, r)
+        for n, (page, rows) in enumerate(pages, 1)
+        if page.width < page.height  # not a landscape page of attachments
+        for r in body_rows(rows)
+    ]
+    for i, (left, r) in enumerate(body):
+        if not (r.x1 >= left + 156 * MM - CHAR / 2):  # not a full line
+            continue
+        chars = [c for c in r.chars if c.get_text().strip()]
+        if any(ord(c.get_text()) < 0x2E80 for c in chars) or any(round(c.size) != 16 for c in chars):
+            continue  # Latin digits and commas are narrower: count only all-Chinese lines
+        indented = r.x0 > left + CHAR
+        following = body[i + 1][1].text.strip() if i + 1 < len(body) else ""
+        yield len(chars) + (2 if indented else 0), r.text, following
+
+
+def full_line_lengths(pages) -> Counter:  # type: ignore[no-untyped-def]
+    """Characters per full body line, counted."""
+    return Counter(n for n, _, _ in full_lines(pages))
+
+
 def test_full_lines_hold_28_characters(pages) -> None:  # type: ignore[no-untyped-def]
-    counted = Counter()
-    for n, (_, rows) in enumerate(pages, 1):
-        left = (28 if n % 2 else 26) * MM
-        for r in body_rows(rows):
-            if not (r.x1 >= left + 156 * MM - CHAR / 2):  # not a full line
-                continue
-            chars = [c for c in r.chars if c.get_text().strip()]
-            if any(ord(c.get_text()) < 0x2E80 for c in chars) or any(round(c.size) != 16 for c in chars):
-                continue  # Latin digits and commas are narrower: count only all-Chinese lines
-            indented = r.x0 > left + CHAR
-            counted[len(chars) + (2 if indented else 0)] += 1
+    counted = full_line_lengths(pages)
     assert counted[28] >= 20, counted
     assert set(counted) == {28}, counted
 

@@ -31,6 +31,7 @@ from zhenggai.audit.services import audit_record
 from zhenggai.ledger import selectors
 from zhenggai.ledger.errors import InvalidInput, StaleEdit
 from zhenggai.ledger.models import (
+    FINISHED_STATUSES,
     FindingKind,
     Measure,
     MeasureKind,
@@ -132,6 +133,19 @@ class OfficialDocument:
         if self.signature:
             out += [self.signature.unit, self.signature.date]
         return out
+
+
+# --- text that any document can hold ---------------------------------------------------------------
+
+#: What neither XML (the .docx) nor print can hold: control characters (tab and line breaks
+#: kept), lone surrogates, U+FFFE and U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters no document can hold (a vertical tab or form feed,
+    as pasted from Word, becomes a space). Both renderers pass every text through it."""
+    return _UNPRINTABLE.sub("", text.replace("\x0b", " ").replace("\x0c", " "))
 
 
 # --- words ----------------------------------------------------------------------------------------
@@ -374,7 +388,7 @@ def _measure_clause(row: _MeasureRow, *, neutralise: bool) -> str:
     if neutralise:
         text, progress = _neutralise(text), _neutralise(progress)
     word = _STATUS_WORD.get(m.status, "")
-    if m.kind == MeasureKind.LONG_TERM and m.status in (MeasureStatus.DONE, MeasureStatus.STAGE_DONE):
+    if m.kind == MeasureKind.LONG_TERM and m.status in FINISHED_STATUSES:
         word = "长期坚持"
     if progress and not word:
         word = "正在推进"

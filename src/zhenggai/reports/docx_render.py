@@ -4,7 +4,8 @@ Official font names are written (the reader's Word or WPS has them), always in
 ``w:rFonts/@w:eastAsia`` as well, with every theme font attribute removed: otherwise Word
 shows East-Asian text in the theme's font (MS Mincho from python-docx's template). A4,
 margins 37/35/28/26 mm (mirrored for double-sided printing), a document grid of 22 lines
-(``linePitch`` 579 twips = 28.95 pt) of 28 characters (``charSpace`` −848), exact 28.95 pt
+(``linePitch`` 579 twips = 28.95 pt), 28 characters a line from a character spacing of
+−0.25 pt (16 pt defaults, so that LibreOffice lays it out as Word does), exact 28.95 pt
 line spacing, first lines indented two characters (2 × 15.79 pt), page numbers
 ``— 1 —`` in 4号宋体 outside (odd pages right, even pages left, one character in).
 """
@@ -22,7 +23,7 @@ from docx.shared import Mm, Pt
 from docx.table import Table as DocxTable
 from docx.table import _Cell
 
-from .documents import AttachmentNote, Blank, OfficialDocument, Para, Table
+from .documents import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
 from .fonts import ROLES
 
 FANG = ROLES["fangsong"].official
@@ -33,6 +34,9 @@ XBS = ROLES["xbs"].official
 
 LINE = Pt(28.95)  # w:linePitch 579 twips
 CHAR = 15.79  # pt: 156 mm / 28
+#: Character spacing of the text, in twentieths of a point: 16 − 0.25 = 15.75 pt a character,
+#: 28 in the 442.2 pt line (29 would need 456.75); −4 (15.8 pt) would fit only 27.
+CHAR_SPACING = -5
 SIZE_TITLE, SIZE_BODY, SIZE_PAGE, SIZE_TABLE = 22, 16, 14, 12
 ROLE_FONT = {
     "body": (FANG, False),
@@ -73,7 +77,9 @@ def _fonts(rpr, east_asia: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run(paragraph, text: str, font: str, size: float, *, bold: bool = False):  # type: ignore[no-untyped-def]
-    run = paragraph.add_run(text)
+    """A run of ``text`` (every text of the document goes through here: lxml escapes it, and
+    ``printable`` drops the control characters XML cannot hold)."""
+    run = paragraph.add_run(printable(text))
     run.font.size = Pt(size)
     run.font.bold = bold or None
     _fonts(run._element.get_or_add_rPr(), font)
@@ -113,15 +119,37 @@ def _styles(doc) -> None:  # type: ignore[no-untyped-def]
         rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
         if rpr is not None:
             _fonts(rpr, FANG)
+            # 3号 (16 pt) as the default too, not python-docx's 11 pt: what a reader opens
+            # without our styles (LibreOffice's grid, a new paragraph) is the body's size.
+            for tag in ("w:sz", "w:szCs"):
+                sz = rpr.find(qn(tag))
+                if sz is None:
+                    sz = OxmlElement(tag)
+                    rpr.append(sz)
+                sz.set(qn("w:val"), str(SIZE_BODY * 2))
             lang = rpr.find(qn("w:lang"))
             if lang is None:
                 lang = OxmlElement("w:lang")
                 rpr.append(lang)
+            lang.set(qn("w:val"), "zh-CN")
             lang.set(qn("w:eastAsia"), "zh-CN")
+        ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
+        spacing = ppr.find(qn("w:spacing")) if ppr is not None else None
+        if spacing is not None:  # the body's spacing: exact 28.95 pt lines, nothing before or after
+            for key, value in (
+                ("w:before", "0"),
+                ("w:after", "0"),
+                ("w:line", "579"),
+                ("w:lineRule", "exact"),
+            ):
+                spacing.set(qn(key), value)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(SIZE_BODY)
     rpr = normal.element.get_or_add_rPr()
     _fonts(rpr, FANG)
+    spacing = OxmlElement("w:spacing")  # before w:sz in CT_RPr's order
+    spacing.set(qn("w:val"), str(CHAR_SPACING))
+    rpr.find(qn("w:sz")).addprevious(spacing)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
@@ -155,9 +183,13 @@ def _page_setup(section, *, landscape: bool = False) -> None:  # type: ignore[no
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    # A grid of lines only. A character grid (linesAndChars, charSpace −848 for 15.79 pt cells)
+    # is laid out by Word, but LibreOffice puts a 16 pt character into two cells narrower than
+    # it (14 characters a line; issue 8, finding 14). The 28 characters come from the body's
+    # character spacing instead (CHAR_SPACING), the same in Word, WPS and LibreOffice.
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), "579")
-    grid.set(qn("w:charSpace"), "-848")  # (15.793 - 16) × 4096
+    grid.attrib.pop(qn("w:charSpace"), None)
 
 
 def _settings(doc) -> None:  # type: ignore[no-untyped-def]

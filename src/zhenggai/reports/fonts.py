@@ -146,12 +146,41 @@ def coverage(name: str) -> frozenset[int] | None:
     path = find_file(name)
     if path is None:
         return None
+    return _cmap(path, 0)
+
+
+def _cmap(path: Path, index: int) -> frozenset[int] | None:
     try:
         from fontTools.ttLib import TTFont  # a WeasyPrint dependency; not needed by the script
     except ImportError:
         return None
-    with TTFont(path, lazy=True) as font:
+    with TTFont(path, fontNumber=index, lazy=True) as font:
         return frozenset(font.getBestCmap())
+
+
+def system_font_file(family: str) -> tuple[Path, int] | None:
+    """The file (and face index) fontconfig has for ``family``; None when it has no such family."""
+    exe = shutil.which("fc-match")
+    if exe is None:
+        return None
+    proc = subprocess.run(
+        [exe, "--format=%{family}\n%{file}\n%{index}", family],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    lines = proc.stdout.split("\n")
+    if proc.returncode != 0 or len(lines) < 3 or family not in lines[0].split(","):
+        return None
+    return Path(lines[1]), int(lines[2] or 0)
+
+
+def broad_coverage() -> frozenset[int] | None:
+    """The code points of the broad-coverage face that ends every stack (None without it):
+    a character it has is drawn by one of our faces in every role."""
+    found = system_font_file(BROAD)
+    return _cmap(*found) if found is not None else None
 
 
 def css_stack(role: str) -> str:
