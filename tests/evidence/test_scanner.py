@@ -213,3 +213,59 @@ def test_clamd_through_progress_add_refuses_and_records_nothing(clamd, settings,
         )
     assert Evidence.objects.count() == 0 and evidence_files() == []
     assert [len(r[2]) for r in clamd.received] == [len(PDF), len(EICAR)]
+
+
+# --- finding 10 (issue 8): what a compressed object stream hides is seen -------------------------
+
+
+def _scan_pdf(tmp_path: Path, data: bytes) -> Verdict:
+    f = tmp_path / "a.pdf"
+    f.write_bytes(data)
+    return scanning.BuiltinScanner().scan(f, name="a.pdf", content_type="application/pdf")
+
+
+def test_finding10_javascript_only_inside_a_flate_object_stream_is_refused_and_nothing_is_stored(tmp_path):
+    from tests.textparse.bombs import pdf_with_object_stream
+
+    data = pdf_with_object_stream()
+    assert b"JavaScript" not in data and b"/JS" not in data and b"OpenAction" not in data
+    verdict = _scan_pdf(tmp_path, data)
+    assert not verdict.clean
+    assert verdict.reason == "PDF 含有脚本（JavaScript）"
+    with pytest.raises(InvalidInput, match="未通过安全检查：PDF 含有脚本（JavaScript）"):
+        evidence.store(io.BytesIO(data), "整改材料.pdf")
+    assert evidence_files() == []
+
+
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [
+        (b"<< /S /Launch /F (calc.exe) >>", "PDF 含有启动外部程序的动作（Launch）"),
+        (b"<< /JS 9 0 R >>", "PDF 含有脚本（JavaScript）"),
+        (b"<< /Names << /JavaScript << /Names [(a) 9 0 R] >> >> >>", "PDF 含有脚本（JavaScript）"),
+        (b"<< /Type /Annot /AA << /E << /S /GoTo /D [0] >> >> >>", "PDF 含有随事件自动执行的动作（AA）"),
+        (b"<< /S /Jav#61Script /JS (x) >>", "PDF 含有脚本（JavaScript）"),
+    ],
+)
+def test_finding10_every_kind_of_active_content_inside_an_object_stream_is_refused(tmp_path, action, reason):
+    from tests.textparse.bombs import pdf_with_object_stream
+
+    assert _scan_pdf(tmp_path, pdf_with_object_stream(action)) == Verdict(False, reason)
+
+
+def test_finding10_an_object_stream_without_active_content_passes(tmp_path):
+    from tests.textparse.bombs import pdf_with_object_stream
+
+    assert _scan_pdf(tmp_path, pdf_with_object_stream(b"<< /S /GoTo /D [2 0 R /Fit] >>")).clean
+
+
+def test_finding10_an_object_stream_that_inflates_past_the_bound_is_refused_as_a_bomb(tmp_path):
+    from tests.textparse.bombs import pdf_with_object_stream
+    from zhenggai.textparse._base import MAX_PART_BYTES, MB
+
+    data = pdf_with_object_stream(b"<< /S /GoTo /D [0] >>", padding=MAX_PART_BYTES + MB)
+    assert len(data) < MB
+    verdict = _scan_pdf(tmp_path, data)
+    assert verdict == Verdict(
+        False, f"文档内容解压后超过 {MAX_PART_BYTES // MB} MB，拒绝读取（疑似压缩炸弹）"
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import SEED
 from zhenggai.ledger.errors import InvalidInput, NotAllowed
-from zhenggai.ledger.imports import round_import
+from zhenggai.ledger.imports import import_parse, round_import
 from zhenggai.ledger.models import Finding, Measure, Outcome, Round
 
 
@@ -68,3 +68,33 @@ def test_only_a_clerk_of_the_unit_may_import(personas):
         with pytest.raises(NotAllowed):
             round_import(actor=who, unit=personas.unit_a, data=SEED.read_bytes(), name=SEED.name)
     assert Round.objects.count() == 0
+
+
+def test_finding2_a_decompression_bomb_is_refused_by_the_import_and_changes_nothing(personas):
+    from tests.textparse.bombs import docx_bomb
+    from zhenggai.textparse._base import MAX_PART_BYTES, MB
+
+    data = docx_bomb(MAX_PART_BYTES + MB)
+    with pytest.raises(InvalidInput, match="文档内容解压后超过 32 MB，拒绝读取") as caught:
+        round_import(actor=personas.clerk, unit=personas.unit_a, data=data, name="方案.docx")
+    assert caught.value.field == "file"
+    with pytest.raises(InvalidInput, match="文档内容解压后超过 32 MB，拒绝读取"):
+        import_parse(data=data, name="方案.docx")
+    assert Round.objects.count() == 0
+
+
+def test_finding3_an_import_given_its_parse_uses_it_and_refuses_a_parse_of_other_bytes(personas):
+    result = import_parse(data=SEED.read_bytes(), name=SEED.name)
+    with pytest.raises(InvalidInput, match="识别结果与上传的文件不一致"):
+        round_import(
+            actor=personas.clerk,
+            unit=personas.unit_a,
+            data=SEED.read_bytes() + b"\n",
+            name=SEED.name,
+            result=result,
+        )
+    assert Round.objects.count() == 0
+    round_, created = round_import(
+        actor=personas.clerk, unit=personas.unit_a, data=SEED.read_bytes(), name=SEED.name, result=result
+    )
+    assert created and Measure.objects.filter(round=round_).count() == 100

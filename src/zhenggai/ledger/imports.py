@@ -3,6 +3,11 @@
 ``import_preview`` reads and parses without writing; ``round_import`` creates the
 round, its findings tree, measures, departments and outcomes in one transaction.
 The same file twice (same digest, same unit) gives the round already made.
+
+``import_parse`` is the parse of an upload from the web: in a child process with a time
+and memory budget (``IMPORT_PARSE_SECONDS``, ``IMPORT_PARSE_MEMORY_MB``), once per upload;
+its result is kept with the upload and handed to ``import_preview`` and ``round_import``
+(``result=``), which then parse nothing again.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from zhenggai.audit.services import audit_record
+from zhenggai.textparse import budget
 from zhenggai.textparse.model import Finding as ParsedFinding
 from zhenggai.textparse.model import Measure as ParsedMeasure
 from zhenggai.textparse.model import ParseResult, iter_findings
 from zhenggai.textparse.parse import parse_document
 from zhenggai.textparse.reader import ReadError, read_bytes
+from zhenggai.textparse.serialize import dump_result, load_result
 from zhenggai.units.models import Unit, UnitKind
 from zhenggai.units.services import unit_get_or_create
 
@@ -68,12 +76,54 @@ def _read(data: bytes, name: str) -> ParseResult:
         doc = read_bytes(data, name)
     except ReadError as exc:
         raise InvalidInput(str(exc), field="file") from exc
-    result = parse_document(doc)
+    return _check(parse_document(doc), name)
+
+
+def _check(result: ParseResult, name: str) -> ParseResult:
     if result.counts.problems == 0:
         raise InvalidInput(
             f"未能从“{name}”中识别出问题清单：请确认这是巡察反馈意见、整改方案或整改进展通报", field="file"
         )
     return result
+
+
+def import_parse(*, data: bytes, name: str) -> ParseResult:
+    """Read and parse an upload within the time and memory budget; nothing is written.
+
+    Raises InvalidInput (field "file") for a file that cannot be read, is past a limit,
+    overruns the budget ("文档过于复杂，解析超时") or holds no list of problems.
+    """
+    seconds = float(getattr(settings, "IMPORT_PARSE_SECONDS", budget.DEFAULT_SECONDS))
+    memory = int(getattr(settings, "IMPORT_PARSE_MEMORY_MB", budget.DEFAULT_MEMORY_BYTES >> 20)) << 20
+    try:
+        result = budget.read_and_parse(data, name, seconds=seconds, memory_bytes=memory)
+    except ReadError as exc:
+        raise InvalidInput(str(exc), field="file") from exc
+    return _check(result, name)
+
+
+def parse_stored(result: ParseResult) -> bytes:
+    """The parse in the form kept with an upload until its confirmation."""
+    return dump_result(result).encode("utf-8")
+
+
+def parse_restored(stored: bytes | None) -> ParseResult | None:
+    """The parse kept by ``parse_stored``, or None when there is none or it is unreadable."""
+    if not stored:
+        return None
+    try:
+        return load_result(stored)
+    except ValueError:
+        return None
+
+
+def _parsed(data: bytes, name: str, result: ParseResult | None) -> ParseResult:
+    """The parse of these bytes: the one given (made by ``import_parse``), or a new one."""
+    if result is None:
+        return _read(data, name)
+    if result.source.sha256 != hashlib.sha256(data).hexdigest():
+        raise InvalidInput("识别结果与上传的文件不一致，请重新上传", field="file")
+    return _check(result, name)
 
 
 def _outcomes(result: ParseResult) -> list[OutcomePlan]:
@@ -120,9 +170,9 @@ def _departments(result: ParseResult) -> list[str]:
     return names
 
 
-def import_preview(*, data: bytes, name: str, unit: Unit) -> ImportPreview:
-    """Read and parse an uploaded document; nothing is written."""
-    result = _read(data, name)
+def import_preview(*, data: bytes, name: str, unit: Unit, result: ParseResult | None = None) -> ImportPreview:
+    """Read and parse an uploaded document (or take ``result``, its parse); nothing is written."""
+    result = _parsed(data, name, result)
     sha = hashlib.sha256(data).hexdigest()
     existing = Round.objects.filter(unit=unit, source_sha256=sha).first()
     return ImportPreview(name, sha, result, existing, _departments(result), _outcomes(result))
@@ -161,10 +211,15 @@ def _suggested_deadline(m: ParsedMeasure, feedback: dt.date | None) -> dt.date |
     return None
 
 
-def round_import(*, actor: Any, unit: Unit, data: bytes, name: str) -> tuple[Round, bool]:
-    """Create a round from a document; returns ``(round, created)``. All or nothing."""
+def round_import(
+    *, actor: Any, unit: Unit, data: bytes, name: str, result: ParseResult | None = None
+) -> tuple[Round, bool]:
+    """Create a round from a document; returns ``(round, created)``. All or nothing.
+
+    ``result`` is the document's parse from ``import_parse`` (kept since the preview);
+    without it the document is read and parsed here."""
     _require(actor, unit, EDIT_ROLES, "导入巡察文件")
-    preview = import_preview(data=data, name=name, unit=unit)
+    preview = import_preview(data=data, name=name, unit=unit, result=result)
     if preview.existing is not None:
         return preview.existing, False
     try:

@@ -7,7 +7,12 @@ scanner, followed by ClamAV when ``EVIDENCE_CLAMD`` gives clamd's address.
 
 - ``BuiltinScanner`` refuses the EICAR test signature (in the file or any member of a
   .docx/.xlsx) and known-bad active content: PDF ``/JavaScript`` and ``/Launch`` actions
-  (also when the name is written with ``#xx`` escapes).
+  (also when the name is written with ``#xx`` escapes). A PDF is also parsed (pdfminer),
+  so that what a compressed object stream hides is seen: every object, those inside
+  ``/ObjStm`` streams included, is checked for ``/JS``, a ``/JavaScript`` name tree or
+  action, a ``/Launch`` action and ``/AA`` (actions run on events), and every object stream
+  is searched once inflated. Inflating is bounded as in document import (textparse's
+  ``pdfguard``): a PDF whose streams expand past the bound is refused as a bomb.
 - ``ClamdScanner`` streams the file to clamd (``INSTREAM``) over TCP
   (``tcp://host:3310``) or a Unix socket (``unix:///run/clamav/clamd.ctl``);
   ``EVIDENCE_CLAMD_TIMEOUT`` seconds (default 30).
@@ -18,6 +23,7 @@ A scanner that cannot give an answer fails closed: the upload is refused with a
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import socket
@@ -32,6 +38,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from zhenggai.ledger.errors import InvalidInput
+from zhenggai.textparse.pdfguard import LimitExceeded, expansion_budget
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ _OVERLAP = 128
 # A PDF name (``/Name``), whose characters may be written as ``#xx`` hex escapes.
 _PDF_NAME = re.compile(rb"/((?:[A-Za-z]|#[0-9A-Fa-f]{2}){6,30})(?=[^A-Za-z0-9#])")
 _PDF_ACTIVE = {b"JavaScript": "PDF 含有脚本（JavaScript）", b"Launch": "PDF 含有启动外部程序的动作（Launch）"}
+_PDF_AUTO = "PDF 含有随事件自动执行的动作（AA）"
 _ZIP_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -92,6 +100,10 @@ class BuiltinScanner:
                         reason = _PDF_ACTIVE.get(_unescape_pdf_name(m.group(1)))
                         if reason:
                             return Verdict(False, reason)
+        if content_type == "application/pdf":
+            reason = _pdf_objects(path)
+            if reason:
+                return Verdict(False, reason)
         if content_type in _ZIP_TYPES:
             return self._scan_members(path)
         return CLEAN
@@ -110,6 +122,100 @@ class BuiltinScanner:
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
             return Verdict(False, "文件已损坏，无法检查其内容")
         return CLEAN
+
+
+def _active_names(data: bytes) -> str | None:
+    for m in _PDF_NAME.finditer(data):
+        reason = _PDF_ACTIVE.get(_unescape_pdf_name(m.group(1)))
+        if reason:
+            return reason
+    return None
+
+
+def _active_object(obj: Any) -> str | None:
+    """Why this PDF object (a dict, an array, a stream's dict) is active content, or None.
+
+    Looks through nested direct dicts and arrays; references are other objects, each
+    checked in its turn."""
+    from pdfminer.pdftypes import PDFStream
+
+    name = _name_of
+    stack = [obj]
+    seen = 0
+    while stack and seen < 100_000:
+        seen += 1
+        v = stack.pop()
+        if isinstance(v, PDFStream):
+            v = v.attrs
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            if "JS" in v or "JavaScript" in v or name(v.get("S")) == "JavaScript":
+                return _PDF_ACTIVE[b"JavaScript"]
+            if name(v.get("S")) == "Launch":
+                return _PDF_ACTIVE[b"Launch"]
+            if "AA" in v:
+                return _PDF_AUTO
+            stack.extend(v.values())
+    return None
+
+
+def _pdf_objects(path: Path) -> str | None:
+    """Why the PDF's objects make it active content (or a bomb), parsed with pdfminer; None
+    when clean, or when pdfminer cannot read it at all (the byte scan above has run)."""
+    from pdfminer.pdfdocument import PDFDocument, PDFXRefFallback
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import PDFStream
+
+    data = path.read_bytes()
+    try:
+        with expansion_budget():
+            try:
+                doc = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+            except LimitExceeded:
+                raise
+            except Exception:  # pdfminer fails in many ways on broken files
+                log.info("evidence PDF %s: pdfminer cannot open it; byte scan only", path.name, exc_info=True)
+                return None
+            # Objects the cross-reference tables leave out are still in the file: add those
+            # a scan of the file finds (and the contents of every object stream it meets).
+            fallback = PDFXRefFallback()
+            try:
+                fallback.load(PDFParser(io.BytesIO(data)))
+                doc.xrefs.append(fallback)
+            except LimitExceeded:
+                raise
+            except Exception:
+                log.info("evidence PDF %s: no fallback scan", path.name, exc_info=True)  # broken file
+            objids = {i for xref in doc.xrefs for i in xref.get_objids()}
+            for objid in sorted(objids):
+                try:
+                    obj = doc.getobj(objid)
+                except LimitExceeded:
+                    raise
+                except Exception:  # one broken object does not hide the others
+                    continue
+                reason = _active_object(obj)
+                if reason:
+                    return reason
+                if isinstance(obj, PDFStream) and _name_of(obj.get("Type")) == "ObjStm":
+                    try:
+                        reason = _active_names(obj.get_data())
+                    except LimitExceeded:
+                        raise
+                    except Exception:
+                        continue
+                    if reason:
+                        return reason
+    except LimitExceeded as exc:
+        return f"{exc.reason}（疑似压缩炸弹）"
+    return None
+
+
+def _name_of(v: Any) -> str | None:
+    from pdfminer.psparser import PSLiteral
+
+    return v.name if isinstance(v, PSLiteral) else None
 
 
 def _parse_address(address: str) -> tuple[int, Any]:

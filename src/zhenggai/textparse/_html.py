@@ -4,7 +4,7 @@ import re
 
 from lxml import etree
 
-from ._base import _BOMS, _fail
+from ._base import _BOMS, MAX_TABLE_CELLS, LimitExceeded, _fail, too_many_cells
 
 # --------------------------------------------------------------------------- html
 
@@ -306,6 +306,7 @@ def _html_table(table: etree._Element) -> list[str] | None:
     """Rows of a data table; None for a one-column (layout) table."""
     rows: list[list[str]] = []
     pending: dict[int, int] = {}  # column -> rows still covered by a rowspan above
+    seen = 0
     for tr in table.iter("tr"):
         if next(tr.iterancestors("table"), None) is not table:
             continue  # a nested table's row: flattened into its cell instead
@@ -322,11 +323,18 @@ def _html_table(table: etree._Element) -> list[str] | None:
                 pending.update({len(cells) + k: rowspan - 1 for k in range(span)})
             cells.append(" ".join(walker.lines).replace("\t", " "))
             cells.extend([""] * (span - 1))
+            if len(cells) > MAX_TABLE_CELLS:
+                raise LimitExceeded(too_many_cells())
         _fill_spanned(cells, pending)
         rows.append(cells)
+        seen += len(cells)
+        if seen > MAX_TABLE_CELLS:
+            raise LimitExceeded(too_many_cells())
     width = max((len(r) for r in rows), default=0)
     if width <= 1:
         return None
+    if width * len(rows) > MAX_TABLE_CELLS:
+        raise LimitExceeded(too_many_cells())
     return ["\t".join(r + [""] * (width - len(r))) for r in rows]
 
 

@@ -5,9 +5,12 @@ import re
 import statistics
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from ._base import _fail
+from ._base import MAX_CHARS, LimitExceeded, _fail, too_many_chars
+from .pdfguard import expansion_budget
 
 # --------------------------------------------------------------------------- pdf
 
@@ -55,7 +58,10 @@ def _read_pdf(data: bytes, name: str) -> str:
     if b"%%EOF" not in data:
         raise _fail(name, "PDF 文件不完整（可能未下载完），请重新获取文件")
     try:
-        pages = _pdf_pages(data)
+        with expansion_budget():
+            pages = _pdf_pages(data)
+    except LimitExceeded as exc:
+        raise _fail(name, exc.reason) from None
     except PDFEncryptionError:
         raise _fail(name, encrypted) from None
     except (
@@ -85,11 +91,10 @@ def _read_pdf(data: bytes, name: str) -> str:
 
 def _pdf_pages(data: bytes) -> list[tuple[list[_Line], float]]:
     """Text lines of each page in reading order, page numbers removed."""
-    from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams
 
     pages: list[tuple[list[_Line], float]] = []
-    for page in extract_pages(io.BytesIO(data), password="", laparams=LAParams(all_texts=True)):
+    for page in _layouts(data, LAParams(all_texts=True)):
         boxes: list[list[_Line]] = []
         _collect_boxes(page, boxes)
         lines = [ln for box in _reading_order([b for b in boxes if b]) for ln in box]
@@ -102,6 +107,38 @@ def _pdf_pages(data: bytes) -> list[tuple[list[_Line], float]]:
         ]
         pages.append((lines, page.width))
     return pages
+
+
+def _layouts(data: bytes, laparams: Any) -> Iterator[Any]:
+    """pdfminer's ``extract_pages``, with a device that counts what it draws: a page of
+    millions of characters (or paths) is refused before its layout objects fill memory."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    class Counting(PDFPageAggregator):
+        drawn = 0
+
+        def render_char(self, *args: object, **kwargs: object) -> float:
+            self.drawn += 1
+            if self.drawn > MAX_CHARS:
+                raise LimitExceeded(too_many_chars())
+            return super().render_char(*args, **kwargs)  # type: ignore[arg-type]
+
+        def paint_path(self, *args: object, **kwargs: object) -> None:
+            self.drawn += 1
+            if self.drawn > MAX_CHARS:
+                raise LimitExceeded(
+                    f"PDF 页面内容过于复杂（超过 {MAX_CHARS // 10000} 万个文字和图形），拒绝读取"
+                )
+            super().paint_path(*args, **kwargs)  # type: ignore[arg-type]
+
+    manager = PDFResourceManager(caching=True)
+    device = Counting(manager, laparams=laparams)  # type: ignore[arg-type]
+    interpreter = PDFPageInterpreter(manager, device)
+    for page in PDFPage.get_pages(io.BytesIO(data), password="", caching=True):
+        interpreter.process_page(page)
+        yield device.get_result()
 
 
 def _collect_boxes(obj: object, boxes: list[list[_Line]]) -> None:

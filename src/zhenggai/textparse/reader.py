@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import itertools
 import logging
 import os
 import re
@@ -25,7 +26,25 @@ from typing import Literal
 
 from lxml import etree
 
-from ._base import _BOMS, ReadError, _fail
+from ._base import (
+    _BOMS,
+    MAX_CHARS,
+    MAX_EXPANDED_BYTES,
+    MAX_LINES,
+    MAX_PART_BYTES,
+    MAX_TABLE_CELLS,
+    MAX_ZIP_ENTRIES,
+    MAX_ZIP_RATIO,
+    MB,
+    LimitExceeded,
+    ReadError,
+    Tally,
+    _fail,
+    too_expanded,
+    too_many_cells,
+    too_many_chars,
+    too_many_lines,
+)
 from ._html import _read_html
 from ._pdf import _read_pdf
 
@@ -100,6 +119,13 @@ def read_bytes(data: bytes, name: str) -> Document:
         text = _normalise(read(data, name))
     except RecursionError:  # walkers recurse over the element tree
         raise _fail(name, "文档结构嵌套过深，无法读取") from None
+    except LimitExceeded as exc:
+        raise _fail(name, exc.reason) from None
+    # Every reader stops early when it can; this is the bound for all of them.
+    if len(text) > MAX_CHARS:
+        raise _fail(name, too_many_chars())
+    if text.count("\n") >= MAX_LINES:
+        raise _fail(name, too_many_lines())
     if not text.strip():
         raise _fail(name, "网页中没有找到正文" if fmt == "html" else "文件为空（没有文字内容）")
     return Document(name=name, text=text, sha256=hashlib.sha256(data).hexdigest(), format=fmt)
@@ -158,10 +184,30 @@ def _sniff(data: bytes, name: str) -> Format:
 _OTHER_ZIPS = {"xl/workbook.xml": " Excel 表格", "ppt/presentation.xml": "演示文稿", "OFD.xml": " OFD 格式"}
 
 
+def _zip_bomb(infos: list[zipfile.ZipInfo]) -> str | None:
+    """Why this package must not be opened, judged on its directory before anything is
+    inflated (python-docx reads every part into memory), or None.
+
+    zipfile never yields more than an entry declares, so the declared sizes are a bound."""
+    if len(infos) > MAX_ZIP_ENTRIES:
+        return f"文档包含的部件超过 {MAX_ZIP_ENTRIES} 个，拒绝读取"
+    total = 0
+    for info in infos:
+        if info.file_size > MAX_PART_BYTES:
+            return too_expanded(MAX_PART_BYTES)
+        total += info.file_size
+        if total > MAX_EXPANDED_BYTES:
+            return too_expanded(MAX_EXPANDED_BYTES)
+        if info.file_size > MB and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            return "文档压缩比异常（疑似压缩炸弹），拒绝读取"
+    return None
+
+
 def _sniff_zip(data: bytes, name: str, ext: str) -> Format:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = {info.filename: info for info in zf.infolist()}
+            entries = zf.infolist()
+            infos = {info.filename: info for info in entries}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         if ext in _DOCX_EXTS or not ext:
             reason = "docx 文件已损坏或不完整（可能未下载完），请用 Word 打开后重新保存"
@@ -169,8 +215,8 @@ def _sniff_zip(data: bytes, name: str, ext: str) -> Format:
         raise _fail(name, f"压缩包已损坏，{_NOT_A_DOCUMENT}") from None
     main = infos.get("word/document.xml")
     if main is not None:
-        if main.file_size > 10 * MAX_BYTES:  # a decompression bomb, not a document
-            raise _fail(name, _too_big(main.file_size))
+        if reason := _zip_bomb(entries):
+            raise _fail(name, reason)
         return "docx"
     for part, what in _OTHER_ZIPS.items():
         if part in infos:
@@ -210,6 +256,8 @@ def _is_binary(text_or_bytes: bytes | str) -> bool:
 
 
 def _read_txt(data: bytes, name: str) -> str:
+    if len(data) > 4 * (MAX_CHARS + 1):  # no encoding takes more than 4 bytes a character
+        raise LimitExceeded(too_many_chars())
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -268,18 +316,20 @@ def _read_docx(data: bytes, name: str) -> str:
     except ValueError:  # python-docx checks the main part's content type (.docm, .dotx)
         raise _fail(name, "不是 Word 文档（.docx），请在 Word 中另存为 .docx 后再导入") from None
     lines: list[str] = []
-    _docx_blocks(body, lines)
+    _docx_blocks(body, lines, Tally())
     return "\n".join(lines)
 
 
-def _docx_blocks(parent: etree._Element, out: list[str]) -> None:
+def _docx_blocks(parent: etree._Element, out: list[str], tally: Tally) -> None:
     for child in parent:
         if child.tag == _W + "p":
-            out.append(_docx_paragraph(child))
+            text = _docx_paragraph(child)
+            tally.add(text)
+            out.append(text)
         elif child.tag == _W + "tbl":
-            out.extend(["", *_docx_table(child), ""])
+            out.extend(["", *_docx_table(child, tally), ""])
         elif child.tag in _WRAPPERS:
-            _docx_blocks(child, out)
+            _docx_blocks(child, out, tally)
 
 
 def _docx_paragraph(p: etree._Element) -> str:
@@ -324,9 +374,10 @@ def _w_int(props: etree._Element | None, tag: str, default: int) -> int:
         return default
 
 
-def _docx_table(tbl: etree._Element) -> list[str]:
-    grid = len(tbl.findall(f"{_W}tblGrid/{_W}gridCol"))
+def _docx_table(tbl: etree._Element, tally: Tally) -> list[str]:
+    grid = sum(1 for _ in itertools.islice(tbl.iterfind(f"{_W}tblGrid/{_W}gridCol"), MAX_TABLE_CELLS + 1))
     rows: list[list[str]] = []
+    cells_seen = 0  # every row is padded to the widest, so each counts at least the grid
     for tr in _children(tbl, _W + "tr"):
         tr_pr = tr.find(_W + "trPr")
         cells = [""] * _w_int(tr_pr, "gridBefore", 0)
@@ -339,15 +390,32 @@ def _docx_table(tbl: etree._Element) -> list[str]:
             )
             cells.append("" if continued else _docx_cell_text(tc))
             cells.extend([""] * (max(1, _w_int(tc_pr, "gridSpan", 1)) - 1))
+            if len(cells) > MAX_TABLE_CELLS:
+                raise LimitExceeded(too_many_cells())
         cells.extend([""] * _w_int(tr_pr, "gridAfter", 0))
         rows.append(cells)
+        cells_seen += max(grid, len(cells))
+        if cells_seen > MAX_TABLE_CELLS:
+            raise LimitExceeded(too_many_cells())
     width = max([grid, *(len(r) for r in rows)])
-    return ["\t".join(r + [""] * (width - len(r))) for r in rows]
+    if width * len(rows) > MAX_TABLE_CELLS:
+        raise LimitExceeded(too_many_cells())
+    out = ["\t".join(r + [""] * (width - len(r))) for r in rows]
+    for line in out:
+        tally.add(line)
+    return out
+
+
+class _Uncounted(Tally):
+    """A cell's text is counted once, in its row's line, not paragraph by paragraph too."""
+
+    def add(self, text: str, lines: int = 1) -> None:
+        return None
 
 
 def _docx_cell_text(tc: etree._Element) -> str:
     # Read the cell like a body (a nested table gives tab-joined rows), then
     # flatten: every paragraph, row and nested cell becomes one space-separated run.
     lines: list[str] = []
-    _docx_blocks(tc, lines)
+    _docx_blocks(tc, lines, _Uncounted())
     return " ".join(p.strip() for ln in lines for p in re.split(r"[\t\n]", ln) if p.strip())

@@ -6,10 +6,13 @@ dates are ISO strings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
+from . import model
 from .lint import LintFinding
 from .model import DateMention, Diagnostic, Finding, Measure, ParseResult, Source
 
@@ -145,3 +148,71 @@ def lint_json(source: Source, findings: list[LintFinding]) -> dict[str, Any]:
             for f in findings
         ],
     }
+
+
+# --------------------------------------------------------------------------- storage
+#
+# A lossless form of a ParseResult, to keep a parse between an import's preview and its
+# confirmation (and to bring it back from the process that parsed it). Not a contract:
+# ``parse_json`` above is the published one, and it leaves out what a reader can rebuild
+# (the text, an ``end`` equal to ``value``). Only the model's own dataclasses come back.
+
+STORE_SCHEMA = "zhenggai.parse-store/1"
+_TYPES: dict[str, type] = {
+    t.__name__: t
+    for t in vars(model).values()
+    if isinstance(t, type) and dataclasses.is_dataclass(t) and t.__module__ == model.__name__
+}
+
+
+def _encode(v: Any) -> Any:
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        out = {f.name: _encode(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        out["$t"] = type(v).__name__
+        return out
+    if isinstance(v, tuple | list):
+        return [_encode(x) for x in v]
+    if isinstance(v, dict):
+        return {"$map": [[k, _encode(x)] for k, x in v.items()]}
+    if isinstance(v, Decimal):
+        return {"$dec": str(v)}
+    if isinstance(v, dt.date):
+        return {"$date": v.isoformat()}
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    raise TypeError(f"cannot store {type(v).__name__}")
+
+
+def _decode(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_decode(x) for x in v)  # every sequence of the model is a tuple
+    if isinstance(v, dict):
+        if "$t" in v:
+            cls = _TYPES[v["$t"]]
+            return cls(**{k: _decode(x) for k, x in v.items() if k != "$t"})
+        if "$map" in v:
+            return {k: _decode(x) for k, x in v["$map"]}
+        if "$dec" in v:
+            return Decimal(v["$dec"])
+        if "$date" in v:
+            return dt.date.fromisoformat(v["$date"])
+    return v
+
+
+def dump_result(r: ParseResult) -> str:
+    """The parse result as JSON text that :func:`load_result` turns back into an equal one."""
+    return json.dumps({"schema": STORE_SCHEMA, "result": _encode(r)}, ensure_ascii=False)
+
+
+def load_result(text: str | bytes) -> ParseResult:
+    """Read back :func:`dump_result`; ValueError when it is not one."""
+    try:
+        obj = json.loads(text)
+        if obj.get("schema") != STORE_SCHEMA:
+            raise ValueError("not a stored parse result")
+        result = _decode(obj["result"])
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError("not a stored parse result") from exc
+    if not isinstance(result, ParseResult):
+        raise ValueError("not a stored parse result")
+    return result

@@ -1,4 +1,8 @@
-"""Importing a document: upload → preview (nothing written) → confirm (all or nothing)."""
+"""Importing a document: upload → preview (nothing written) → confirm (all or nothing).
+
+The upload is read and parsed once, within a time and memory budget (``import_parse``);
+the parse is kept with the upload and the preview and the confirmation use it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from zhenggai.ledger.errors import InvalidInput
-from zhenggai.ledger.imports import import_preview, round_import
+from zhenggai.ledger.imports import import_parse, import_preview, parse_restored, parse_stored, round_import
+from zhenggai.textparse.model import ParseResult
 from zhenggai.units.models import Unit
 
 from .. import presenters, uploads
@@ -38,11 +43,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         upload, unit = form.cleaned_data["file"], form.cleaned_data["unit"]
         data = upload.read()
         try:
-            import_preview(data=data, name=upload.name, unit=unit)  # refuses what cannot be read
+            result = import_parse(data=data, name=upload.name)  # refuses what cannot be read
+            digest = uploads.keep(request, data, name=upload.name, unit=unit.pk, extra=parse_stored(result))
         except InvalidInput as err:
             add_service_error(form, err)
         else:
-            digest = uploads.keep(request, data, name=upload.name, unit=unit.pk)
             return redirect("web:import-preview", digest=digest)
     return _upload_page(request, form, units, status=400 if bound else 200)
 
@@ -54,21 +59,22 @@ def _upload_page(
     return render(request, "web/imports/upload.html", context, status=status)
 
 
-def _kept(request: HttpRequest, digest: str) -> tuple[bytes, dict[str, Any], Unit]:
-    """This user's upload and the clerk unit it is for, or 404."""
+def _kept(request: HttpRequest, digest: str) -> tuple[bytes, dict[str, Any], Unit, ParseResult]:
+    """This user's upload, the clerk unit it is for and its parse, or 404."""
     entry = uploads.entry(request, digest)
     data = uploads.load(request, digest) if entry else None
+    result = parse_restored(uploads.load_extra(request, digest)) if data is not None else None
     unit = next((u for u in _clerk_units(request) if entry and u.pk == entry.get("unit")), None)
-    if entry is None or data is None or unit is None:
+    if entry is None or data is None or unit is None or result is None:
         raise Http404(GONE)
-    return data, entry, unit
+    return data, entry, unit, result
 
 
 @login_required
 def import_preview_page(request: HttpRequest, digest: str) -> HttpResponse:
-    data, entry, unit = _kept(request, digest)
+    data, entry, unit, result = _kept(request, digest)
     try:
-        preview = import_preview(data=data, name=entry["name"], unit=unit)
+        preview = import_preview(data=data, name=entry["name"], unit=unit, result=result)
     except InvalidInput as err:  # the reader changed since the upload; start again
         raise Http404(GONE) from err
     existing_departments = set(web_selectors.departments_under(unit).values_list("name", flat=True))
@@ -96,10 +102,12 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
         units = _clerk_units(request)
         return _upload_page(request, ImportUploadForm(units=units), units, status=400, error=GONE)
     digest = form.cleaned_data["digest"]
-    data, entry, unit = _kept(request, digest)
+    data, entry, unit, result = _kept(request, digest)
     try:
         with refusals_recorded(request, action="round.import", obj=unit):
-            round_, created = round_import(actor=request.user, unit=unit, data=data, name=entry["name"])
+            round_, created = round_import(
+                actor=request.user, unit=unit, data=data, name=entry["name"], result=result
+            )
     except InvalidInput as err:  # read fine at the preview: only a changed reader gets here
         units = _clerk_units(request)
         return _upload_page(request, ImportUploadForm(units=units), units, status=400, error=str(err))
