@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import SEED
+from tests.today import days_from_today
 
 ZHENGGAI = Path(sys.executable).with_name("zhenggai")
 SETUP = """
@@ -130,7 +131,8 @@ def test_a_dry_run_lists_the_changes_and_changes_nothing_then_the_apply_does(ins
 def test_row_errors_exit_1_and_the_apply_changes_nothing(instance: Instance):
     out = instance.folder / "exported.xlsx"
     # Row 5 asks for 已完成 on a measure not started; row 4 is a valid change that must wait.
-    _edit(out, out, {(4, 9): "2030-06-30", (5, 10): "已完成", (6, 9): "3月底"})
+    ahead = days_from_today(200).isoformat()
+    _edit(out, out, {(4, 9): ahead, (5, 10): "已完成", (6, 9): "3月底"})
     p = instance.run("import-xlsx", str(instance.round), str(out), "--dry-run", "--json")
     assert p.returncode == 1, p.stderr
     doc = json.loads(p.stdout)
@@ -141,7 +143,7 @@ def test_row_errors_exit_1_and_the_apply_changes_nothing(instance: Instance):
     for _ in range(2):  # the apply refuses, and the second run shows the first changed nothing
         p = instance.run("import-xlsx", str(instance.round), str(out))
         assert p.returncode == 1
-        assert "第 4 行 措施" in p.stdout and "完成时限：（空） → 2030-06-30" in p.stdout
+        assert "第 4 行 措施" in p.stdout and f"完成时限：（空） → {ahead}" in p.stdout
         assert "第 5 行：整改状态" in p.stdout and "2 行无法导入，未作任何修改" in p.stdout
 
 

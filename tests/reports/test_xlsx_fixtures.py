@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.today import days_from_today
 from zhenggai.ledger import services
 from zhenggai.ledger.models import Measure, MeasureKind, ReviewDecision, Round
 from zhenggai.reports.xlsx import HEADERS, ID_HEADER, INDEX
@@ -24,7 +25,7 @@ from zhenggai.reports.xlsx import HEADERS, ID_HEADER, INDEX
 HEADER_ROW = 3
 FIRST = HEADER_ROW + 1
 PAST = dt.date(2022, 3, 31)
-FUTURE = dt.date(2030, 6, 30)
+FUTURE = days_from_today(200)
 
 
 @dataclass

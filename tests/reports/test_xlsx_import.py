@@ -11,6 +11,7 @@ import pytest
 
 from tests.reports.test_xlsx_fixtures import (
     FIRST,
+    FUTURE,
     HEADER_ROW,
     col,
     edited,
@@ -22,6 +23,7 @@ from tests.reports.test_xlsx_fixtures import (
     save,
     set_cell,
 )
+from tests.today import days_from_today
 from tests.web.conftest import build_round
 from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger import services
@@ -86,12 +88,13 @@ def test_the_clerks_edits_are_listed_exactly_by_the_dry_run_then_applied_through
     ledger: Any, personas: Any
 ):
     m = ledger.m
+    later = FUTURE + dt.timedelta(days=184)
 
     def clerk_edits(ws: Any) -> None:
         reverse_rows(ws)
         ws.column_dimensions["K"].width = 60
         set_cell(ws, m[1].pk, "person", "陈民警")  # another member
-        set_cell(ws, m[1].pk, "deadline", dt.date(2030, 12, 31))  # a date cell, as Excel stores it
+        set_cell(ws, m[1].pk, "deadline", later)  # a date cell, as Excel stores it
         set_cell(ws, m[5].pk, "deadline", "2022-03-30")  # typed as text: still one exact date
         set_cell(ws, m[5].pk, "department", "城区中队")
         set_cell(ws, m[0].pk, "status", "待审核")  # one step: submit
@@ -104,7 +107,7 @@ def test_the_clerks_edits_are_listed_exactly_by_the_dry_run_then_applied_through
     assert report.errors == []
     assert changes(report) == {
         (m[1].pk, "person", "刘民警", "陈民警"),
-        (m[1].pk, "deadline", dt.date(2030, 6, 30), dt.date(2030, 12, 31)),
+        (m[1].pk, "deadline", FUTURE, later),
         (m[5].pk, "deadline", None, dt.date(2022, 3, 30)),
         (m[5].pk, "department", None, "城区中队"),
         (m[5].pk, "text", m[5].text, m[5].text + "（补充）"),
@@ -119,7 +122,7 @@ def test_the_clerks_edits_are_listed_exactly_by_the_dry_run_then_applied_through
     applied = run(personas.clerk, ledger, data, dry_run=False)
     assert applied.applied and changes(applied) == changes(report)
     m1, m5, m0 = ledger.fresh(1), ledger.fresh(5), ledger.fresh(0)
-    assert (m1.person, m1.deadline) == (personas.person, dt.date(2030, 12, 31))
+    assert (m1.person, m1.deadline) == (personas.person, later)
     assert (m5.deadline, m5.department, m5.text) == (
         dt.date(2022, 3, 30),
         personas.departments[1],
@@ -269,15 +272,14 @@ def test_a_row_changed_by_someone_else_since_the_export_is_refused_not_overwritt
         lambda ws: set_cell(ws, ledger.m[1].pk, "person", "陈民警"),
     )
     m1 = ledger.fresh(1)
-    services.measure_update(
-        actor=personas.clerk, measure=m1, expected_version=m1.version, deadline=dt.date(2031, 1, 1)
-    )
+    changed = FUTURE + dt.timedelta(days=185)
+    services.measure_update(actor=personas.clerk, measure=m1, expected_version=m1.version, deadline=changed)
     report = run(personas.clerk, ledger, data, dry_run=False)
     assert not report.applied
     assert errors(report) == [
         "该措施在导出后已被他人修改：为避免覆盖他人的修改，请重新导出台账后再修改这一行"
     ]
-    assert ledger.fresh(1).deadline == dt.date(2031, 1, 1)
+    assert ledger.fresh(1).deadline == changed
 
 
 def test_an_unreadable_date_and_a_readable_one(ledger: Any, personas: Any):
@@ -437,3 +439,23 @@ def test_a_formula_in_a_read_only_column_is_ignored_but_not_in_an_editable_one(l
 
     report = run(personas.clerk, ledger, edited(export_bytes(personas.clerk, ledger.round), edit))
     assert [(e.row, e.message[:12]) for e in report.errors] == [(FIRST + 1, "“整改状态”是公式（=I")]
+
+
+def test_finding12_a_deadline_out_of_the_rounds_range_is_a_row_error_in_the_dry_run(
+    ledger: Any, personas: Any
+) -> None:
+    data = edited(
+        export_bytes(personas.clerk, ledger.round),
+        lambda ws: (
+            set_cell(ws, ledger.m[1].pk, "deadline", dt.date(1999, 1, 1)),
+            set_cell(ws, ledger.m[2].pk, "deadline", days_from_today(366 * 30)),
+        ),
+    )
+    before = state()
+    report = run(personas.clerk, ledger, data)
+    assert len(report.errors) == 2
+    assert "完成时限（1999年1月1日）早于" in errors(report)[0]
+    assert "过远" in errors(report)[1]
+    assert not report.changes
+    assert not run(personas.clerk, ledger, data, dry_run=False).applied
+    assert state() == before

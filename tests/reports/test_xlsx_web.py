@@ -236,3 +236,16 @@ def test_the_round_page_offers_export_to_all_and_import_to_the_clerk(
     viewer = client_for(personas.viewer).get(url).content.decode()
     assert export in clerk and upload_url in clerk
     assert export in viewer and upload_url not in viewer
+
+
+def test_finding11_a_workbook_upload_past_the_pending_quota_is_refused_with_a_message(
+    ledger: Any, personas: Any, client_for: Any, settings: Any
+):
+    settings.UPLOAD_PENDING_MAX_FILES = 1
+    c = client_for(personas.clerk)
+    data = export_bytes(personas.clerk, ledger.round)
+    assert upload(c, ledger.round.pk, data).status_code == 302
+    other = edited(data, lambda ws: set_cell(ws, ledger.m[1].pk, "person", "陈民警"))
+    response = upload(c, ledger.round.pk, other)
+    assert response.status_code == 400
+    assert "待确认的上传文件已达上限（每人最多 1 个" in response.content.decode()

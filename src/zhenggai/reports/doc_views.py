@@ -18,17 +18,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zhenggai.audit.services import audit_record
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.errors import InvalidInput
 from zhenggai.units.models import Role
 from zhenggai.web.forms import add_service_error
 from zhenggai.web.views.common import Conflict, conflict_response, refusals_recorded
 
-from .documents import Blank, OfficialDocument, Para, build_notice, build_plan, draft_for, draft_save
-from .docx_render import render_docx
+from .documents import Blank, OfficialDocument, Para, build_notice, draft_for, draft_save
 from .forms import NoticeDraftForm
 from .models import NoticeDraft
+from .services import document_export
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
@@ -43,37 +42,29 @@ def _download(data: bytes, name: str, content_type: str) -> FileResponse:
     return response
 
 
-def _export(request: HttpRequest, round_id: int, build: Any, action: str, fmt: str) -> FileResponse:
-    """Build a document of a round the user may see, record the export, send it."""
+def _export(request: HttpRequest, round_id: int, kind: str, fmt: str) -> FileResponse:
+    """Build a document of a round the user may see; the service records the export; send it."""
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    doc = build(user=request.user, round=round_)
-    if fmt == "pdf":
-        from .pdf_render import render_pdf  # WeasyPrint is imported only where a PDF is made
-
-        data, content_type = render_pdf(doc), PDF
-    else:
-        data, content_type = render_docx(doc), DOCX
-    # Every export is on the record (等保 安全审计: 导出).
-    audit_record(actor=request.user, action=action, obj=round_, unit_id=round_.unit_id, after={"format": fmt})
-    return _download(data, doc.file_name(fmt), content_type)
+    export = document_export(actor=request.user, round=round_, kind=kind, fmt=fmt, via="web")
+    return _download(export.data, export.name, export.content_type)
 
 
 @require_GET
 @login_required
 def plan_docx(request: HttpRequest, round_id: int) -> FileResponse:
-    return _export(request, round_id, build_plan, "plan.export", "docx")
+    return _export(request, round_id, "plan", "docx")
 
 
 @require_GET
 @login_required
 def notice_docx(request: HttpRequest, round_id: int) -> FileResponse:
-    return _export(request, round_id, build_notice, "notice.export", "docx")
+    return _export(request, round_id, "notice", "docx")
 
 
 @require_GET
 @login_required
 def notice_pdf(request: HttpRequest, round_id: int) -> FileResponse:
-    return _export(request, round_id, build_notice, "notice.export", "pdf")
+    return _export(request, round_id, "notice", "pdf")
 
 
 def preview_blocks(doc: OfficialDocument) -> list[dict[str, Any]]:

@@ -137,7 +137,7 @@ class Exporter:
         last_visible = self._visible_span()
         title_fonts = [Font(name="黑体", size=16, bold=True), Font(name=FONT_NAME, size=10)]
         for i, text in enumerate(titles, 1):
-            cell = WriteOnlyCell(ws, text)
+            cell = data_cell(ws, text)
             cell.font = title_fonts[min(i - 1, 1)]
             cell.alignment = Alignment(horizontal="center" if i == 1 else "left", vertical="center")
             ws.row_dimensions[i].height = 30 if i == 1 else 20
@@ -148,7 +148,7 @@ class Exporter:
         head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
         header = []
         for col in self.columns:
-            cell = WriteOnlyCell(ws, col.header)
+            cell = data_cell(ws, col.header)
             cell.font, cell.alignment, cell.border, cell.fill = head_font, head_align, GRID, HEADER_FILL
             header.append(cell)
         ws.append(header)
@@ -161,6 +161,8 @@ class Exporter:
             cells = []
             for value, style in zip(row.values, column_styles, strict=True):
                 cell = WriteOnlyCell(ws, value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text, never a formula (see ``data_cell``)
                 cell._style = style  # shared, never mutated: one style lookup per distinct look
                 cells.append(cell)
             append(cells)
@@ -190,6 +192,20 @@ class Exporter:
                 styles.append(t._style)
             out[mark] = styles
         return out
+
+
+def data_cell(ws: WriteOnlyWorksheet, value: Any = None) -> WriteOnlyCell:
+    """A cell holding ``value``; text is always a string cell, never a formula or an error value.
+
+    openpyxl types a string that starts with ``=`` as a formula and one such as ``#N/A`` as
+    an error value. User text is data (docs/style.md): a measure or progress text starting
+    with ``= + - @``, a tab or ``＝`` must reach Excel, WPS and LibreOffice as the text it is,
+    so the type is set after the value (the writer then emits an inline string, never ``<f>``).
+    """
+    cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _take_cells_as_given(ws: WriteOnlyWorksheet) -> None:
@@ -229,17 +245,17 @@ def write_table(
     font = Font(name=FONT_NAME, size=10)
     bold = Font(name=FONT_NAME, size=10, bold=True)
     if heading:
-        cell = WriteOnlyCell(ws, heading)
+        cell = data_cell(ws, heading)
         cell.font = Font(name="黑体", size=14, bold=True)
         ws.append([cell])
     for caption, header, rows in blocks:
         ws.append([])
-        cap = WriteOnlyCell(ws, caption)
+        cap = data_cell(ws, caption)
         cap.font = bold
         ws.append([cap])
         head = []
         for h in header:
-            c = WriteOnlyCell(ws, h)
+            c = data_cell(ws, h)
             c.font, c.border, c.fill = bold, GRID, HEADER_FILL
             c.alignment = Alignment(horizontal="center")
             head.append(c)
@@ -247,7 +263,7 @@ def write_table(
         for values in rows:
             cells = []
             for v in values:
-                c = WriteOnlyCell(ws, v)
+                c = data_cell(ws, v)
                 c.font, c.border = font, GRID
                 if isinstance(v, float):
                     c.number_format = "0.00"

@@ -29,16 +29,13 @@ from zhenggai.ledger import selectors
 from zhenggai.ledger.models import (
     Evidence,
     Finding,
-    FindingKind,
     Measure,
-    MeasureStatus,
-    ProblemStatus,
     Progress,
     Round,
 )
 from zhenggai.units.selectors import members_of
 
-from .exporters import Exporter, Row, SheetLayout, write_table
+from .exporters import Exporter, Row, SheetLayout, data_cell, write_table
 from .xlsx import (
     COLUMNS,
     INDEX,
@@ -99,7 +96,7 @@ def round_tally(round: Round, today: dt.date) -> tuple[selectors.Tally, list[tup
 
     Two grouped queries, so memory does not grow with the round (the overview holds
     every measure's projection, which a 100,000-measure export should not). The
-    problem states follow ``selectors._problem_state``; a test keeps the two equal.
+    problem states are ``selectors.round_problem_tally``'s; a test keeps the two equal.
     """
     open_q = Q(deadline__lt=today, status__in=list(selectors.OPEN_STATUSES))
     total = selectors.Tally()
@@ -114,24 +111,7 @@ def round_tally(round: Round, today: dt.date) -> tuple[selectors.Tally, list[tup
         for t in (total, by_department[name or "（未分配部门）"]):
             t.measures[status] += n
             t.overdue += late
-    problems = (
-        Finding.objects.filter(round=round, kind=FindingKind.PROBLEM)
-        .order_by()
-        .annotate(
-            n=Count("measures"),
-            done=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)),
-            finished=Count(
-                "measures", filter=Q(measures__status__in=[MeasureStatus.DONE, MeasureStatus.STAGE_DONE])
-            ),
-        )
-        .values_list("status", "n", "done", "finished")
-    )
-    for status, n, done, finished in problems.iterator(chunk_size=CHUNK):
-        closed = status == ProblemStatus.CLOSED
-        total.problems += 1
-        total.problems_closed += closed
-        total.problems_complete += closed or (n > 0 and done == n)
-        total.problems_basic += not closed and n > 0 and done < n and finished == n
+    total.add(selectors.round_problem_tally(round=round, chunk_size=CHUNK))
     return total, sorted(by_department.items())
 
 
@@ -328,13 +308,17 @@ class LedgerExporter(Exporter):
             ("exported_at", timezone.now().isoformat(timespec="seconds")),
             ("measures", count),
         ):
-            ws.append([key, value])
+            ws.append([data_cell(ws, key), data_cell(ws, value)])
         wb.properties.title = f"{self.round.title} 整改台账"
         wb.properties.creator = "zhenggai"
 
 
 def export_round(*, user: Any, round: Round, target: str | Path | IO[bytes]) -> int:
-    """Write the 整改台账 workbook of ``round`` as ``user`` sees it; return the number of measures."""
+    """Write the 整改台账 workbook of ``round`` as ``user`` sees it; return the number of measures.
+
+    Not recorded: views and commands export through ``reports.services.workbook_export``,
+    which records the export (tests and benchmarks build workbooks with this).
+    """
     selectors.round_get_for_user(user=user, pk=round.pk)  # scope: an outsider gets Http404
     return LedgerExporter(user=user, round=round).write(target)
 

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from zhenggai.audit.services import audit_record
 from zhenggai.ledger import selectors, services
@@ -68,6 +68,17 @@ from .xlsx import (
 CHUNK = 500
 EXTRA_COLUMNS = 10
 HEADER_SEARCH_ROWS = 30
+#: Rows a sheet may have beyond the round's measures (and the title rows): remarks, blank rows.
+ROW_MARGIN = 1000
+#: Columns a clerk may add after ours (remarks); cells further right refuse the file.
+COLUMN_MARGIN = 50
+#: Row errors kept for the report (all are counted: "另有 N 处错误").
+MAX_ERRORS = 200
+#: Expanded size allowed for one part of the package: a base, and so much per allowed row.
+PART_BASE_BYTES = 4 * 1024 * 1024
+PART_BYTES_PER_ROW = 16 * 1024
+#: Parts of the package (ours has 11, Excel's or LibreOffice's a few more).
+MAX_PARTS = 1000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
 _MAX_UNZIPPED = 100  # times the upload size: more is a zip bomb, not a ledger
@@ -79,6 +90,41 @@ S = MeasureStatus
 
 class WorkbookRefused(InvalidInput):
     """The file as a whole cannot be used; nothing was compared or changed."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large the workbook of a round can be: its measures plus a margin (finding 4 of issue 8).
+
+    A 1,000,000-row or 16,384-column sheet is refused before openpyxl reads a cell, rather
+    than read for minutes into gigabytes. The limits follow the round, not a fixed figure,
+    so a 100,000-measure round still imports and a 100-measure one cannot be made to read
+    a million rows.
+    """
+
+    measures: int
+    rows: int
+    columns: int
+    part_bytes: int
+
+    @classmethod
+    def for_round(cls, round: Round) -> Limits:
+        measures = Measure.objects.filter(round=round).count()
+        rows = HEADER_SEARCH_ROWS + measures + ROW_MARGIN
+        return cls(measures, rows, len(HEADERS) + COLUMN_MARGIN, PART_BASE_BYTES + rows * PART_BYTES_PER_ROW)
+
+    def too_many_rows(self, shown: str = "") -> WorkbookRefused:
+        return _refuse(
+            f"台账中的工作表{shown}超过 {self.rows} 行"
+            f"（本轮次共 {self.measures} 条措施，台账不会有这么多行）："
+            "请从本轮次重新导出台账，在其中修改后再上传，不要粘贴其他表格的大量内容"
+        )
+
+    def too_many_columns(self, where: str) -> WorkbookRefused:
+        return _refuse(
+            f"台账中的工作表{where}超过 {self.columns} 列：台账只有 {len(HEADERS)} 列，"
+            f"其后最多可添加 {COLUMN_MARGIN} 列备注。请删除多余的列后再上传"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,13 +155,25 @@ class ImportReport:
     sha256: str
     rows: int = 0
     changes: list[Change] = field(default_factory=list)
+    #: The first ``MAX_ERRORS`` row errors; ``error_count`` counts them all.
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
     dry_run: bool = True
     applied: bool = False
 
     @property
     def measures_changed(self) -> int:
         return len({c.measure for c in self.changes})
+
+    @property
+    def errors_omitted(self) -> int:
+        return self.error_count - len(self.errors)
+
+    def add_error(self, error: RowError) -> None:
+        """Count every row error, keep the first ``MAX_ERRORS`` (a hostile file may have a million)."""
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
 
     def as_json(self) -> dict[str, Any]:
         """The contract of ``zhenggai import-xlsx --json`` (docs/interfaces.md), with extra fields."""
@@ -132,6 +190,8 @@ class ImportReport:
                 for c in self.changes
             ],
             "errors": [{"row": e.row, "message": e.message, "measure": e.measure} for e in self.errors],
+            "errors_total": self.error_count,
+            "errors_omitted": self.errors_omitted,
             "round": self.round.pk,
             "rows": self.rows,
             "dry_run": self.dry_run,
@@ -153,6 +213,7 @@ class Sheet:
     book: Any
     rows: Iterator[tuple[int, Sequence[Any]]]
     header_row: int
+    limits: Limits
 
     def close(self) -> None:
         self.book.close()
@@ -162,7 +223,7 @@ def _refuse(message: str) -> WorkbookRefused:
     return WorkbookRefused(message)
 
 
-def _container(data: bytes) -> zipfile.ZipFile:
+def _container(data: bytes, limits: Limits) -> zipfile.ZipFile:
     limit = settings.IMPORT_MAX_BYTES
     if not data:
         raise _refuse("文件是空的，请上传从本系统导出并编辑后的整改台账（.xlsx）")
@@ -178,15 +239,89 @@ def _container(data: bytes) -> zipfile.ZipFile:
         raise _refuse("不是 Excel 工作簿（.xlsx）文件，请上传从本系统导出的整改台账")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        unzipped = sum(i.file_size for i in archive.infolist())
+        infos = archive.infolist()
+        names = {i.filename for i in infos}
+        unzipped = sum(i.file_size for i in infos)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
         raise _refuse("文件已损坏，无法打开：请重新导出或在 Excel/WPS 中另存后再上传") from exc
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise _refuse("不是 Excel 工作簿（.xlsx）文件（可能是 Word 文档或其他压缩包），请上传整改台账")
+    if len(infos) > MAX_PARTS:
+        raise _refuse(f"文件内容异常：包含 {len(infos)} 个部件（台账只有十几个），无法导入")
     if unzipped > _MAX_UNZIPPED * len(data) + 10 * 1024 * 1024:
         raise _refuse("文件内容异常（解压后过大），无法导入")
+    # Each part by its declared size (zipfile stops at that size and checks the CRC, so
+    # a part cannot expand beyond it): openpyxl reads the shared strings and styles whole.
+    for info in infos:
+        if info.file_size > limits.part_bytes:
+            raise _refuse(
+                f"文件内容异常：其中的“{info.filename[:80]}”解压后有 {info.file_size / 2**20:.1f} MB，"
+                f"超过本轮次台账可能的大小（{limits.part_bytes / 2**20:.1f} MB），无法导入"
+            )
     return archive
+
+
+# One tag of interest in a part: a cell, a row (its attributes) or a sheet's stated dimension.
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c(?=[\s/>])|(row|dimension)(?=[\s/>])([^<>]*))")
+_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["']\s*([0-9]+)""")
+_DIMENSION_END = re.compile(rb"""\bref\s*=\s*["'][^"']*?([A-Za-z]{1,3})([0-9]{1,9})\s*["']""")
+
+
+def _check_extent(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse a sheet larger than the round's workbook can be, before openpyxl opens the file.
+
+    openpyxl sizes every sheet when it opens the workbook (reading a whole sheet that
+    states no dimension) and parses every cell of a row, whatever columns are asked for.
+    So each part is scanned first, streamed in 1 MB pieces, counting the row and cell
+    tags (not trusting the stated dimension or row numbers, which may lie): a stated
+    dimension, a row count or number, or a count of cells in a row beyond ``limits``
+    refuses the file as soon as it is seen. Every part is scanned, whatever its name: a
+    sheet may be stored under any name the package's relationships give.
+    """
+    for info in archive.infolist():
+        if not info.is_dir():
+            _scan_part(archive, info, limits)
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    rows = row_number = cells = 0
+    carry = b""
+    with archive.open(info) as src:
+        while True:
+            chunk = src.read(1 << 20)
+            buf = carry + chunk
+            carry = b""
+            cut = buf.rfind(b"<")
+            if chunk and cut > buf.rfind(b">"):  # a tag cut in two: finish it with the next piece
+                buf, carry = buf[:cut], buf[cut:]
+            for m in _TAG.finditer(buf):
+                kind = m.group(1)
+                if kind is None:  # a cell
+                    cells += 1
+                    if cells > limits.columns:
+                        raise limits.too_many_columns(f"第 {row_number} 行")
+                elif kind == b"row":
+                    rows += 1
+                    cells = 0
+                    number = _ROW_NUMBER.search(m.group(2))
+                    row_number = int(number.group(1)) if number else row_number + 1
+                    if rows > limits.rows or row_number > limits.rows:
+                        raise limits.too_many_rows()
+                else:
+                    _check_dimension(m.group(2), limits)
+            if not chunk:
+                return
+
+
+def _check_dimension(attributes: bytes, limits: Limits) -> None:
+    end = _DIMENSION_END.search(attributes)
+    if end is None:
+        return
+    ref = end.group(1).decode().upper() + end.group(2).decode()
+    if int(end.group(2)) > limits.rows:
+        raise limits.too_many_rows(f"标明的范围（至 {ref}）")
+    if column_index_from_string(end.group(1).decode().upper()) > limits.columns:
+        raise limits.too_many_columns(f"标明的范围（至 {ref}）")
 
 
 def _text(value: Any) -> str:
@@ -265,7 +400,12 @@ def _check_merges(archive: zipfile.ZipFile, path: str, header_row: int) -> None:
 
 def open_workbook(data: bytes, *, round: Round) -> Sheet:
     """Check the file as a whole; return its data rows, ready to be read. Raises ``WorkbookRefused``."""
-    archive = _container(data)
+    limits = Limits.for_round(round)
+    archive = _container(data, limits)
+    try:
+        _check_extent(archive, limits)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:  # a damaged or truncated part
+        raise _refuse("文件已损坏，无法打开：请重新导出或在 Excel/WPS 中另存后再上传") from exc
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged package
@@ -286,7 +426,7 @@ def open_workbook(data: bytes, *, round: Round) -> Sheet:
     except Exception as exc:  # a damaged part found while reading
         book.close()
         raise _refuse("文件已损坏，无法读取：请重新导出后再编辑") from exc
-    return Sheet(book, rows, header_row)
+    return Sheet(book, rows, header_row, limits)
 
 
 def _check_meta(book: Any, round: Round) -> None:
@@ -434,7 +574,8 @@ _CHECKED = (*EDITABLE, "id", "version")
 def _formula_error(cells: Sequence[Any]) -> str | None:
     for key in _CHECKED:
         cell = cells[INDEX[key]]
-        if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
+        # Only a real formula (an ``<f>`` element): a text cell that starts with "=" is text.
+        if cell.data_type == "f":
             return (
                 f"“{LABELS[key]}”是公式（{_text(cell.value)[:30]}）：请改为直接填写内容（复制后“粘贴为数值”）"
             )
@@ -608,6 +749,10 @@ class _Comparer:
                 add("department", dept_now or None, dept.name if dept else None, dept)
         deadline = read_deadline(cell["deadline"])
         if deadline != m.deadline:
+            try:  # the bounds the service applies, shown in the dry run beside the cell
+                services.check_deadline(round=self.round, deadline=deadline)
+            except InvalidInput as err:
+                raise _CellError(str(err)) from err
             add("deadline", m.deadline, deadline, deadline)
         progress = _text(cell["progress"].value)
         if progress != _text(m.latest_progress):
@@ -677,19 +822,23 @@ class _RowRefused(Exception):
     pass
 
 
-def import_workbook(*, actor: Any, round: Round, data: bytes, dry_run: bool) -> ImportReport:
+def import_workbook(
+    *, actor: Any, round: Round, data: bytes, dry_run: bool, detail: dict[str, Any] | None = None
+) -> ImportReport:
     """Compare an edited workbook with the ledger and (unless ``dry_run``) apply it, all or nothing.
 
     Raises ``WorkbookRefused`` for a file that cannot be used at all. Row errors are in
     the report; with any of them nothing is applied. The caller has checked that
-    ``actor`` may see ``round``; the services check what the actor may change.
+    ``actor`` may see ``round``; the services check what the actor may change. ``detail``
+    goes into the audit event of an applied import (how it came: web or command line).
+    Views and commands call ``reports.services.workbook_import``, which checks the scope.
     """
     report = ImportReport(round=round, sha256=hashlib.sha256(data).hexdigest(), dry_run=dry_run)
     with warnings.catch_warnings():
         # openpyxl warns about parts it drops (extensions WPS or Excel add); we read only values.
         warnings.simplefilter("ignore")
         plans = _compare(actor=actor, round=round, data=data, report=report)
-    _apply_all(actor, round, plans, report)
+    _apply_all(actor, round, plans, report, detail or {})
     return report
 
 
@@ -701,6 +850,8 @@ def _compare(*, actor: Any, round: Round, data: bytes, report: ImportReport) -> 
     try:
         batch: list[tuple[int, Sequence[Any]]] = []
         for number, cells in sheet.rows:
+            if number > sheet.limits.rows:  # counted while streaming too: the scan may have missed a form
+                raise sheet.limits.too_many_rows()
             if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
                 continue
             report.rows += 1
@@ -708,12 +859,14 @@ def _compare(*, actor: Any, round: Round, data: bytes, report: ImportReport) -> 
             if len(batch) >= CHUNK:
                 p, e = comparer.chunk(batch)
                 plans += p
-                report.errors += e
+                for err in e:
+                    report.add_error(err)
                 batch = []
         if batch:
             p, e = comparer.chunk(batch)
             plans += p
-            report.errors += e
+            for err in e:
+                report.add_error(err)
     except ServiceError:
         raise
     except Exception as exc:  # a damaged part of the sheet, found while streaming
@@ -723,7 +876,9 @@ def _compare(*, actor: Any, round: Round, data: bytes, report: ImportReport) -> 
     return plans
 
 
-def _apply_all(actor: Any, round: Round, plans: list[RowPlan], report: ImportReport) -> None:
+def _apply_all(
+    actor: Any, round: Round, plans: list[RowPlan], report: ImportReport, detail: dict[str, Any]
+) -> None:
     """Apply every row in one transaction (a savepoint each); roll all back on a dry run or a refusal."""
     with transaction.atomic():
         for plan in sorted(plans, key=lambda p: p.row):
@@ -731,11 +886,11 @@ def _apply_all(actor: Any, round: Round, plans: list[RowPlan], report: ImportRep
                 with transaction.atomic():
                     _apply_row(actor, plan)
             except _RowRefused as err:
-                report.errors.append(RowError(plan.row, str(err), plan.measure))
+                report.add_error(RowError(plan.row, str(err), plan.measure))
                 plan.changes = []
         report.errors.sort(key=lambda e: e.row)
         report.changes = [c for p in sorted(plans, key=lambda p: p.row) for c in p.changes]
-        if report.dry_run or report.errors:
+        if report.dry_run or report.error_count:
             transaction.set_rollback(True)
         else:
             audit_record(
@@ -743,7 +898,12 @@ def _apply_all(actor: Any, round: Round, plans: list[RowPlan], report: ImportRep
                 action="round.xlsx_import",
                 obj=round,
                 unit_id=round.unit_id,
-                after={"sha256": report.sha256, "rows": report.rows, "changes": len(report.changes)},
+                after={
+                    "sha256": report.sha256,
+                    "rows": report.rows,
+                    "changes": len(report.changes),
+                    **detail,
+                },
             )
             report.applied = True
 

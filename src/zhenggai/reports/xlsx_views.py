@@ -11,6 +11,7 @@ which round, so nobody can confirm a file they did not upload.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -18,8 +19,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from zhenggai.ledger import selectors, services
@@ -27,13 +30,15 @@ from zhenggai.ledger.models import Round
 from zhenggai.units.models import Role
 from zhenggai.web import uploads
 
+from .services import workbook_export, workbook_import
 from .xlsx import EDITABLE, LABELS, STATUS_LABEL
-from .xlsx_export import download_name, export_round
-from .xlsx_import import ImportReport, WorkbookRefused, import_workbook, open_workbook
+from .xlsx_export import download_name
+from .xlsx_import import MAX_ERRORS, ImportReport, WorkbookRefused, open_workbook
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GONE = "上传的台账已失效，请重新上传"
-SHOWN_CHANGES = 2000
+#: Changes and row errors are shown this many at a time (a page never carries the whole list).
+PAGE_SIZE = 100
 
 
 class XlsxUploadForm(forms.Form):
@@ -63,12 +68,12 @@ class XlsxUploadForm(forms.Form):
 
 @login_required
 def xlsx_export(request: HttpRequest, round_id: int) -> FileResponse:
-    """The workbook, written to a temporary file in constant memory, then streamed."""
+    """The workbook, written to a temporary file in constant memory, recorded, then streamed."""
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
     # Not a context manager: FileResponse closes (and so deletes) the file once it is sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
     try:
-        export_round(user=request.user, round=round_, target=out)
+        workbook_export(actor=request.user, round=round_, target=out, via="web")
         out.seek(0)
     except BaseException:
         out.close()
@@ -99,10 +104,10 @@ def xlsx_import(request: HttpRequest, round_id: int) -> HttpResponse:
         data = upload.read()
         try:
             open_workbook(data, round=round_).close()  # refuses what cannot be the workbook
-        except WorkbookRefused as err:
+            digest = uploads.keep(request, data, name=upload.name, kind="xlsx", round=round_.pk)
+        except (WorkbookRefused, uploads.UploadRefused) as err:  # unreadable, or over the quota
             form.add_error("file", str(err))
         else:
-            digest = uploads.keep(request, data, name=upload.name, kind="xlsx", round=round_.pk)
             return redirect("reports:xlsx-import-preview", round_id=round_.pk, digest=digest)
     return _upload_page(request, round_, form, status=400 if bound else 200)
 
@@ -125,7 +130,7 @@ def xlsx_import_preview(request: HttpRequest, round_id: int, digest: str) -> Htt
     round_ = _clerk_round(request, round_id)
     data, entry = _kept(request, round_, digest)
     try:
-        report = import_workbook(actor=request.user, round=round_, data=data, dry_run=True)
+        report = workbook_import(actor=request.user, round=round_, data=data, dry_run=True, via="web")
     except WorkbookRefused as err:  # the reader changed since the upload: start again
         uploads.forget(request, digest, kind="xlsx")
         return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
@@ -142,6 +147,9 @@ def _preview_page(
     status: int = 200,
     refused: bool = False,
 ) -> HttpResponse:
+    changes = Paginator(report.changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    errors = Paginator(report.errors, PAGE_SIZE).get_page(request.GET.get("errors_page"))
+    here = reverse("reports:xlsx-import-preview", args=[round_.pk, digest])
     return render(
         request,
         "reports/xlsx_preview.html",
@@ -150,12 +158,27 @@ def _preview_page(
             "report": report,
             "name": name,
             "digest": digest,
-            "changes": report.changes[:SHOWN_CHANGES],
-            "more_changes": max(0, len(report.changes) - SHOWN_CHANGES),
+            "changes": changes,
+            "errors": errors,
+            "changes_nav": _page_links(changes, lambda n: f"{here}?page={n}&errors_page={errors.number}"),
+            "errors_nav": _page_links(errors, lambda n: f"{here}?page={changes.number}&errors_page={n}"),
+            "max_errors": MAX_ERRORS,
             "refused": refused,
         },
         status=status,
     )
+
+
+def _page_links(page: Page, url: Callable[[int], str]) -> list[dict[str, Any]]:
+    """Links to the pages around this one and at both ends ("…" between): a few, however many pages."""
+    if not page.has_other_pages():
+        return []
+    return [
+        {"number": n, "url": url(n), "current": n == page.number}
+        if isinstance(n, int)
+        else {"number": None, "url": "", "current": False}
+        for n in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
 
 
 @login_required
@@ -165,7 +188,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
     digest = request.POST.get("digest", "")
     data, entry = _kept(request, round_, digest)
     try:
-        report = import_workbook(actor=request.user, round=round_, data=data, dry_run=False)
+        report = workbook_import(actor=request.user, round=round_, data=data, dry_run=False, via="web")
     except WorkbookRefused as err:
         uploads.forget(request, digest, kind="xlsx")
         return _upload_page(request, round_, XlsxUploadForm(), status=400, error=str(err))
@@ -176,7 +199,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
             actor=request.user,
             action="round.xlsx_import",
             obj=round_,
-            reason=f"{len(report.errors)} 行无法导入，未作任何修改",
+            reason=f"{report.error_count} 行无法导入，未作任何修改",
         )
         return _preview_page(request, round_, report, entry["name"], digest, status=409, refused=True)
     uploads.forget(request, digest, kind="xlsx")

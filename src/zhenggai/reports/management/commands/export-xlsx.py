@@ -1,4 +1,4 @@
-"""`zhenggai export-xlsx ROUND FILE`: write the 整改台账 workbook of a round."""
+"""`zhenggai export-xlsx ROUND FILE`: write the 整改台账 workbook of a round (recorded in the audit log)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 from django.core.management.base import BaseCommand
 from django.http import Http404
 
+from zhenggai.reports.services import workbook_export
 from zhenggai.reports.xlsx import ScriptError, scripted_actor_and_round
-from zhenggai.reports.xlsx_export import export_round
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self._fail(f"无法写入 {target}：{exc.strerror or exc}")
         try:
             with os.fdopen(fd, "wb") as out:
-                count = export_round(user=actor, round=round_, target=out)
+                count = workbook_export(actor=actor, round=round_, target=out, via="cli")
             os.replace(part, target)
         except Http404:
             Path(part).unlink(missing_ok=True)

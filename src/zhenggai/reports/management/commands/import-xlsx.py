@@ -12,8 +12,9 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand
 
+from zhenggai.reports.services import workbook_import
 from zhenggai.reports.xlsx import ScriptError, scripted_actor_and_round
-from zhenggai.reports.xlsx_import import ImportReport, WorkbookRefused, import_workbook
+from zhenggai.reports.xlsx_import import ImportReport, WorkbookRefused
 
 
 def _shown(value: Any) -> str:
@@ -45,14 +46,14 @@ class Command(BaseCommand):
         except OSError as exc:
             self._fail(f"无法读取 {path}：{exc.strerror or exc}")
         try:
-            report = import_workbook(actor=actor, round=round_, data=data, dry_run=opts["dry_run"])
+            report = workbook_import(actor=actor, round=round_, data=data, dry_run=opts["dry_run"], via="cli")
         except WorkbookRefused as exc:
             self._fail(f"{path.name}：{exc}")
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
         else:
             self._print(report)
-        if report.errors:
+        if report.error_count:
             raise SystemExit(1)
 
     def _print(self, report: ImportReport) -> None:
@@ -61,9 +62,11 @@ class Command(BaseCommand):
             w(f"第 {c.row} 行 措施 {c.measure} {c.label}：{_shown(c.old)} → {_shown(c.new)}")
         for e in report.errors:
             w(f"第 {e.row} 行：{e.message}")
+        if report.errors_omitted:
+            w(f"另有 {report.errors_omitted} 处错误未列出；共 {report.error_count} 行无法导入，未作任何修改")
         summary = f"读取 {report.rows} 行，{report.measures_changed} 条措施共 {len(report.changes)} 项修改"
-        if report.errors:
-            w(f"{summary}；{len(report.errors)} 行无法导入，未作任何修改")
+        if report.error_count:
+            w(f"{summary}；{report.error_count} 行无法导入，未作任何修改")
         elif report.applied:
             w(f"{summary}，已全部写入")
         elif report.changes:

@@ -2,7 +2,8 @@
 
 Exit 0 when written (warnings such as missing fonts or no feedback channels go to stderr),
 2 on unusable input (unknown round, no output given, a path that cannot be written);
-errors are one line on stderr. ``plan`` shares this code.
+errors are one line on stderr. ``plan`` shares this code. Each file written is an export
+on the audit record (``reports.services.document_export``), made as the system account.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class DocumentCommand(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from zhenggai.ledger.models import Round
         from zhenggai.ledger.system import system_actor_for
-        from zhenggai.reports import documents
+        from zhenggai.reports.services import document_export
 
         try:
             round_id = int(opts["round"])
@@ -42,21 +43,12 @@ class DocumentCommand(BaseCommand):
         for _, path in targets:
             self._check_writable(path)
         actor = system_actor_for(round_.unit)
-        build = documents.build_notice if self.kind == "notice" else documents.build_plan
-        doc = build(user=actor, round=round_)
-        warnings = list(doc.warnings)
+        warnings: list[str] = []
         for fmt, path in targets:
-            if fmt == "pdf":
-                from zhenggai.reports.fonts import problems
-                from zhenggai.reports.pdf_render import render_pdf
-
-                warnings += problems()
-                data = render_pdf(doc)
-            else:
-                from zhenggai.reports.docx_render import render_docx
-
-                data = render_docx(doc)
-            self._write(path, data)
+            # One audited export per file written (reports.services: who, which round, which format).
+            export = document_export(actor=actor, round=round_, kind=self.kind, fmt=fmt, via="cli")
+            warnings += [w for w in export.warnings if w not in warnings]
+            self._write(path, export.data)
             self.stdout.write(f"已生成 {path}")
         for w in warnings:
             self.stderr.write(f"zhenggai: 警告：{w}")
