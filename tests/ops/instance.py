@@ -109,6 +109,14 @@ def sm3_hex(data: bytes) -> str:
     return h.finalize().hex()
 
 
+def hmac_sm3_hex(key: bytes, data: bytes) -> str:
+    from cryptography.hazmat.primitives import hmac
+
+    h = hmac.HMAC(key, hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

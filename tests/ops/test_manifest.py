@@ -44,12 +44,22 @@ def test_checkpoints_past_the_backed_up_chain_are_left_out(tmp_path: Path, setti
     settings.AUDIT_CHECKPOINT_FILE = source
     dest = tmp_path / "b"
     dest.mkdir()
+    settings.AUDIT_HEAD_FILE = tmp_path / "head.jsonl"
+    (tmp_path / "head.jsonl").write_text(
+        "".join(json.dumps({"seq": n, "mac": f"m{n}"}) + "\n" for n in (249, 250, 251))
+    )
     audit = ops._copy_checkpoints(dest, 250)
-    if audit is None:
-        pytest.skip("this installation has no audit checkpoints")
+    assert audit is not None  # the audit app is installed: its checkpoints are always copied
     kept = (dest / audit["checkpoints"]).read_text().splitlines()
     assert kept == [lines[0], lines[1], "not json"]  # a damaged line is kept for the verifier to see
-    assert audit == {"checkpoints": "audit/checkpoints.jsonl", "lines": 3, "upto_seq": 250}
+    assert [json.loads(x)["seq"] for x in (dest / audit["head"]).read_text().splitlines()] == [249, 250]
+    assert audit == {
+        "checkpoints": "audit/checkpoints.jsonl",
+        "lines": 3,
+        "upto_seq": 250,
+        "head": "audit/head.jsonl",
+        "head_lines": 2,
+    }
 
 
 def _write_backup(dest: Path, manifest: dict) -> None:
@@ -106,3 +116,55 @@ def test_a_manifest_of_another_schema_is_not_a_backup(tmp_path: Path):
     with pytest.raises(ops.OpsError, match="不是本版本可读") as err:
         ops.read_verified_manifest(tmp_path / "b")
     assert err.value.exit_code == 2
+
+
+def _recompute_plain_digests(dest: Path, data: bytes, keep_signature: bool) -> None:
+    """What an attacker can do without the key: rewrite the manifest and its SM3/SHA-256 lines."""
+    from tests.ops.instance import sha256_hex, sm3_hex
+
+    (dest / "manifest.json").write_bytes(data)
+    lines = [f"SM3 (manifest.json) = {sm3_hex(data)}", f"SHA256 (manifest.json) = {sha256_hex(data)}"]
+    old = (dest / "manifest.sum").read_text().splitlines()
+    lines += [x for x in old if x.startswith("HMAC-SM3")] if keep_signature else []
+    (dest / "manifest.sum").write_text("".join(x + "\n" for x in lines))
+
+
+def test_finding7_a_manifest_without_its_signature_is_refused(tmp_path: Path):
+    dest = tmp_path / "b"
+    _write_backup(dest, _manifest())
+    _recompute_plain_digests(dest, (dest / "manifest.json").read_bytes(), keep_signature=False)
+    with pytest.raises(ops.OpsError, match="备份清单未签名，拒绝恢复") as err:
+        ops.read_verified_manifest(dest)
+    assert err.value.exit_code == 1
+
+
+def test_finding7_a_manifest_edited_after_signing_is_refused(tmp_path: Path):
+    dest = tmp_path / "b"
+    _write_backup(dest, _manifest())
+    manifest = json.loads((dest / "manifest.json").read_text())
+    manifest["tables"] = {"accounts_user": {"rows": 1, "sm3": "00" * 32}}
+    data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    _recompute_plain_digests(dest, data, keep_signature=True)
+    with pytest.raises(ops.OpsError, match=r"签名不符.*签名之后被改动") as err:
+        ops.read_verified_manifest(dest)
+    assert err.value.exit_code == 1
+
+
+def test_finding7_a_backup_signed_with_another_key_is_refused_and_says_so(tmp_path: Path, settings):
+    dest = tmp_path / "b"
+    _write_backup(dest, _manifest())
+    other = tmp_path / "other.key"
+    other.write_text("cd" * 32 + "\n")
+    settings.AUDIT_CHECKPOINT_KEY_FILE = other
+    with pytest.raises(ops.OpsError, match="另一把检查点密钥") as err:
+        ops.read_verified_manifest(dest)
+    assert err.value.exit_code == 1
+
+
+def test_a_restore_without_the_checkpoint_key_exits_2_and_creates_none(tmp_path: Path, settings):
+    dest = tmp_path / "b"
+    _write_backup(dest, _manifest())
+    settings.AUDIT_CHECKPOINT_KEY_FILE = tmp_path / "missing.key"
+    with pytest.raises(ops.OpsError, match="AUDIT_CHECKPOINT_KEY_FILE") as err:
+        ops.read_verified_manifest(dest)
+    assert err.value.exit_code == 2 and not (tmp_path / "missing.key").exists()

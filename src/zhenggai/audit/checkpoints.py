@@ -15,10 +15,15 @@ When they are written:
 - ``zhenggai audit-checkpoint`` (run it from cron at the end of each day; idempotent: a second
   run with no new events writes nothing);
 - automatically after the commit of every ``AUDIT_CHECKPOINT_EVERY``-th event (default 100;
-  0 turns it off) and, with ``AUDIT_CHECKPOINT_DAILY`` (default on), at the first event of a
-  new day, sealing the last event of the day before;
+  0 turns it off, and fails ``check --deploy``), of every security event, and of any event
+  when this file is older than ``AUDIT_CHECKPOINT_SECONDS`` (default 300: the timer, checked
+  on activity, since an idle chain has nothing new to anchor) and, with
+  ``AUDIT_CHECKPOINT_DAILY`` (default on), at the first event of a new day, sealing the last
+  event of the day before;
 - by ``zhenggai audit-purge`` at the cut, before it deletes anything (the anchor the
   remaining chain is verified from).
+
+Between checkpoints the head of the chain is anchored by the head log (``headlog.py``).
 
 Every line is also logged at INFO on the ``zhenggai.audit.checkpoint`` logger, so a syslog
 handler can ship the checkpoints to another host (the sink should be write-once: a mount with
@@ -30,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +62,8 @@ sink_log = logging.getLogger("zhenggai.audit.checkpoint")
 
 SCHEMA = "zhenggai.audit-checkpoint/1"
 KINDS = ("auto", "manual", "purge")
+#: How much of the end of the file ``append`` searches for a checkpoint of the same row.
+TAIL_BYTES = 256 * 1024
 
 
 class CheckpointError(Exception):
@@ -169,8 +177,15 @@ def append(*, seq: int, mac: str, alg: str, count: int, kind: str) -> tuple[dict
     key = keys.checkpoint_key()
     path = checkpoint_path()
     with _locked_append(path) as f:
-        f.seek(0)
-        for text in f:
+        # Only the tail is searched for a duplicate: new checkpoints are of recent rows, and a
+        # security event may write one, so the cost must not grow with the file. A conflict
+        # further back is still found by the verifier.
+        size = os.fstat(f.fileno()).st_size
+        start = max(0, size - TAIL_BYTES)
+        tail = os.pread(f.fileno(), size - start, start).split(b"\n")
+        if start > 0:
+            tail = tail[1:]  # most likely a partial line
+        for text in tail:
             if not text.strip():
                 continue
             try:
@@ -191,6 +206,15 @@ def append(*, seq: int, mac: str, alg: str, count: int, kind: str) -> tuple[dict
         os.fsync(f.fileno())
     sink_log.info("%s", line)
     return cp, True
+
+
+def older_than(seconds: int) -> bool:
+    """Whether the last checkpoint (of any process) was written more than ``seconds`` ago, or never."""
+    try:
+        mtime = checkpoint_path().stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return time.time() - mtime >= seconds
 
 
 def count_upto(seq: int, using: str | None = None) -> int:

@@ -45,6 +45,38 @@ def audit_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return errors
 
 
+#: The longest timer ``check --deploy`` accepts between automatic checkpoints (seconds).
+MAX_CHECKPOINT_SECONDS = 3600
+#: The most events ``check --deploy`` accepts between automatic checkpoints.
+MAX_CHECKPOINT_EVERY = 1000
+
+
+@checks.register("audit", deploy=True)
+def audit_checkpoint_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check --deploy``: the automatic checkpoints are on (finding 6 of issue 8)."""
+    rules = (
+        ("AUDIT_CHECKPOINT_EVERY", MAX_CHECKPOINT_EVERY, "条事件"),
+        ("AUDIT_CHECKPOINT_SECONDS", MAX_CHECKPOINT_SECONDS, "秒"),
+    )
+    errors: list[checks.CheckMessage] = []
+    for name, most, unit in rules:
+        value = getattr(settings, name, None)
+        try:
+            good = 1 <= int(value) <= most  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            good = False
+        if not good:
+            errors.append(
+                checks.Error(
+                    f"{name} = {value!r}：自动检查点必须开启且间隔不超过 {most} {unit}，"
+                    "否则最后检查点之后的审计记录被删除时无法发现",
+                    hint=f"设为 1 到 {most} 之间的整数（环境变量 ZHENGGAI_{name}）",
+                    id="audit.E005",
+                )
+            )
+    return errors
+
+
 @checks.register(checks.Tags.database, "audit", deploy=True)
 def audit_database(
     app_configs: Any = None, databases: Any = None, **kwargs: Any

@@ -33,13 +33,15 @@ SECURITY_EVENTS: dict[str, str] = {
     "auth.password_expired": "密码已过期，要求修改",
     # 访问控制
     "access.denied": "越权访问被拒绝",
-    "access.breakglass": "启用应急账户",
+    "access.probe": "反复访问无权或不存在的页面（越权探测）",
     # 用户与权限 (安全管理员、系统管理员)
     "user.create": "新建用户",
-    "user.update": "修改用户信息",
     "user.disable": "停用用户",
     "user.enable": "启用用户",
     "role.change": "变更管理员角色",
+    "approval.request": "提交须另一名管理员批准的变更（三员角色、账号恢复）",
+    "approval.approve": "批准变更申请",
+    "approval.reject": "驳回或撤回变更申请",
     "membership.grant": "授予单位角色",
     "membership.revoke": "撤销单位角色",
     "label.change": "变更密级标签",
@@ -60,10 +62,8 @@ SECURITY_EVENTS: dict[str, str] = {
 BUSINESS_EVENTS: dict[str, str] = {
     # 单位
     "unit.create": "新建单位",
-    "unit.update": "修改单位",
     # 巡察轮次
     "round.create": "新建巡察轮次",
-    "round.update": "修改巡察轮次",
     "round.import": "导入巡察文件",
     "round.xlsx_import": "导入整改台账（Excel）",
     "round.xlsx_export": "导出整改台账（Excel）",
@@ -71,10 +71,8 @@ BUSINESS_EVENTS: dict[str, str] = {
     "plan.export": "导出整改方案",
     "notice.save": "保存整改进展通报",
     "notice.export": "导出整改进展通报",
-    "report.export": "导出报表",
     # 问题
     "finding.create": "新建问题",
-    "finding.update": "修改问题",
     "finding.close": "对账销号",
     "finding.send_back": "退回问题整改",
     "finding.reopen": "重新打开问题",
@@ -99,10 +97,6 @@ BUSINESS_EVENTS: dict[str, str] = {
     "evidence.delete": "删除佐证材料",
     "evidence.refused": "拒收佐证材料（类型或内容不安全）",
     # 导出
-    "export.xlsx": "导出 Excel",
-    "export.csv": "导出 CSV",
-    "export.docx": "导出 Word 文档",
-    "export.pdf": "导出 PDF 文档",
 }
 
 #: The whole inventory: action → Chinese description.

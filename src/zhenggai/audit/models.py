@@ -48,3 +48,27 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"
         return f"#{self.seq} {when} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+
+
+class ProbeWindow(models.Model):
+    """The 403 and 404 answers one logged-in account received in the current window.
+
+    One row per account, updated in place (``audit.probes``): repeated probing is recorded as
+    a few ``access.probe`` events with the running count, never as one audit row per request.
+    Not part of the chain (it changes); the events it produces are.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    #: The count at which the next ``access.probe`` event is written (the threshold, then doubling).
+    next_report = models.PositiveIntegerField(default=0)
+    #: The last few distinct answers: ``"404 POST /path"``.
+    recent = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = "越权探测计数"
+        verbose_name_plural = "越权探测计数"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.count} since {self.started_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,12 @@ What is checked, in ``seq`` order:
 5. every checkpoint whose ``seq`` is in the table has the row's ``mac`` (a chain recomputed
    with the right key still differs from the checkpoints written before);
 6. no checkpoint lies beyond the last row (a truncated tail), and every checkpoint line
-   carries a valid signature.
+   carries a valid signature;
+7. the head log (``headlog.py``, written after every commit) carries valid signatures, its
+   highest head is not beyond the last row (the events after the last checkpoint were
+   deleted: "N 条事件在最后检查点之后，未锚定") and its MAC is the row's.
+
+Rows after the last checkpoint that no head line covers are reported as a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from django.db import connections, router
 
-from . import appendonly, keys
+from . import appendonly, headlog, keys
 from . import checkpoints as cps
 from .chain import ALGORITHMS, GENESIS, ChainConfigError, compute_mac, record_of
 from .models import AuditEvent
@@ -48,6 +53,7 @@ class Result:
     checkpoints_total: int = 0
     checkpoints_checked: int = 0
     anchored_at: int | None = None
+    head_seq: int | None = None
     problem: Problem | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -103,8 +109,17 @@ def verify_chain(
     # Only a checkpoint written by the purge at its cut may stand in for the rows before it.
     purge_at = {cp.seq: cp for cp in checkpoints if cp.kind == "purge"}
 
+    heads = headlog.read()
+    if heads.invalid is not None:
+        line, why = heads.invalid
+        return res.fail(None, None, "head-invalid", f"链头记录第 {line} 行{why}")
+    recorded = heads.highest
+    res.head_seq = recorded.seq if recorded else None
+
     qs = AuditEvent.objects.using(using).order_by("seq")
     if not qs.exists():
+        if recorded is not None and recorded.seq > 0:
+            return res.fail(1, None, "truncated", _unanchored(recorded, 0, checkpoints))
         if checkpoints:
             last = max(checkpoints, key=lambda c: c.seq)
             return res.fail(
@@ -174,6 +189,13 @@ def verify_chain(
                     f"与检查点（{cp.time}，第 {cp.line} 行）不符：记录链在检查点之后被重写",
                 )
             res.checkpoints_checked += 1
+        if recorded is not None and row.seq == recorded.seq and recorded.mac != row.mac:
+            return res.fail(
+                row.seq,
+                row.pk,
+                "head",
+                f"与库外的链头记录（{recorded.time}，第 {recorded.line} 行）不符：记录链在写入之后被重写",
+            )
         res.rows += 1
         prev_seq, prev_mac = row.seq, row.mac
 
@@ -187,11 +209,29 @@ def verify_chain(
             "truncated",
             f"记录到序号 {prev_seq} 为止，但检查点（{last.time}）记录到序号 {last.seq}：末尾的记录被删除",
         )
+    if recorded is not None and prev_seq is not None and recorded.seq > prev_seq:
+        return res.fail(prev_seq + 1, None, "truncated", _unanchored(recorded, prev_seq, checkpoints))
+    anchored = max([cp.seq for cp in checkpoints] + [recorded.seq if recorded else 0])
+    if prev_seq is not None and prev_seq > anchored:
+        res.warnings.append(
+            f"{prev_seq - anchored} 条事件在最后检查点之后，未锚定"
+            "（库外没有它们的链头记录：末尾被删除将无法发现）"
+        )
     if not checkpoints:
         res.warnings.append(
             "没有检查点：无法发现整条链被重算或末尾被截断（请定期运行 zhenggai audit-checkpoint）"
         )
     return res
+
+
+def _unanchored(recorded: headlog.HeadRecord, last: int, checkpoints: list[cps.Checkpoint]) -> str:
+    missing = recorded.seq - last
+    last_cp = max((cp.seq for cp in checkpoints), default=0)
+    table = f"审计表只到序号 {last}" if last else "审计表为空"
+    return (
+        f"{missing} 条事件在最后检查点之后，未锚定：库外的链头记录（{recorded.time}）到序号 {recorded.seq}，"
+        f"{table}（最后检查点为序号 {last_cp}）：末尾的记录被删除"
+    )
 
 
 def describe(res: Result) -> str:

@@ -13,7 +13,13 @@ A backup directory holds:
   checksum of every table; the Evidence blobs; the applied migrations; the app and Django
   versions; the time; the database vendor;
 - ``manifest.sum``: the SM3 and SHA-256 of ``manifest.json`` itself, so that one byte
-  changed anywhere (a file, the manifest, this sum) or a file added is found.
+  changed anywhere (a file, the manifest, this sum) or a file added is found, and its
+  HMAC-SM3 with the audit checkpoint key (``AUDIT_CHECKPOINT_KEY_FILE``). The plain digests
+  find damage; only the HMAC finds a *forgery*: whoever edits the rows of a backup can
+  recompute every digest, but not the HMAC without the key, which never leaves the operator
+  and is not in the backup. A restore refuses a manifest that is unsigned or whose HMAC does
+  not verify with this instance's checkpoint key (the same key files must be in place, as for
+  the audit chain).
 
 The database is read first, evidence after (REQ §4.1): every blob the dump names then
 exists. On PostgreSQL the row counts, checksums and the list of blobs are read in the
@@ -21,7 +27,7 @@ very snapshot ``pg_dump`` dumps (``pg_export_snapshot``); on SQLite they are rea
 the backup file. A table's checksum is SM3 over the sorted SM3s of its rows (each row as
 canonical JSON), so it does not depend on the order rows come back in.
 
-A restore checks everything before writing anything: the manifest and every digest,
+A restore checks everything before writing anything: the manifest's signature and every digest,
 no file added, the same database vendor, no migration this code does not know, and an
 empty target. *Empty* means: no table of a zhenggai app (accounts, units, ledger,
 audit, reports, web…) holds a row; Django's own tables (migrations, content types,
@@ -57,13 +63,17 @@ from django.db import connection
 
 from zhenggai.ledger.evidence import evidence_path, fsync_dir, is_digest, new_hash, put_blob
 
+from . import signing
+
 SCHEMA = "zhenggai.backup/1"
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sum"
+SIGNATURE = signing.ALGORITHM
 DB_FILE = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 EVIDENCE = "evidence"
 AUDIT = "audit"
 CHECKPOINTS = f"{AUDIT}/checkpoints.jsonl"
+HEADS = f"{AUDIT}/head.jsonl"
 _CHUNK = 1024 * 1024
 
 
@@ -208,11 +218,16 @@ def checkpoint_file() -> Path | None:
     return Path(checkpoint_path())
 
 
-def _copy_checkpoints(dest: Path, upto: int | None) -> dict[str, Any] | None:
-    """The checkpoint lines up to the snapshot's last event (later ones belong to rows not backed up)."""
-    source = checkpoint_file()
-    if source is None or upto is None or not source.is_file():
+def head_file() -> Path | None:
+    """Where this instance records the head of its audit chain after each commit (None without it)."""
+    try:
+        from zhenggai.audit.headlog import head_path
+    except ImportError:
         return None
+    return Path(head_path())
+
+
+def _lines_upto(source: Path, upto: int) -> list[bytes]:
     kept = []
     for line in source.read_bytes().splitlines(keepends=True):
         try:
@@ -222,11 +237,32 @@ def _copy_checkpoints(dest: Path, upto: int | None) -> dict[str, Any] | None:
         if not line.strip() or (isinstance(seq, int) and seq > upto):
             continue
         kept.append(line if line.endswith(b"\n") else line + b"\n")
-    target = dest / CHECKPOINTS
+    return kept
+
+
+def _copy_lines(source: Path, target: Path, upto: int) -> int:
+    kept = _lines_upto(source, upto)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(b"".join(kept))
     _fsync_file(target)
-    return {"checkpoints": CHECKPOINTS, "lines": len(kept), "upto_seq": upto}
+    return len(kept)
+
+
+def _copy_checkpoints(dest: Path, upto: int | None) -> dict[str, Any] | None:
+    """The checkpoint and head lines up to the snapshot's last event (later ones: rows not backed up)."""
+    source = checkpoint_file()
+    if source is None or upto is None or not source.is_file():
+        return None
+    audit: dict[str, Any] = {
+        "checkpoints": CHECKPOINTS,
+        "lines": _copy_lines(source, dest / CHECKPOINTS, upto),
+        "upto_seq": upto,
+    }
+    heads = head_file()
+    if heads is not None and heads.is_file():
+        audit["head"] = HEADS
+        audit["head_lines"] = _copy_lines(heads, dest / HEADS, upto)
+    return audit
 
 
 # --- the database, per vendor --------------------------------------------------------------------
@@ -393,6 +429,8 @@ def _backup(dest: Path) -> Outcome:
         audit = _copy_checkpoints(dest, audit_upto)
         if audit is not None:
             files.append(_file_entry(dest / audit["checkpoints"], audit["checkpoints"]))
+            if "head" in audit:
+                files.append(_file_entry(dest / audit["head"], audit["head"]))
         manifest = {
             "schema": SCHEMA,
             "app_version": _app_version(),
@@ -409,6 +447,18 @@ def _backup(dest: Path) -> Outcome:
     except BaseException:
         _remove_partial(dest)
         raise
+    _record(
+        "backup.create",
+        outcome="failed" if problems else "ok",
+        after={
+            "to": str(dest),
+            "tables": len(tables),
+            "rows": sum(t["rows"] for t in tables.values()),
+            "evidence": len(copied),
+            "problems": len(problems),
+            "manifest_sm3": _file_entry(dest / MANIFEST, MANIFEST)["sm3"],
+        },
+    )
     rows = sum(t["rows"] for t in tables.values())
     summary = (
         f"备份完成：{dest}（{vendor}，{len(tables)} 个表 {rows} 行，{len(copied)} 个佐证文件，"
@@ -445,13 +495,20 @@ def _copy_blob(dest: Path, name: str, algorithm: str, problems: list[str]) -> di
 
 
 def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
+    try:
+        key = signing.signing_key()
+    except signing.SigningKeyError as exc:
+        raise OpsError(str(exc), 2) from exc
+    manifest = {**manifest, "signed_with": signing.signed_with(key)}
     data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
     sm3, sha = new_hash("sm3"), new_hash("sha256")
     sm3.update(data)
     sha.update(data)
     (dest / MANIFEST).write_bytes(data)
     (dest / MANIFEST_SUM).write_text(
-        f"SM3 ({MANIFEST}) = {sm3.hexdigest()}\nSHA256 ({MANIFEST}) = {sha.hexdigest()}\n", encoding="ascii"
+        f"SM3 ({MANIFEST}) = {sm3.hexdigest()}\nSHA256 ({MANIFEST}) = {sha.hexdigest()}\n"
+        f"{SIGNATURE} ({MANIFEST}) = {signing.signature(data, key)}\n",
+        encoding="ascii",
     )
     for name in (MANIFEST, MANIFEST_SUM):
         _fsync_file(dest / name)
@@ -515,6 +572,7 @@ def read_verified_manifest(src: Path) -> dict[str, Any]:
         manifest = json.loads(data)
     except ValueError as exc:
         raise OpsError(f"{MANIFEST} 不是有效的 JSON：{exc}") from exc
+    _check_signature(data, sums.get(SIGNATURE.lower()), manifest)
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         raise OpsError(f"{src} 不是本版本可读的 zhenggai 备份（schema {manifest.get('schema')!r}）")
     listed: dict[str, dict[str, Any]] = {}
@@ -546,9 +604,23 @@ def read_verified_manifest(src: Path) -> dict[str, Any]:
         if blob.get("algorithm") not in ("sm3", "sha256") or entry[blob["algorithm"]] != blob["digest"]:
             raise _damaged(blob["path"], "佐证文件的摘要与存储名不符")
     audit = manifest.get("audit")
-    if audit is not None and (not isinstance(audit, dict) or audit.get("checkpoints") not in listed):
+    if audit is not None and (
+        not isinstance(audit, dict)
+        or audit.get("checkpoints") not in listed
+        or ("head" in audit and audit["head"] not in listed)
+    ):
         raise _damaged(MANIFEST, "清单中的审计检查点文件无效")
     return manifest
+
+
+def _check_signature(data: bytes, found: str | None, manifest: Any) -> None:
+    """Refuse a manifest that is unsigned or not signed with this instance's checkpoint key."""
+    try:
+        why = signing.refusal(data, found, manifest, manifest_name=MANIFEST, sum_name=MANIFEST_SUM)
+    except signing.SigningKeyError as exc:
+        raise OpsError(str(exc), 2) from exc
+    if why:
+        raise OpsError(why, 1)
 
 
 def _damaged(rel: str, why: str) -> OpsError:
@@ -606,6 +678,11 @@ def _restore(src: Path) -> Outcome:
         existing = target_checkpoints.read_bytes()
     if existing.strip() and existing != (src / audit["checkpoints"]).read_bytes():
         raise OpsError(f"目标实例已有审计检查点文件 {target_checkpoints}：只能恢复到空实例（请先移走该文件）")
+    target_heads = head_file()
+    if audit and target_heads is not None and target_heads.is_file() and target_heads.read_bytes().strip():
+        theirs = (src / audit["head"]).read_bytes() if "head" in audit else b""
+        if target_heads.read_bytes() != theirs:
+            raise OpsError(f"目标实例已有审计链头记录 {target_heads}：只能恢复到空实例（请先移走该文件）")
 
     # Evidence first: by the time a row is visible, its file is there.
     blobs = manifest.get("evidence", {}).get("blobs", [])
@@ -633,7 +710,27 @@ def _restore(src: Path) -> Outcome:
             source.close()
     if audit and target_checkpoints is not None:
         _install(src / audit["checkpoints"], target_checkpoints)
-    return Outcome(_restored_summary(manifest), check_restored(manifest), manifest)
+        if "head" in audit and target_heads is not None:
+            _install(src / audit["head"], target_heads)
+    problems = check_restored(manifest)
+    _record(
+        "backup.restore",
+        outcome="failed" if problems else "ok",
+        after={
+            "from": str(src),
+            "created_at": manifest.get("created_at"),
+            "signed_with": (manifest.get("signed_with") or {}).get("id"),
+            "problems": len(problems),
+        },
+    )
+    return Outcome(_restored_summary(manifest), problems, manifest)
+
+
+def _record(action: str, *, outcome: str = "ok", after: dict[str, Any]) -> None:
+    """The audit event of a backup or a restore (a command: the operator, no account)."""
+    from zhenggai.audit.services import audit_record
+
+    audit_record(actor=None, action=action, outcome=outcome, after=after)
 
 
 def _install(source: Path, target: Path) -> None:

@@ -56,7 +56,8 @@ def verify_evidence(queryset: object | None = None) -> EvidenceReport:
     """Re-hash every blob named by an Evidence row (each blob once); report each row whose file is bad.
 
     A row is bad when its file is missing, or its bytes no longer have the recorded digest,
-    SHA-256 or size.
+    SHA-256 or size. A verification of every row (no ``queryset``) is recorded as
+    ``evidence.verify`` with its counts and the first problems.
     """
     from zhenggai.ledger.models import Evidence
 
@@ -81,4 +82,22 @@ def verify_evidence(queryset: object | None = None) -> EvidenceReport:
             actual = f"{algorithm}:{digests[algorithm]}"
             report.problems.append(EvidenceProblem(pk, original, recorded, "changed", actual))
     report.blobs = len(seen)
+    if queryset is None:
+        _record(report)
     return report
+
+
+def _record(report: EvidenceReport) -> None:
+    """A full verification is an operation of its own (evidence.verify): who ran it is the command."""
+    from zhenggai.audit.services import audit_record
+
+    audit_record(
+        actor=None,
+        action="evidence.verify",
+        outcome="ok" if report.ok else "failed",
+        after={
+            "rows": report.rows,
+            "blobs": report.blobs,
+            "problems": [p.as_json() for p in report.problems[:50]],
+        },
+    )

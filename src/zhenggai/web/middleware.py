@@ -1,4 +1,4 @@
-"""Request id, client address and security headers for every response.
+"""Request id, client address and security headers for every response; probes recorded.
 
 The client address is the socket's (``REMOTE_ADDR``) unless the connection comes from a
 configured trusted proxy, whose header then names the client (``TRUSTED_PROXY_HEADER``,
@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from zhenggai.audit.keys import AuditKeyError
+from zhenggai.audit.probes import probe_record
 from zhenggai.audit.services import RequestContext, reset_request_context, set_request_context
+
+log = logging.getLogger("zhenggai.audit")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -90,4 +96,31 @@ class SecurityHeadersMiddleware:
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         # Pages may show personal data and ledger content: never kept by a browser or proxy.
         response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class ProbeRecordingMiddleware:
+    """Every 403 and 404 answered to a logged-in account counts towards ``access.probe``.
+
+    Scoped selectors answer 404 for another unit's round, problem or measure (a POST that tries
+    to change one too), policies 403; neither wrote anything before (issue 8, finding 8). The
+    count lives in one row per account; the audit trail gets an event at the threshold and at
+    each doubling (``zhenggai.audit.probes``). Placed after the authentication middleware. A
+    failure to count is logged, not shown: the answer is a refusal already.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in (403, 404):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                try:
+                    probe_record(
+                        user=user, status=response.status_code, method=request.method or "", path=request.path
+                    )
+                except (DatabaseError, AuditKeyError):
+                    log.exception("越权探测计数失败（%s %s）", request.method, request.path)
         return response
