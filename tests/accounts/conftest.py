@@ -78,3 +78,20 @@ def client_for(db: Any) -> Callable[[Any], Client]:
         return c
 
     return make
+
+
+def enrol(user: Any, clock: Clock) -> bytes:
+    """The user's own phone: a confirmed authenticator; returns its secret (the phone)."""
+    from zhenggai.accounts import services, totp
+
+    _device, secret = services.otp_enrolment(user)
+    assert services.otp_confirm(user=user, code=totp.totp(secret, clock.now.timestamp()))
+    return secret
+
+
+def phone_code(secret: bytes, clock: Clock) -> str:
+    """The phone's code half a minute later (each step's code works once)."""
+    from zhenggai.accounts import totp
+
+    clock.advance(seconds=30)
+    return totp.totp(secret, clock.now.timestamp())

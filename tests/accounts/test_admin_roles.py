@@ -18,7 +18,7 @@ from tests.accounts.conftest import Admins, login, make_admin
 from tests.conftest import PASSWORD
 from zhenggai.accounts import services
 from zhenggai.accounts.checks import production_accounts
-from zhenggai.accounts.models import AdminRole, TOTPDevice
+from zhenggai.accounts.models import AdminRole, ChangeRequest, TOTPDevice
 from zhenggai.accounts.roles import holds_admin_role
 from zhenggai.audit.models import AuditEvent
 
@@ -44,6 +44,8 @@ ACTIONS = [
     ("accounts:user-otp-reset", "post", "person", {}),
     ("accounts:user-role", "post", "newbie", {"admin_role": "audit_admin"}),
     ("accounts:user-unit-role", "post", "newbie", {"role": "viewer"}),
+    ("accounts:user-recovery", "post", "person", {}),
+    ("accounts:change-requests", "get", None, None),
     ("audit:list", "get", None, None),
 ]
 # Who may do what: 2xx/3xx for these, 403 (recorded) for everyone else.
@@ -56,8 +58,16 @@ ALLOWED = {
         "accounts:user-active",
         "accounts:user-unlock",
         "accounts:user-otp-reset",
+        "accounts:user-recovery",
+        "accounts:change-requests",
     },
-    "security": {"accounts:users", "accounts:user-detail", "accounts:user-role", "accounts:user-unit-role"},
+    "security": {
+        "accounts:users",
+        "accounts:user-detail",
+        "accounts:user-role",
+        "accounts:user-unit-role",
+        "accounts:change-requests",
+    },
     "audit": {"audit:list"},
     "clerk": set(),
 }
@@ -100,11 +110,12 @@ def test_a_user_holds_at_most_one_administrator_role_by_construction_REQ_1_7(
 ) -> None:
     field = User._meta.get_field("admin_role")
     assert [v for v, _ in field.choices if v] == ["system_admin", "security_admin", "audit_admin"]
-    services.admin_role_set(actor=admins.security, user=newbie, role=AdminRole.SYSTEM)
-    services.admin_role_set(actor=admins.security, user=newbie, role=AdminRole.AUDIT)
+    for role in (AdminRole.SYSTEM, AdminRole.AUDIT):  # each asked by one, approved by another
+        change = services.admin_role_request(actor=admins.security, user=newbie, role=role)
+        services.change_request_approve(actor=admins.system, request_id=change.pk)
     newbie.refresh_from_db()
     assert newbie.admin_role == AdminRole.AUDIT  # the second replaced the first
-    changes = AuditEvent.objects.filter(action="role.change", actor=admins.security).order_by("id")
+    changes = AuditEvent.objects.filter(action="role.change", actor=admins.system).order_by("id")
     assert [(e.before["admin_role"], e.after["admin_role"]) for e in changes] == [
         ("", "system_admin"),
         ("system_admin", "audit_admin"),
@@ -124,7 +135,7 @@ def test_no_administrator_holds_a_unit_role_so_none_works_on_the_ledger_REQ_1_7(
 ) -> None:
     # A user with ledger work cannot become an administrator…
     with pytest.raises(services.AccountError, match="业务角色"):
-        services.admin_role_set(actor=admins.security, user=personas.clerk, role=AdminRole.AUDIT)
+        services.admin_role_request(actor=admins.security, user=personas.clerk, role=AdminRole.AUDIT)
     # …and an administrator cannot be given ledger work.
     for admin in (admins.system, admins.audit):
         with pytest.raises(services.AccountError, match="三员"):
@@ -212,7 +223,11 @@ def test_the_console_commands_create_the_three_administrators(db: Any) -> None:
             stdout=io.StringIO(),
         )
         assert User.objects.get(username=name).admin_role == role
+    # Once there is a second administrator, the console's change is a request (finding 9).
     call_command("admin-role", "SYS1", "none", stdout=io.StringIO())
+    assert User.objects.get(username="sys1").admin_role == "system_admin"
+    change = ChangeRequest.objects.get(user__username="sys1")
+    services.change_request_approve(actor=User.objects.get(username="sec1"), request_id=change.pk)
     assert User.objects.get(username="sys1").admin_role == ""
     with pytest.raises(CommandError):
         call_command("admin-role", "nobody", "audit_admin", stdout=io.StringIO())

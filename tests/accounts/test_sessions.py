@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.accounts.conftest import Admins, Clock, login
 from zhenggai.accounts import services
-from zhenggai.accounts.models import UserSession
+from zhenggai.accounts.models import TOTPDevice, UserSession
 from zhenggai.audit.models import AuditEvent
 
 
@@ -95,6 +95,7 @@ def test_disabling_a_user_ends_all_their_sessions_at_once_REQ_1_5(personas: Any,
 def test_a_password_set_by_the_system_admin_ends_the_users_sessions(personas: Any, admins: Admins) -> None:
     c = Client()
     login(c, "clerk")
+    TOTPDevice.objects.create(user=personas.clerk, secret="v1:x", confirmed=True)  # his phone (finding 9)
     services.user_set_password(actor=admins.system, user=personas.clerk, password="Reset-by-admin-7")
     assert _sent_to_login(c.get("/"))
 

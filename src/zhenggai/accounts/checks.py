@@ -5,7 +5,11 @@ Configuration (always run under ``ZHENGGAI_PROFILE=production``, so a wrong sett
 - accounts.E001 DEBUG is on;
 - accounts.E002 the secret key is the development one, short or Django's insecure one;
 - accounts.E003 the second factor is not required (等保 身份鉴别 d, REQ-1.6);
-- accounts.E004 the password, lockout or session policy is below the 等保 floor.
+- accounts.E004 the password, lockout or session policy is below the 等保 floor (a lockout
+  that never comes: more than 10 failures per account, the address limit off or above 500);
+- accounts.E005 a trusted proxy is a wide network (0.0.0.0/0…): anyone in it could claim any
+  client address, to dodge the address lockout and write false addresses in the audit trail;
+- accounts.E006 ``ALLOWED_HOSTS`` admits any host (``*``), or none.
 
 Accounts (``--deploy``, they read the database):
 - accounts.E010 an active superuser exists (REQ-1.8: no all-powerful account in daily use);
@@ -15,6 +19,7 @@ Accounts (``--deploy``, they read the database):
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +33,9 @@ FLOOR = {
     "PASSWORD_MIN_LENGTH": (8, "ge"),
     "PASSWORD_MIN_CLASSES": (3, "ge"),
     "PASSWORD_HISTORY": (5, "ge"),
-    "LOCKOUT_FAILURES": (1, "ge"),
+    # "le" also refuses 0 and below (a limit that is switched off).
+    "LOCKOUT_FAILURES": (10, "le"),
+    "LOCKOUT_ADDRESS_FAILURES": (500, "le"),
     "LOCKOUT_MINUTES": (15, "ge"),
     "SESSION_IDLE_MINUTES": (30, "le"),
     "SESSION_MAX_HOURS": (12, "le"),
@@ -77,7 +84,43 @@ def production_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any
                 id="accounts.E004",
             )
         )
+    wide = _wide_proxies(getattr(settings, "TRUSTED_PROXIES", []))
+    if wide:
+        errors.append(
+            Error(
+                f"Trusted proxies that are wide networks or not addresses: {', '.join(wide)}.",
+                hint="List the reverse proxies' own addresses in ZHENGGAI_TRUSTED_PROXIES "
+                f"(networks of at most /{MIN_PREFIX[4]} for IPv4, /{MIN_PREFIX[6]} for IPv6).",
+                id="accounts.E005",
+            )
+        )
+    hosts = list(settings.ALLOWED_HOSTS)
+    if not hosts or any(h.strip() in {"*", "", "."} for h in hosts):
+        errors.append(
+            Error(
+                f"ALLOWED_HOSTS admits any host or none: {hosts!r}.",
+                hint="Set ZHENGGAI_ALLOWED_HOSTS to the site's name (zhenggai.example.gov.cn).",
+                id="accounts.E006",
+            )
+        )
     return errors
+
+
+# The widest network a trusted proxy entry may be: a proxy's subnet, never "everyone".
+MIN_PREFIX = {4: 24, 6: 64}
+
+
+def _wide_proxies(entries: Any) -> list[str]:
+    wide = []
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError:
+            wide.append(str(entry))
+            continue
+        if network.prefixlen < MIN_PREFIX[network.version]:
+            wide.append(str(entry))
+    return wide
 
 
 @register(Tags.security, deploy=True)

@@ -95,6 +95,10 @@ class User(AbstractUser):
     clearance = models.CharField(
         "许可级别", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
     )
+    # What an administrator did to the account (a reset), shown at each login until the user has
+    # proved it is them (their own new password or second factor): they learn of it, and can
+    # report a reset they did not ask for.
+    security_notice = models.CharField("账号安全提示", max_length=300, blank=True, default="")
 
     objects = UserManager()
 
@@ -193,3 +197,71 @@ class UserSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class ChangeKind(models.TextChoices):
+    """Administrative changes that one administrator asks for and another approves (双人审批)."""
+
+    ADMIN_ROLE = "admin_role", "变更三员角色"
+    UNIT_ROLE = "unit_role", "三员改任业务角色"
+    RECOVERY = "recovery", "账号恢复（重置密码和动态口令）"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "待批准"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class ChangeRequest(models.Model):
+    """A change to an account that takes two administrators: asked by one, approved by another.
+
+    Nothing changes until the approval (services.change_request_approve). ``secret`` holds the
+    sealed first half of an account-recovery code until the decision, and is emptied then.
+    """
+
+    kind = models.CharField("类型", max_length=20, choices=ChangeKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="账号"
+    )
+    admin_role = models.CharField(
+        "申请的管理员角色", max_length=20, choices=AdminRole.choices, default="", blank=True
+    )
+    unit = models.ForeignKey(
+        "units.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name="单位"
+    )
+    unit_role = models.CharField("申请的业务角色", max_length=30, default="", blank=True)
+    secret = models.CharField(max_length=200, default="", blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    # Null: the operator's console.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "待批准的变更"
+        verbose_name_plural = "待批准的变更"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="change_request_one_pending_per_user",
+                violation_error_message="该账号已有一项待批准的变更，请先批准或驳回。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def unit_role_label(self) -> str:
+        from zhenggai.units.models import Role
+
+        return Role(self.unit_role).label if self.unit_role in Role.values else self.unit_role

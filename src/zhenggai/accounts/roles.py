@@ -9,6 +9,10 @@
 
 A user holds at most one of them (one field). None of them works on the ledger:
 ``holds_admin_role`` is what ledger services should refuse.
+
+双人审批: a change to the three roles (granting, removing, changing one; a unit role for one of
+the three) and an account recovery (password and second factor at once) take two people: one
+administrator asks, another approves (``may_approve_change``); nothing changes before that.
 """
 
 from __future__ import annotations
@@ -56,3 +60,11 @@ def may_manage_account(actor: Any, target: Any) -> bool:
 def may_assign_roles(actor: Any, target: Any) -> bool:
     """The security administrator assigns roles, to anyone but himself."""
     return is_security_admin(actor) and target.pk != actor.pk
+
+
+def may_approve_change(actor: Any, *, requested_by_id: int | None, user_id: int) -> bool:
+    """A second administrator approves a change: a security or system administrator who neither
+    asked for it nor is its subject. The audit administrator modifies nothing (REQ-1.7)."""
+    if admin_role(actor) not in {AdminRole.SECURITY, AdminRole.SYSTEM}:
+        return False
+    return actor.pk != requested_by_id and actor.pk != user_id

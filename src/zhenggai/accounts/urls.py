@@ -21,4 +21,8 @@ urlpatterns = [
     path("users/<int:pk>/password/", views.user_password, name="user-password"),
     path("users/<int:pk>/role/", views.user_role, name="user-role"),
     path("users/<int:pk>/unit-role/", views.user_unit_role, name="user-unit-role"),
+    path("users/<int:pk>/recovery/", views.user_recovery, name="user-recovery"),
+    # 双人审批: changes one administrator asks for and another approves.
+    path("changes/", views.change_requests, name="change-requests"),
+    path("changes/<int:pk>/decide/", views.change_request_decide, name="change-request-decide"),
 ]

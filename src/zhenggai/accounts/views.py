@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,8 +36,8 @@ from .forms import (
     UserCreateForm,
 )
 from .middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
-from .models import AdminRole, LoginThrottle, ThrottleScope
-from .roles import admin_role, may_assign_roles, may_manage_account
+from .models import AdminRole, ChangeKind, LoginThrottle, ThrottleScope
+from .roles import admin_role, holds_admin_role, may_approve_change, may_assign_roles, may_manage_account
 
 User = get_user_model()
 
@@ -152,6 +153,11 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
 def password_change(request: HttpRequest) -> HttpResponse:
     reason = request.session.get(PASSWORD_CHANGE, "")
+    if request.method == "POST":
+        # The current password is a password guess like a login's: same lock, same count.
+        refused = _locked_out(request)
+        if refused:
+            return refused
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_change(
@@ -164,13 +170,23 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "密码已修改。您在其他设备上的登录已全部退出。")
         return redirect(_next_url(request))
     if request.method == "POST":
+        wrong_current = "old_password" in form.errors
         audit_security_event(
             actor=request.user,
             action="auth.password_change_failed",
             obj=request.user,
             outcome="failed",
+            reason="当前密码不正确" if wrong_current else "",
             detail={"errors": sorted(form.errors)},
         )
+        if wrong_current:
+            lock = lockout.register_failure(
+                username=request.user.username, address=client_address(request), user=request.user
+            )
+            if lock is not None:
+                logout(request)
+                messages.error(request, lock.message)
+                return redirect(settings.LOGIN_URL)
     context = {
         "form": form,
         "reason": reason,
@@ -232,7 +248,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     enrolled = set(services.TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     rows = [(u, lockout.account_key(u.username) in locked, u.pk in enrolled) for u in users]
     can_create = admin_role(request.user) == AdminRole.SYSTEM
-    return render(request, "accounts/user_list.html", {"rows": rows, "can_create": can_create})
+    pending = len(services.pending_changes_for(request.user))
+    context = {"rows": rows, "can_create": can_create, "pending": pending}
+    return render(request, "accounts/user_list.html", context)
 
 
 @admin_page(AdminRole.SYSTEM)
@@ -264,6 +282,10 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "enrolled": services.otp_device(target) is not None,
         "can_manage": may_manage_account(request.user, target),
         "can_assign": may_assign_roles(request.user, target),
+        "pending": [
+            (change, may_approve_change(request.user, requested_by_id=change.requested_by_id, user_id=pk))
+            for change in services.pending_changes_for(request.user, target=target)
+        ],
         "role_form": AdminRoleForm(initial={"admin_role": target.admin_role}),
         "clearance_form": ClearanceForm(initial={"clearance": target.clearance}),
         "unit_form": UnitRoleForm(),
@@ -298,8 +320,12 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_page(AdminRole.SYSTEM)
 def user_otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(pk)
-    services.otp_reset(actor=request.user, user=target)
-    messages.success(request, f"已重置账号 {target.username} 的动态口令，用户下次登录时重新绑定。")
+    try:
+        services.otp_reset(actor=request.user, user=target)
+    except services.AccountError as err:
+        messages.error(request, str(err))
+    else:
+        messages.success(request, f"已重置账号 {target.username} 的动态口令，用户下次登录时重新绑定。")
     return redirect("accounts:user-detail", pk=pk)
 
 
@@ -309,14 +335,41 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_manage(request.user, target, "auth.password_reset")
     form = SetPasswordForm(target, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_set_password(
-            actor=request.user, user=target, password=form.cleaned_data["new_password1"]
-        )
-        messages.success(
-            request, f"已为 {target.username} 设置新密码，用户下次登录时须修改。其登录已全部退出。"
-        )
+        try:
+            services.user_set_password(
+                actor=request.user, user=target, password=form.cleaned_data["new_password1"]
+            )
+        except services.AccountError as err:
+            form.add_error(None, str(err))
+        else:
+            messages.success(
+                request,
+                f"已为 {target.username} 设置临时密码，用户登录时须输入本人的动态口令并修改密码。"
+                "其登录已全部退出。",
+            )
+            return redirect("accounts:user-detail", pk=pk)
+    context = {"form": form, "target": target, "enrolled": services.otp_device(target) is not None}
+    return render(request, "accounts/user_password.html", context)
+
+
+@require_POST
+@admin_page(AdminRole.SYSTEM)
+def user_recovery(request: HttpRequest, pk: int) -> HttpResponse:
+    """Both credentials lost: a request another administrator approves; the first half of the
+    one-time code is shown here, once, to the requester."""
+    target = _target(pk)
+    try:
+        change, half = services.account_recovery_request(actor=request.user, user=target)
+    except services.AccountError as err:
+        messages.error(request, str(err))
         return redirect("accounts:user-detail", pk=pk)
-    return render(request, "accounts/user_password.html", {"form": form, "target": target})
+    return _code_page(request, change, half, first=True)
+
+
+def _code_page(request: HttpRequest, change: Any, half: str, *, first: bool) -> HttpResponse:
+    # Rendered in the POST's answer, never stored in the session or a message (no-store page).
+    context = {"change": change, "target": change.user, "half": half, "first": first}
+    return TemplateResponse(request, "accounts/recovery_code.html", context)
 
 
 @require_POST
@@ -328,13 +381,18 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
         return _user_clearance(request, target)
     form = AdminRoleForm(request.POST)
     if form.is_valid():
+        role = form.cleaned_data["admin_role"]
         try:
-            services.admin_role_set(actor=request.user, user=target, role=form.cleaned_data["admin_role"])
+            services.admin_role_request(actor=request.user, user=target, role=role)
         except services.AccountError as err:
             messages.error(request, str(err))
         else:
-            label = AdminRole(target.admin_role).label if target.admin_role else "无"
-            messages.success(request, f"{target.username} 的管理员角色现为：{label}。")
+            label = AdminRole(role).label if role else "无"
+            messages.success(
+                request,
+                f"已提交申请：将 {target.username} 的管理员角色改为“{label}”。"
+                "须由另一名安全管理员或系统管理员批准后生效。",
+            )
     return redirect("accounts:user-detail", pk=pk)
 
 
@@ -359,8 +417,11 @@ def user_unit_role(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     form = UnitRoleForm(request.POST)
     if form.is_valid():
+        # For one of the three administrators this is a request another administrator approves.
+        change = holds_admin_role(target)
+        grant = services.unit_role_request if change else services.unit_role_grant
         try:
-            services.unit_role_grant(
+            grant(
                 actor=request.user,
                 user=target,
                 unit=form.cleaned_data["unit"],
@@ -369,7 +430,52 @@ def user_unit_role(request: HttpRequest, pk: int) -> HttpResponse:
         except services.AccountError as err:
             messages.error(request, str(err))
         else:
-            messages.success(request, f"已为 {target.username} 分配业务角色。")
+            if change:
+                messages.success(
+                    request,
+                    f"已提交申请：{target.username} 卸任管理员角色并担任业务角色，"
+                    "须由另一名安全管理员或系统管理员批准后生效。",
+                )
+            else:
+                messages.success(request, f"已为 {target.username} 分配业务角色。")
     else:
         messages.error(request, "请选择单位和业务角色。")
     return redirect("accounts:user-detail", pk=pk)
+
+
+# --- changes that take two administrators ------------------------------------------------------
+
+
+@admin_page(*ACCOUNT_ADMINS)
+def change_requests(request: HttpRequest) -> HttpResponse:
+    rows = [
+        (
+            change,
+            may_approve_change(request.user, requested_by_id=change.requested_by_id, user_id=change.user_id),
+        )
+        for change in services.pending_changes_for(request.user)
+    ]
+    return render(request, "accounts/change_requests.html", {"rows": rows})
+
+
+@require_POST
+@admin_page(*ACCOUNT_ADMINS)
+def change_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve (another administrator) or reject/withdraw a pending change."""
+    back = _next_url(request, reverse("accounts:change-requests"))
+    try:
+        if request.POST.get("decision") == "approve":
+            change, half = services.change_request_approve(actor=request.user, request_id=pk)
+            if change.kind == ChangeKind.RECOVERY:
+                return _code_page(request, change, half, first=False)
+            messages.success(
+                request, f"已批准：{change.get_kind_display()}（{change.user.username}），已生效。"
+            )
+        else:
+            change = services.change_request_reject(actor=request.user, request_id=pk)
+            messages.success(
+                request, f"已驳回：{change.get_kind_display()}（{change.user.username}），未作任何变更。"
+            )
+    except services.AccountError as err:
+        messages.error(request, str(err))
+    return redirect(back)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +36,10 @@ class LoginView(auth_views.LoginView):
         reason = self.request.session.get(PASSWORD_CHANGE)
         if reason:
             audit_record(actor=user, action="auth.password_expired", obj=user, after={"reason": reason})
+        if user.security_notice:
+            # What an administrator did to the account, at every login until the user has taken
+            # it back (their own password or phone): a reset they did not ask for gets reported.
+            messages.warning(self.request, user.security_notice)
         return response
 
     def get_default_redirect_url(self) -> str:

@@ -1,7 +1,8 @@
 """`zhenggai admin-role USERNAME ROLE`: set one of the three administrator roles from the console.
 
-On the web the security administrator does this (账号与角色); the console is for the first
-administrators and for the security administrator's own account. ``none`` removes the role.
+On the web the security administrator asks for this (账号与角色) and another administrator
+approves. The console fills an empty seat at once (the first administrators); any other change
+becomes a request an administrator approves on the web (双人审批). ``none`` removes the role.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ class Command(BaseCommand):
             raise CommandError(f"没有账号 {opts['username']}。")
         role = "" if opts["role"] == "none" else opts["role"]
         try:
-            services.admin_role_set(actor=None, user=user, role=role)
+            change = services.admin_role_console(user=user, role=role)
         except services.AccountError as err:
             raise CommandError(str(err)) from err
         label = AdminRole(role).label if role else "无"
+        if change is not None:
+            self.stdout.write(
+                f"已提交第 {change.pk} 号申请：{user.username} 的管理员角色改为{label}，"
+                "须由另一名安全管理员或系统管理员在“待批准的变更”页面批准后生效。"
+            )
+            return
         self.stdout.write(f"{user.username} 的管理员角色：{label}。")

@@ -46,9 +46,15 @@ class Command(BaseCommand):
             user = services.user_create(
                 actor=None, username=opts["username"], display_name=opts["name"], password=password
             )
+            change = None
             if opts["admin_role"]:
-                services.admin_role_set(actor=None, user=user, role=opts["admin_role"])
+                change = services.admin_role_console(user=user, role=opts["admin_role"])
         except services.AccountError as err:
             raise CommandError(str(err)) from err
         role = f"，{AdminRole(user.admin_role).label}" if user.admin_role else ""
         self.stdout.write(f"已新建账号 {user.username}{role}；首次登录时须修改密码。")
+        if change is not None:
+            self.stdout.write(
+                f"该角色已有人担任：已提交第 {change.pk} 号申请，须由安全管理员或系统管理员"
+                "在“待批准的变更”页面批准后生效。"
+            )
