@@ -119,3 +119,64 @@ def test_two_simultaneous_imports_of_the_same_file_make_one_round(personas):
     assert Measure.objects.filter(round=r1).count() == 100
     assert Outcome.objects.filter(round=r1).count() == Outcome.objects.count()
     assert AuditEvent.objects.filter(action="round.import").count() == 1
+
+
+# --- issue 8, finding 12: a change of the plan racing its signature ---------------------------------
+
+
+def _problem_with_two_measures(round_: Round) -> Finding:
+    return next(
+        f
+        for f in Finding.objects.filter(round=round_, kind="problem").order_by("position")
+        if Measure.objects.filter(finding=f).count() >= 2
+    )
+
+
+def _plan_changes(p: Any, problem: Finding, attempt: int) -> dict[str, Callable[[], Any]]:
+    """Each change of the plan the race is run with; each changes the digest."""
+    first, second = Measure.objects.filter(finding=problem).order_by("position", "id")[:2]
+    return {
+        "measure_create": lambda: services.measure_create(
+            actor=p.clerk, finding=problem, text=f"与签署同时新增的第{attempt + 1}项措施"
+        ),
+        "measure_move": lambda: services.measure_move(actor=p.clerk, measure=second, direction="up"),
+        "measure_assign_bulk": lambda: services.measure_assign_bulk(
+            actor=p.clerk,
+            round=problem.round,
+            measure_ids=[first.pk, second.pk],
+            person=(p.person, p.person2)[attempt % 2],
+        ),
+    }
+
+
+@pytest.mark.parametrize("change", ["measure_create", "measure_move", "measure_assign_bulk"])
+def test_finding12_a_plan_change_racing_the_signature_is_in_the_signed_digest_or_an_amendment(
+    personas, seed_round, change
+):
+    """The change and the signature both lock the round row: the change is either inside
+    the digest the leader signed, or recorded as an amendment of that version; never neither.
+    Repeated, so that on a build without the lock the race is seen."""
+    assert connection.vendor == "postgresql"
+    from zhenggai.ledger.models import Amendment
+
+    p, r = personas, seed_round
+    problem = _problem_with_two_measures(r)
+    for attempt in range(12):
+        make_change = _plan_changes(p, problem, attempt)[change]
+        amendments_before = set(Amendment.objects.filter(round=r).values_list("pk", flat=True))
+
+        def race(i: int, change_now: Callable[[], Any] = make_change) -> Any:
+            return services.plan_sign(actor=p.leader, round=r) if i == 0 else change_now()
+
+        results = all_at_once(2, race)
+
+        assert [kind for kind, _ in results] == ["ok", "ok"], results
+        sig = results[0][1]
+        new = Amendment.objects.filter(round=r).exclude(pk__in=amendments_before)
+        versions = set(new.values_list("signed_version", flat=True))
+        if sig.digest == services.plan_digest(r):
+            # The change came first and is inside this signature (it may amend the one before).
+            assert versions <= {sig.version - 1}, (attempt, versions)
+        else:
+            # The signature came first: the change is an amendment of it, and of nothing else.
+            assert versions == {sig.version}, (attempt, versions)

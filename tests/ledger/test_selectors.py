@@ -17,6 +17,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import SEED
+from tests.today import days_from_today
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.models import (
@@ -33,8 +34,10 @@ from zhenggai.units.models import Role
 from zhenggai.units.services import membership_grant
 
 S = MeasureStatus
-PAST = dt.date(2020, 1, 1)
-FUTURE = dt.date(2099, 12, 31)
+# After the seed inspection began (a deadline may not be earlier), before today.
+PAST = days_from_today(-30)
+FUTURE = days_from_today(365)
+PLANNED = days_from_today(180)  # the search world's deadline in the window
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -291,11 +294,11 @@ def test_my_tasks_lists_my_open_measures_overdue_first_then_by_deadline(personas
     ms = list(Measure.objects.filter(round=seed_round).order_by("pk"))
     later, overdue, sooner, undated, done = ms[:5]
     long_term = next(m for m in ms[5:] if m.kind == MeasureKind.LONG_TERM)
-    assign(p, [later], person=p.person, deadline=dt.date(2099, 1, 1))
+    assign(p, [later], person=p.person, deadline=days_from_today(400))
     assign(p, [overdue], person=p.person, deadline=PAST)
-    assign(p, [sooner], person=p.person, deadline=dt.date(2098, 1, 1))
+    assign(p, [sooner], person=p.person, deadline=days_from_today(300))
     assign(p, [undated, done], person=p.person)
-    assign(p, [long_term], person=p.person, deadline=dt.date(2019, 1, 1))
+    assign(p, [long_term], person=p.person, deadline=days_from_today(-60))
     advance(p, done, S.DONE)
     advance(p, long_term, S.STAGE_DONE)  # not overdue, still open for more progress
     someone_elses = next(m for m in ms[5:] if m.pk != long_term.pk)
@@ -406,7 +409,7 @@ def search_world(personas, seed_round) -> SearchWorld:
     late, planned, finished = ms[0], ms[1], ms[2]
     dept0, dept1 = p.departments
     assign(p, [late], person=p.person, department=dept0, deadline=PAST)
-    assign(p, [planned], person=p.person2, department=dept1, deadline=dt.date(2090, 6, 30))
+    assign(p, [planned], person=p.person2, department=dept1, deadline=PLANNED)
     assign(p, [finished], person=p.person, department=dept1, deadline=PAST)
     advance(p, late, S.IN_PROGRESS)
     advance(p, finished, S.DONE)
@@ -433,11 +436,13 @@ def test_search_filters_by_status_department_and_person(personas, search_world):
 
 def test_search_filters_by_deadline_window_and_overdue(personas, search_world):
     p, w = personas, search_world
-    assert _search(p.clerk, deadline_from=dt.date(2090, 1, 1), deadline_to=dt.date(2090, 12, 31)) == {
-        w.planned.pk
+    window = {
+        "deadline_from": PLANNED - dt.timedelta(days=30),
+        "deadline_to": PLANNED + dt.timedelta(days=30),
     }
-    assert _search(p.clerk, deadline_to=dt.date(2020, 1, 1)) == {w.late.pk, w.finished.pk}
-    assert _search(p.clerk, deadline_from=dt.date(2090, 6, 30)) == {w.planned.pk}
+    assert _search(p.clerk, **window) == {w.planned.pk}
+    assert _search(p.clerk, deadline_to=PAST) == {w.late.pk, w.finished.pk}
+    assert _search(p.clerk, deadline_from=PLANNED) == {w.planned.pk}
     assert _search(p.clerk, overdue=True) == {w.late.pk}  # the finished one is not overdue
 
 

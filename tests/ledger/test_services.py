@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from tests.today import days_from_today
 from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger import services
 from zhenggai.ledger.errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
@@ -518,6 +519,8 @@ def test_sending_back_a_problem_with_nothing_finished_or_already_closed_is_refus
 
 
 def test_only_a_closed_problem_is_reopened_with_a_reason_and_each_reopening_is_counted(personas):
+    # Reopening sends the finished measures back to work (issue 8, finding 12): closing again
+    # needs them reported and reviewed again.
     p = personas
     problem = build_plan(p)
     m = advance(p, first_measure(problem), S.DONE)
@@ -542,7 +545,12 @@ def test_only_a_closed_problem_is_reopened_with_a_reason_and_each_reopening_is_c
             None,
             None,
         )
+        m.refresh_from_db()
+        assert m.status == S.IN_PROGRESS  # back to work: the relapse is rectified again
         if n == 1:
+            with pytest.raises(TransitionRefused, match="未完成"):
+                services.finding_close(actor=p.supervisor, finding=problem)
+            advance(p, m, S.DONE)
             services.finding_close(actor=p.supervisor, finding=problem)
     assert list(Closure.objects.filter(finding=problem).values_list("action", flat=True)) == [
         ClosureAction.CLOSE,
@@ -550,8 +558,7 @@ def test_only_a_closed_problem_is_reopened_with_a_reason_and_each_reopening_is_c
         ClosureAction.CLOSE,
         ClosureAction.REOPEN,
     ]
-    m.refresh_from_db()
-    assert m.status == S.DONE  # reopening the problem does not undo the measures' review
+    assert Review.objects.filter(measure=m, decision=ReviewDecision.RETURN).count() == 2
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -792,13 +799,13 @@ def test_bulk_assignment_sets_owners_and_deadline_on_the_selected_measures_only(
         person=p.person2,
         leader=p.responsible_leader,
         department=p.departments[0],
-        deadline=dt.date(2030, 1, 1),
+        deadline=days_from_today(200),
     )
     assert n == 5
     assigned = Measure.objects.filter(round=seed_round, person=p.person2)
     assert sorted(assigned.values_list("pk", flat=True)) == chosen
     assert set(assigned.values_list("leader", "department", "deadline")) == {
-        (p.responsible_leader.pk, p.departments[0].pk, dt.date(2030, 1, 1))
+        (p.responsible_leader.pk, p.departments[0].pk, days_from_today(200))
     }
 
 
@@ -1003,13 +1010,23 @@ def test_the_workflow_writes_one_audit_event_per_changed_object(personas):
     services.finding_reopen(actor=p.supervisor, finding=problem, reason="反弹")
     e = _one_event(since, "finding.reopen", problem, p.supervisor)
     assert e.after == {"status": "open", "reason": "反弹"}
-    assert len(events_after(since)) == 1
+    # Reopening puts the finished measure back to work (issue 8, finding 12).
+    e = _one_event(since, "measure.send_back", m, p.supervisor)
+    assert (e.before, e.after) == (
+        {"status": S.DONE},
+        {"status": S.IN_PROGRESS, "reason": "问题重新打开：反弹"},
+    )
+    assert len(events_after(since)) == 2
 
+    services.measure_submit(actor=p.person, measure=m)
     since = last_event_id()
     services.finding_send_back(actor=p.supervisor, finding=problem, reason="整改不实")
     _one_event(since, "finding.send_back", problem, p.supervisor)
     e = _one_event(since, "measure.send_back", m, p.supervisor)
-    assert (e.before, e.after) == ({"status": S.DONE}, {"status": S.IN_PROGRESS, "reason": "整改不实"})
+    assert (e.before, e.after) == (
+        {"status": S.PENDING_REVIEW},
+        {"status": S.IN_PROGRESS, "reason": "整改不实"},
+    )
     assert len(events_after(since)) == 2
 
 

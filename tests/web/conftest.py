@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.today import days_from_today
+
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -73,7 +75,7 @@ def build_round(personas: Any, *, title: str = "县委第一巡察组反馈意�
         person=personas.person,
         leader=personas.responsible_leader,
         department=personas.departments[0],
-        deadline=dt.date(2030, 6, 30),
+        deadline=days_from_today(200),
     )
     submitted, fresh = made[0], made[1]
     services.progress_add(

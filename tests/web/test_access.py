@@ -1,20 +1,26 @@
 """Who may reach what: the outsider sees nothing of unit A, the anonymous are sent to log in,
-a viewer may look but not act."""
+a viewer may look but not act, the administrators' pages are theirs alone.
+
+The access matrix names every URL of every namespace, un-namespaced ones too (the guard is
+``test_finding13_every_url_of_every_namespace_is_in_the_access_matrix``): a new URL fails it
+until it is added here with who may reach it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 
-from tests.conftest import SEED
+from tests.conftest import PASSWORD, SEED
 from tests.web.conftest import PDF, World
 from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger.models import Finding, Measure, Progress, Round
+from zhenggai.units.models import Membership
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,11 @@ class Target:
     method: str
     args: Callable[[World, str], list[Any]]
     data: Callable[[World, Any, str], dict[str, Any]] | None = None
+    namespace: str = "web"
+
+    @property
+    def url_name(self) -> str:
+        return f"{self.namespace}:{self.name}"
 
 
 def _round(w: World, _: str) -> list[Any]:
@@ -88,17 +99,100 @@ TARGETS = [
     Target("measure-submit", "post", _fresh, lambda w, p, d: {}),
     Target("measure-review", "post", _submitted, lambda w, p, d: {"decision": "approve"}),
     Target("import-confirm", "post", _none, lambda w, p, d: {"digest": d}),
+    # The 整改台账 workbook, the plan and the notice of unit A's round.
+    Target("xlsx-export", "get", _round, namespace="reports"),
+    Target("xlsx-import", "get", _round, namespace="reports"),
+    Target(
+        "xlsx-import",
+        "post",
+        _round,
+        lambda w, p, d: {"file": SimpleUploadedFile("台账.xlsx", b"PK\x03\x04")},
+        namespace="reports",
+    ),
+    Target("xlsx-import-preview", "get", lambda w, d: [w.round.pk, "0" * 64], namespace="reports"),
+    Target("xlsx-import-confirm", "post", _round, lambda w, p, d: {"digest": "0" * 64}, namespace="reports"),
+    Target("plan-docx", "get", _round, namespace="reports"),
+    Target("notice-edit", "get", _round, namespace="reports"),
+    Target(
+        "notice-edit",
+        "post",
+        _round,
+        lambda w, p, d: {"signed_by": "冒名单位", "signed_on": "2022-03-01"},
+        namespace="reports",
+    ),
+    Target("notice-docx", "get", _round, namespace="reports"),
+    Target("notice-pdf", "get", _round, namespace="reports"),
 ]
 ACTIONS = [t for t in TARGETS if t.method == "post"]
-OPEN_TO_ALL_USERS = {"home", "round-list", "round-create", "import", "search", "login", "logout"}
+# Pages of unit A a viewer may not open: the clerk's upload pages, and previews of uploads.
+# An account that is a clerk nowhere (an administrator) gets 403 on the document upload's
+# preview and confirm: refused before any upload, of any unit, is looked up.
+NOT_A_CLERK_403 = {"web:import-preview", "web:import-confirm"}
+CLERK_PAGES = {
+    "web:import-preview",
+    "reports:xlsx-import",
+    "reports:xlsx-import-preview",
+    "reports:notice-edit",
+}
+
+# Every other URL of the site, by who may reach it. Anonymous visitors are sent to log in
+# from all of them but PUBLIC (logging out is open: a session that has just timed out
+# may still press 退出登录).
+PUBLIC = {"web:login", "web:logout"}
+# Any logged-in user, for themselves (lists and searches show only their own units).
+OPEN_TO_ALL_USERS = {
+    "web:home",
+    "web:round-list",
+    "web:round-create",
+    "web:import",
+    "web:search",
+    "accounts:otp-verify",
+    "accounts:otp-enrol",
+    "accounts:password-change",
+    "accounts:profile",
+}
+# The 审计管理员 only.
+AUDIT_ADMIN_PAGES = {"audit:list", "audit:export"}
+# The 系统管理员 and 安全管理员 only (which of the two: tests/accounts/test_admin_roles.py).
+ACCOUNT_ADMIN_PAGES = {
+    "accounts:users",
+    "accounts:user-create",
+    "accounts:user-detail",
+    "accounts:user-active",
+    "accounts:user-unlock",
+    "accounts:user-otp-reset",
+    "accounts:user-password",
+    "accounts:user-role",
+    "accounts:user-unit-role",
+    "accounts:user-recovery",
+    "accounts:change-requests",
+    "accounts:change-request-decide",
+}
+# How each administrators' page is asked for (a user page is the clerk's).
+ADMIN_REQUESTS = {
+    "audit:list": ("get", False),
+    "audit:export": ("get", False),
+    "accounts:users": ("get", False),
+    "accounts:user-create": ("post", False),
+    "accounts:user-detail": ("get", True),
+    "accounts:user-active": ("post", True),
+    "accounts:user-unlock": ("post", True),
+    "accounts:user-otp-reset": ("post", True),
+    "accounts:user-password": ("post", True),
+    "accounts:user-role": ("post", True),
+    "accounts:user-unit-role": ("post", True),
+    "accounts:user-recovery": ("post", True),
+    "accounts:change-requests": ("get", False),
+    "accounts:change-request-decide": ("post", True),
+}
 
 
 def _ids(targets: list[Target]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for t in targets:
-        seen[t.name] = seen.get(t.name, 0) + 1
-        out.append(t.name if seen[t.name] == 1 else f"{t.name}-{seen[t.name]}")
+        seen[t.url_name] = seen.get(t.url_name, 0) + 1
+        out.append(t.url_name if seen[t.url_name] == 1 else f"{t.url_name}-{seen[t.url_name]}")
     return out
 
 
@@ -112,7 +206,7 @@ def uploaded_digest(personas: Any, client_for: Any) -> str:
 
 
 def _request(client: Any, target: Target, world: World, personas: Any, digest: str) -> Any:
-    url = reverse(f"web:{target.name}", args=target.args(world, digest))
+    url = reverse(target.url_name, args=target.args(world, digest))
     if target.method == "get":
         return client.get(url)
     return client.post(url, target.data(world, personas, digest) if target.data else {})
@@ -128,10 +222,26 @@ def _snapshot() -> tuple[Any, ...]:
     )
 
 
-def test_every_url_of_the_site_is_in_the_access_matrix() -> None:
-    web = next(p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "web")
-    names = {p.name for p in web.url_patterns}
-    assert names - OPEN_TO_ALL_USERS == {t.name for t in TARGETS}
+def _url_names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
+    """Every URL name under ``patterns``, with its namespaces (``reports:xlsx-export``)."""
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = ":".join(n for n in (namespace, p.namespace) if n)
+            yield from _url_names(p.url_patterns, inner)
+        else:
+            assert p.name, f"a URL without a name cannot be in the access matrix: {p.pattern}"
+            yield f"{namespace}:{p.name}" if namespace else p.name
+
+
+MATRIX = [PUBLIC, OPEN_TO_ALL_USERS, AUDIT_ADMIN_PAGES, ACCOUNT_ADMIN_PAGES, {t.url_name for t in TARGETS}]
+
+
+def test_finding13_every_url_of_every_namespace_is_in_the_access_matrix() -> None:
+    names = list(_url_names(get_resolver().url_patterns))
+    assert len(names) == len(set(names))
+    assert sorted(set().union(*MATRIX)) == sorted(names)
+    assert sum(len(group) for group in MATRIX) == len(names), "each URL is in one group only"
+    assert set(ADMIN_REQUESTS) == AUDIT_ADMIN_PAGES | ACCOUNT_ADMIN_PAGES
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=_ids(TARGETS))
@@ -156,11 +266,78 @@ def test_the_anonymous_visitor_is_sent_to_the_login_page(
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize("name", ["home", "round-list", "round-create", "import", "search"])
-def test_the_anonymous_visitor_is_sent_to_the_login_page_from_the_lists_too(name: str, client, db) -> None:
-    response = client.get(reverse(f"web:{name}"))
+@pytest.mark.parametrize("name", sorted(OPEN_TO_ALL_USERS | AUDIT_ADMIN_PAGES | ACCOUNT_ADMIN_PAGES))
+def test_the_anonymous_visitor_is_sent_to_the_login_page_from_every_other_url_too(
+    name: str, client, personas: Any
+) -> None:
+    before = _accounts_snapshot()
+    response = _admin_request(client, name, personas) if name in ADMIN_REQUESTS else client.get(reverse(name))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("web:login"))
+    assert response.url.startswith(reverse("web:login") + "?next=")
+    assert _accounts_snapshot() == before
+
+
+def _admin_request(client: Any, name: str, personas: Any) -> Any:
+    method, of_user = ADMIN_REQUESTS[name]
+    return getattr(client, method)(reverse(name, args=[personas.clerk.pk] if of_user else []))
+
+
+def _accounts_snapshot() -> tuple[Any, ...]:
+    User = get_user_model()
+    return (
+        sorted(User.objects.values_list("pk", "is_active", "admin_role", "password")),
+        Membership.objects.count(),
+    )
+
+
+@pytest.fixture
+def admin_users(personas: Any) -> dict[str, Any]:
+    """The three administrators (三员), members of no unit."""
+    User = get_user_model()
+    made = {}
+    for role in ("system_admin", "security_admin", "audit_admin"):
+        made[role] = User(username=role.replace("_", ""), display_name=role, admin_role=role)
+        made[role].set_password(PASSWORD)
+        made[role].save()
+    return made
+
+
+@pytest.mark.parametrize("name", sorted(AUDIT_ADMIN_PAGES | ACCOUNT_ADMIN_PAGES))
+def test_an_administrators_page_refuses_everyone_else_with_403_and_changes_nothing(
+    name: str, personas: Any, admin_users: dict[str, Any], client_for: Any
+) -> None:
+    allowed = {"audit_admin"} if name in AUDIT_ADMIN_PAGES else {"system_admin", "security_admin"}
+    others = {**personas.all_users(), **{r: u for r, u in admin_users.items() if r not in allowed}}
+    before = _accounts_snapshot()
+    for who, user in others.items():
+        response = _admin_request(client_for(user), name, personas)
+        assert response.status_code == 403, (who, response.status_code)
+        assert "没有权限" in response.content.decode(), who
+    assert _accounts_snapshot() == before
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=_ids(TARGETS))
+def test_the_administrators_get_404_on_every_page_file_and_action_of_unit_a_and_nothing_changes(
+    target: Target,
+    world: World,
+    personas: Any,
+    admin_users: dict[str, Any],
+    client_for: Any,
+    uploaded_digest: str,
+) -> None:
+    before = _snapshot()[1:]
+    expected = 403 if target.url_name in NOT_A_CLERK_403 else 404
+    for who, admin in admin_users.items():
+        response = _request(client_for(admin), target, world, personas, uploaded_digest)
+        assert response.status_code == expected, (who, response.status_code)
+    assert _snapshot()[1:] == before
+
+
+def test_the_public_urls_are_open_to_the_anonymous_visitor(client, db) -> None:
+    assert client.get(reverse("web:login")).status_code == 200
+    response = client.post(reverse("web:logout"))
+    assert response.status_code == 302
+    assert not AuditEvent.objects.exists()  # nobody was logged in: nothing to record
 
 
 @pytest.mark.parametrize("target", ACTIONS, ids=_ids(ACTIONS))
@@ -179,10 +356,8 @@ def test_a_viewer_may_not_post_any_action_and_the_refusal_is_recorded(
 def test_a_viewer_may_look_at_every_page_of_unit_a(world: World, personas: Any, client_for: Any) -> None:
     c = client_for(personas.viewer)
     for target in TARGETS:
-        if target.method == "get" and target.name != "import-preview":
-            assert c.get(reverse(f"web:{target.name}", args=target.args(world, ""))).status_code == 200, (
-                target
-            )
+        if target.method == "get" and target.url_name not in CLERK_PAGES:
+            assert c.get(reverse(target.url_name, args=target.args(world, ""))).status_code == 200, target
 
 
 def test_the_outsider_sees_nothing_of_unit_a_in_lists_search_and_tasks(

@@ -9,6 +9,10 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
+from tests.today import days_from_today
+
+# Overdue, and after the round's inspection began (an earlier deadline is refused).
+LATE = days_from_today(-30)
 
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']\s*(?:https?:)?//""", re.I)
 
@@ -80,7 +84,7 @@ def overdue(world: Any, personas: Any, client_for: Any) -> Any:
             "text": m.text,
             "kind": m.kind,
             "person": personas.person.pk,
-            "deadline": "2021-03-15",
+            "deadline": LATE.isoformat(),
             "version": m.version,
         },
     )
@@ -110,7 +114,7 @@ def test_an_overdue_measure_is_marked_wherever_it_appears(
     assert (
         f'href="/measures/{overdue.pk}/" class="list-group-item list-group-item-action is-overdue"' in tasks
     )
-    assert "2021年3月15日" in tasks
+    assert f"{LATE.year}年{LATE.month}月{LATE.day}日" in tasks
     search = person.get(reverse("web:search"), {"overdue": "on"}).content.decode()
     assert "共 1 条措施" in search
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from tests.today import days_from_today
 from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger.models import Measure
 
@@ -77,7 +78,7 @@ def test_two_stale_pages_the_second_save_gets_409_already_changed_and_the_first_
     v1, v2 = _version(first.get(url).content.decode()), _version(second.get(url).content.decode())
     assert v1 == v2
     edit = reverse("web:measure-edit", args=[m.pk])
-    common = {"kind": "deadline", "person": personas.person.pk, "deadline": "2030-06-30"}
+    common = {"kind": "deadline", "person": personas.person.pk, "deadline": days_from_today(200).isoformat()}
     assert first.post(edit, {**common, "text": "第一人的修改", "version": v1}).status_code == 302
     response = second.post(
         edit, {**common, "text": "第二人的修改", "person": personas.person2.pk, "version": v2}

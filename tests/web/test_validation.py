@@ -163,6 +163,6 @@ def test_bulk_assignment_refuses_a_person_from_another_unit(
 
 def test_the_search_reports_a_reversed_deadline_window(personas: Any, client_for: Any) -> None:
     response = client_for(personas.clerk).get(
-        reverse("web:search"), {"deadline_from": "2030-01-01", "deadline_to": "2020-01-01"}
+        reverse("web:search"), {"deadline_from": "2021-01-01", "deadline_to": "2020-01-01"}
     )
     assert "结束日期早于开始日期" in _error_of(response.content.decode(), "deadline_to")

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import SEED
+from tests.today import days_from_today
 from tests.web.conftest import PDF
 from zhenggai.ledger.models import Evidence, Finding, Measure, Outcome, Progress, Round
 
@@ -73,7 +74,7 @@ def test_clerk_imports_assigns_person_reports_leader_approves_supervisor_closes_
             "person": personas.person.pk,
             "leader": personas.responsible_leader.pk,
             "department": personas.departments[0].pk,
-            "deadline": "2030-06-30",
+            "deadline": days_from_today(200).isoformat(),
         },
     )
     assert response.status_code == 302
@@ -184,7 +185,7 @@ def test_the_leader_signs_the_plan_and_later_changes_count_as_amendments(
             "kind": "deadline",
             "version": m.version,
             "person": personas.person.pk,
-            "deadline": "2030-06-30",
+            "deadline": days_from_today(200).isoformat(),
         },
     )
     assert "签署后已修改 1 处" in leader.get(url).content.decode()

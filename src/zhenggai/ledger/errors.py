@@ -38,3 +38,19 @@ class InvalidInput(ServiceError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Gone(ServiceError):
+    """The object was deleted since the page was loaded (409: the page is out of date)."""
+
+    http_status = 409
+
+
+class DuplicateSubmission(ServiceError):
+    """The same form was sent twice (back and resubmit); ``existing`` is what the first one made."""
+
+    http_status = 409
+
+    def __init__(self, message: str, *, existing: object) -> None:
+        super().__init__(message)
+        self.existing = existing

@@ -124,6 +124,11 @@ class MeasureStatus(models.TextChoices):
     STAGE_DONE = "stage_done", "阶段性完成"
 
 
+#: The statuses in which a measure counts as finished (a problem may be closed when every
+#: measure is in one of them). The one definition: services, selectors and views use this.
+FINISHED_STATUSES: frozenset[str] = frozenset({MeasureStatus.DONE, MeasureStatus.STAGE_DONE})
+
+
 class Measure(models.Model):
     """A rectification measure of one problem, with its owners and deadline."""
 
@@ -194,11 +199,7 @@ class Measure(models.Model):
         return self.text[:40]
 
     def is_overdue(self, today: dt.date) -> bool:
-        return (
-            self.deadline is not None
-            and self.deadline < today
-            and self.status not in (MeasureStatus.DONE, MeasureStatus.STAGE_DONE)
-        )
+        return self.deadline is not None and self.deadline < today and self.status not in FINISHED_STATUSES
 
 
 class Progress(models.Model):
@@ -208,12 +209,22 @@ class Progress(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField("进展情况")
+    # The one-time token of the form that sent it (blank when not sent from a form): the same
+    # form sent twice (back and resubmit) makes one entry.
+    token = models.CharField("提交标识", max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "整改进展"
         verbose_name_plural = "整改进展"
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "token"],
+                condition=~models.Q(token=""),
+                name="progress_token_once_per_measure",
+            ),
+        ]
 
 
 class Evidence(models.Model):

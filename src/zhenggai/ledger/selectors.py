@@ -24,6 +24,7 @@ from zhenggai.units.models import Role
 from zhenggai.units.selectors import roles_for_unit, visible_units_q
 
 from .models import (
+    FINISHED_STATUSES,
     Evidence,
     Finding,
     FindingKind,
@@ -35,6 +36,8 @@ from .models import (
 
 S = MeasureStatus
 OPEN_STATUSES = (S.NOT_STARTED, S.IN_PROGRESS, S.PENDING_REVIEW)
+#: Finished measures (已完成, 阶段性完成): ``models.FINISHED_STATUSES``, here for the readers.
+FINISHED = FINISHED_STATUSES
 
 
 def today() -> dt.date:
@@ -152,6 +155,13 @@ class Tally:
         """Completed problems / problems, as published notices count it (基本完成 excluded)."""
         return round(100 * self.problems_complete / self.problems, 2) if self.problems else None
 
+    def count_problem(self, state: str) -> None:
+        """Count one problem in ``state`` (what ``problem_state`` says of it)."""
+        self.problems += 1
+        self.problems_complete += state in (CLOSED, COMPLETE)
+        self.problems_basic += state == BASIC
+        self.problems_closed += state == CLOSED
+
     def add(self, other: Tally) -> None:
         self.measures.update(other.measures)
         self.overdue += other.overdue
@@ -184,16 +194,79 @@ class Overview:
     hidden_measures: int = 0
 
 
-def _problem_state(f: Finding, statuses: list[str]) -> str:
-    if f.status == ProblemStatus.CLOSED:
-        return "已销号"
-    if statuses and all(s == S.DONE for s in statuses):
-        return "已完成"
-    if statuses and all(s in (S.DONE, S.STAGE_DONE) for s in statuses):
-        return "基本完成"
-    if not statuses or all(s == S.NOT_STARTED for s in statuses):
-        return "未开始"
-    return "整改中"
+# The states of a problem, as pages, notices and the workbook print them.
+CLOSED, COMPLETE, BASIC, WORKING, NOT_STARTED = "已销号", "已完成", "基本完成", "整改中", "未开始"
+
+
+def problem_state_counted(*, closed: bool, total: int, done: int, finished: int, not_started: int) -> str:
+    """A problem's state from its close-out and the counts of its measures by status.
+
+    The one definition of the problem state (``problem_state`` and ``round_problem_tally``
+    count and call this). A problem is 已完成 only when closed or when every measure is
+    已完成; 基本完成 when every one is finished, some only 阶段性完成. A reopened problem is
+    open again and its finished measures went back to 整改中 (``services.finding_reopen``),
+    so it is 整改中 until the work is done and reviewed again.
+    """
+    if closed:
+        return CLOSED
+    if total and done == total:
+        return COMPLETE
+    if total and finished == total:
+        return BASIC
+    if not total or not_started == total:
+        return NOT_STARTED
+    return WORKING
+
+
+def problem_state(finding: Finding, statuses: list[str]) -> str:
+    """已销号 / 已完成 / 基本完成 / 整改中 / 未开始 of a problem whose measures have ``statuses``."""
+    return problem_state_counted(
+        closed=finding.status == ProblemStatus.CLOSED,
+        total=len(statuses),
+        done=sum(s == S.DONE for s in statuses),
+        finished=sum(s in FINISHED for s in statuses),
+        not_started=sum(s == S.NOT_STARTED for s in statuses),
+    )
+
+
+_problem_state = problem_state  # the old private name, still read by reports.xlsx_export's docstring
+
+
+def problem_measure_counts() -> dict[str, Count]:
+    """Annotations of a problem queryset: its measures counted by what ``problem_state_counted`` needs."""
+    return {
+        "m_total": Count("measures"),
+        "m_done": Count("measures", filter=Q(measures__status=S.DONE)),
+        "m_finished": Count("measures", filter=Q(measures__status__in=list(FINISHED))),
+        "m_not_started": Count("measures", filter=Q(measures__status=S.NOT_STARTED)),
+    }
+
+
+def round_problem_tally(*, round: Round, chunk_size: int = 2000) -> Tally:
+    """The problem figures of a round (``problems``, ``problems_complete``, ``problems_basic``,
+    ``problems_closed``), counted by the database in one grouped query, in constant memory.
+
+    The same figures as ``round_overview(...).tally`` for every problem of the round; for
+    exports of large rounds. ``round`` must come from a scoped selector (``round_get_for_user``).
+    """
+    t = Tally()
+    rows = (
+        Finding.objects.filter(round=round, kind=FindingKind.PROBLEM)
+        .order_by()
+        .annotate(**problem_measure_counts())
+        .values_list("status", "m_total", "m_done", "m_finished", "m_not_started")
+    )
+    for status, total, done, finished, not_started in rows.iterator(chunk_size=chunk_size):
+        t.count_problem(
+            problem_state_counted(
+                closed=status == ProblemStatus.CLOSED,
+                total=total,
+                done=done,
+                finished=finished,
+                not_started=not_started,
+            )
+        )
+    return t
 
 
 def round_overview(*, user: Any, round: Round) -> Overview:
@@ -236,11 +309,8 @@ def round_overview(*, user: Any, round: Round) -> Overview:
             if deadline and deadline < now and status in OPEN_STATUSES:
                 t.overdue += 1
         if n.finding.kind == FindingKind.PROBLEM:
-            n.state = _problem_state(n.finding, [s for s, _, _ in ms])
-            t.problems += 1
-            t.problems_complete += n.state in ("已销号", "已完成")
-            t.problems_basic += n.state == "基本完成"
-            t.problems_closed += n.state == "已销号"
+            n.state = problem_state(n.finding, [s for s, _, _ in ms])
+            t.count_problem(n.state)
         for c in n.children:
             t.add(fill(c))
         return t
@@ -328,7 +398,7 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
             )
             .annotate(
                 total=Count("measures"),
-                finished=Count("measures", filter=Q(measures__status__in=[S.DONE, S.STAGE_DONE])),
+                finished=Count("measures", filter=Q(measures__status__in=list(FINISHED))),
             )
             .filter(total__gt=0, finished=F("total"))  # in the database, before the cut
             .select_related("round")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
@@ -27,8 +28,9 @@ from zhenggai.units.selectors import roles_for_unit
 
 from . import evidence as evidence_store
 from . import selectors
-from .errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
+from .errors import DuplicateSubmission, Gone, InvalidInput, NotAllowed, StaleEdit, TransitionRefused
 from .models import (
+    FINISHED_STATUSES,
     Amendment,
     Closure,
     ClosureAction,
@@ -56,8 +58,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({S.PENDING_REVIEW}), S.DONE),
     "approve_stage": (frozenset({S.PENDING_REVIEW}), S.STAGE_DONE),
     "return": (frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
-    "send_back": (frozenset({S.DONE, S.STAGE_DONE, S.PENDING_REVIEW}), S.IN_PROGRESS),
+    "send_back": (FINISHED_STATUSES | {S.PENDING_REVIEW}, S.IN_PROGRESS),
 }
+#: A closed problem reopened (回头看 found a relapse): its finished measures go back to work,
+#: as a send-back does (``finding_reopen``); one awaiting review stays for the reviewer.
+REOPEN_SOURCES = FINISHED_STATUSES
 
 ACTION_ZH = {
     "start": "开始整改",
@@ -128,13 +133,35 @@ def _transition(measure: Measure, action: str) -> str:
     return target
 
 
+def _lock_round(round_id: int) -> Round:
+    """Lock the round's row (PostgreSQL) for the rest of the transaction.
+
+    Every change of the plan takes this lock before it asks whether the plan is signed, as
+    ``plan_sign`` does before it computes the digest: a change and a signature are then one
+    after the other, so a change is either inside the signed digest or recorded as an
+    amendment. Lock order everywhere: the round first, then its measures.
+    """
+    r = Round.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=round_id).first()
+    if r is None:
+        raise Gone("该巡察轮次已被删除，请返回刷新")
+    return r
+
+
+MEASURE_GONE = "该整改措施已被删除（可能是他人在您打开页面后删除的），请返回问题页刷新后再操作"
+
+
 def _locked(measure: Measure) -> Measure:
-    """Re-read a measure under a row lock (PostgreSQL) inside the transaction."""
-    return (
+    """Re-read a measure under a row lock (PostgreSQL) inside the transaction, its round locked first."""
+    _lock_round(measure.round_id)
+    m = (
         Measure.objects.select_for_update(of=("self", "round", "unit"))
         .select_related("round", "unit", "finding")
-        .get(pk=measure.pk)
+        .filter(pk=measure.pk)
+        .first()
     )
+    if m is None:
+        raise Gone(MEASURE_GONE)
+    return m
 
 
 def _set_status(m: Measure, target: str) -> None:
@@ -243,6 +270,51 @@ def finding_create(
 
 # --- the plan -------------------------------------------------------------------------------
 
+#: A deadline may lie at most this many years after the later of the round's feedback and today.
+DEADLINE_MAX_YEARS = 5
+
+
+def _cn(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def deadline_bounds(round: Round) -> tuple[dt.date, dt.date, str]:
+    """The earliest and latest deadline a measure of ``round`` may have, and what the earliest is.
+
+    Not before the inspection began (立行立改 measures fall due during it), else the feedback
+    date; not more than ``DEADLINE_MAX_YEARS`` years after the later of the feedback (or the
+    inspection) and today, so an extended deadline of an old round still fits. A round without
+    dates counts from the day it was entered.
+    """
+    entered = timezone.localdate(round.created_at) if round.created_at else timezone.localdate()
+    if round.period_start:
+        low, what = round.period_start, f"巡察开始日期（{_cn(round.period_start)}）"
+    elif round.feedback_date:
+        low, what = round.feedback_date, f"反馈日期（{_cn(round.feedback_date)}）"
+    else:
+        low = add_months(entered, -12 * DEADLINE_MAX_YEARS)
+        what = f"录入日期前{DEADLINE_MAX_YEARS}年（{_cn(low)}）"
+    anchor = max(
+        d
+        for d in (round.feedback_date, round.period_end, round.period_start, entered, timezone.localdate())
+        if d
+    )
+    return low, add_months(anchor, 12 * DEADLINE_MAX_YEARS), what
+
+
+def check_deadline(*, round: Round, deadline: dt.date | None) -> None:
+    """Refuse a deadline outside ``deadline_bounds`` (field ``deadline``); none at all is allowed."""
+    if deadline is None:
+        return
+    low, high, what = deadline_bounds(round)
+    if deadline < low:
+        raise InvalidInput(f"完成时限（{_cn(deadline)}）早于{what}，请检查", field="deadline")
+    if deadline > high:
+        raise InvalidInput(
+            f"完成时限（{_cn(deadline)}）过远：不能晚于{_cn(high)}（反馈日期或今天起{DEADLINE_MAX_YEARS}年内），请检查",
+            field="deadline",
+        )
+
 
 def _signed_version(round: Round) -> int | None:
     sig = round.signatures.order_by("-version").first()
@@ -317,6 +389,8 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
         raise InvalidInput("整改措施内容不能为空", field="text")
     if "kind" in values and values["kind"] not in MeasureKind.values:
         raise InvalidInput("整改类型不正确", field="kind")
+    if "deadline" in values and values["deadline"] != m.deadline:
+        check_deadline(round=m.round, deadline=values["deadline"])
     _check_assignees(m.round, values)
     _check_assignees_cleared(values, _label(m))
     before = _snapshot(m)
@@ -344,6 +418,9 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
         raise InvalidInput("请至少选择一项要设置的内容")
     if set(values) - {"leader", "department", "person", "deadline"}:
         raise InvalidInput("只能批量设置责任领导、责任部门、责任人和完成时限")
+    round = _lock_round(round.pk)  # before the signature is read (see _lock_round)
+    if "deadline" in values:
+        check_deadline(round=round, deadline=values["deadline"])
     _check_assignees(round, values)
     measures = list(
         Measure.objects.select_for_update(of=("self",))
@@ -398,13 +475,17 @@ def measure_create(
     _require_cleared(actor, finding.sensitivity, "新增整改措施")
     if after is not None:
         _require_cleared(actor, after.sensitivity, "新增整改措施")
+    round = _lock_round(finding.round_id)  # before the signature is read (see _lock_round)
+    check_deadline(round=round, deadline=deadline)
+    if not Finding.objects.filter(pk=finding.pk).exists():
+        raise Gone("该问题已被删除，请返回刷新")
     if after is not None:
         position = after.position + 1
         Measure.objects.filter(finding=finding, position__gte=position).update(position=F("position") + 1)
     else:
         position = (finding.measures.aggregate(m=Max("position"))["m"] or 0) + 1
     m = Measure(
-        round=finding.round,
+        round=round,
         unit=finding.unit,
         finding=finding,
         position=position,
@@ -421,7 +502,7 @@ def measure_create(
         unit_id=m.unit_id,
         after={"finding": finding.pk, "text": m.text, "kind": kind},
     )
-    _amend(actor, finding.round, m, "新增整改措施", {}, {"text": m.text})
+    _amend(actor, round, m, "新增整改措施", {}, {"text": m.text})
     return m
 
 
@@ -489,12 +570,13 @@ def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
     if direction not in ("up", "down"):
         raise InvalidInput("方向不正确", field="direction")
     _require_cleared(actor, _label(measure), "调整措施顺序")
+    round = _lock_round(measure.round_id)  # before the signature is read (see _lock_round)
     siblings = list(
         Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id")
     )
     idx = next((i for i, s in enumerate(siblings) if s.pk == measure.pk), None)
     if idx is None:
-        raise InvalidInput("该措施已被删除或移动，请刷新后重试")
+        raise Gone(MEASURE_GONE)
     j = idx - 1 if direction == "up" else idx + 1
     if not 0 <= j < len(siblings):
         return
@@ -513,7 +595,7 @@ def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
     )
     # The order is part of the plan (and of its digest): moving a measure amends a signed plan.
     moved = siblings[j]
-    _amend(actor, moved.round, moved, "调整措施顺序", {"position": old_position}, {"position": j + 1})
+    _amend(actor, round, moved, "调整措施顺序", {"position": old_position}, {"position": j + 1})
 
 
 @transaction.atomic
@@ -540,7 +622,17 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
     _require_cleared(actor, _label(m), "编辑整改措施")
     if m.suggested_deadline is None:
         raise InvalidInput("该措施没有建议的完成时限")
-    return measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
+    before = {"deadline": m.deadline.isoformat() if m.deadline else None}
+    m = measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
+    audit_record(
+        actor=actor,
+        action="measure.accept_suggestion",
+        obj=m,
+        unit_id=m.unit_id,
+        before=before,
+        after={"deadline": m.suggested_deadline.isoformat()},
+    )
+    return m
 
 
 def plan_digest(round: Round) -> str:
@@ -586,15 +678,36 @@ def _owns(actor: Any, m: Measure) -> bool:
     return m.person_id is not None and m.person_id == getattr(actor, "pk", None)
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 @transaction.atomic
 def progress_add(
-    *, actor: Any, measure: Measure, text: str, files: Sequence[tuple[BinaryIO, str]] = ()
+    *,
+    actor: Any,
+    measure: Measure,
+    text: str,
+    files: Sequence[tuple[BinaryIO, str]] = (),
+    token: str = "",
 ) -> Progress:
-    """The responsible person reports progress, with evidence files."""
+    """The responsible person reports progress, with evidence files.
+
+    ``token`` is the one-time token of the form that sent it: a second entry with the same
+    token on the measure (the form sent again after going back) is refused with
+    ``DuplicateSubmission``, which names the entry the first one made; nothing is stored.
+    """
+    if token and not _TOKEN.fullmatch(token):
+        raise InvalidInput("表单标识不正确，请刷新页面后重新填报", field="token")
     m = _locked(measure)
     if not (_owns(actor, m) or can(actor, m.unit, EDIT_ROLES)):
         raise NotAllowed("只有该措施的责任人（或整改办）可以填报进展")
     _require_cleared(actor, _label(m), "填报进展")
+    if token:
+        existing = Progress.objects.filter(measure=m, token=token).first()
+        if existing is not None:
+            raise DuplicateSubmission(
+                "这份整改进展已经提交过（可能是返回后再次提交），没有重复保存。", existing=existing
+            )
     if not text.strip():
         raise InvalidInput("请填写整改进展", field="text")
     if m.status in (S.DONE, S.PENDING_REVIEW):
@@ -603,9 +716,9 @@ def progress_add(
     try:
         for stream, name in files:
             stored.append(evidence_store.store(stream, name))
-        p = Progress.objects.create(measure=m, unit=m.unit, author=actor, text=text.strip())
+        p = Progress.objects.create(measure=m, unit=m.unit, author=actor, text=text.strip(), token=token)
         for s in stored:
-            Evidence.objects.create(
+            ev = Evidence.objects.create(
                 progress=p,
                 measure=m,
                 unit=m.unit,
@@ -616,6 +729,13 @@ def progress_add(
                 size=s.size,
                 content_type=s.content_type,
                 uploaded_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="evidence.upload",
+                obj=ev,
+                unit_id=m.unit_id,
+                after={"measure": m.pk, "name": s.original_name, "size": s.size, "sha256": s.sha256},
             )
         before = m.status
         if m.status == S.NOT_STARTED:
@@ -730,7 +850,7 @@ def finding_close(*, actor: Any, finding: Finding) -> Finding:
     statuses = list(f.measures.values_list("status", flat=True))
     if not statuses:
         raise TransitionRefused("该问题没有整改措施，不能销号")
-    if any(s not in (S.DONE, S.STAGE_DONE) for s in statuses):
+    if any(s not in FINISHED_STATUSES for s in statuses):
         raise TransitionRefused("该问题还有未完成的整改措施，不能销号")
     f.status = ProblemStatus.CLOSED
     f.closed_at = timezone.now()
@@ -792,12 +912,39 @@ def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
 
 @transaction.atomic
 def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
-    """A supervisor reopens a closed problem (a relapse found later)."""
+    """A supervisor reopens a closed problem (回头看 found a relapse).
+
+    The problem is open again, and so is the work: each finished measure (已完成, 阶段性完成)
+    goes back to 整改中 with the reason as a return, so the problem counts as 整改中 (not
+    done) everywhere until its measures are reported, reviewed and the problem closed again.
+    A measure awaiting review stays so: the leader reviews the newer work.
+    """
     f = _lock_problem(finding, actor, "重新打开问题")
+    _require_all_measures_cleared(actor, f, "重新打开问题")
     if f.status != ProblemStatus.CLOSED:
         raise TransitionRefused("只有已销号的问题可以重新打开")
     if not reason.strip():
         raise InvalidInput("重新打开时请写明理由", field="reason")
+    target = TRANSITIONS["send_back"][1]
+    why = f"问题重新打开：{reason.strip()}"
+    for m in (
+        Measure.objects.select_for_update()
+        .filter(finding=f, status__in=list(REOPEN_SOURCES))
+        .order_by("position", "id")
+    ):
+        status_before = m.status
+        _set_status(m, target)
+        Review.objects.create(
+            measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=why
+        )
+        audit_record(
+            actor=actor,
+            action="measure.send_back",
+            obj=m,
+            unit_id=m.unit_id,
+            before={"status": status_before},
+            after={"status": m.status, "reason": why},
+        )
     f.status = ProblemStatus.OPEN
     f.closed_at = None
     f.closed_by = None

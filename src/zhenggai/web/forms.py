@@ -6,13 +6,16 @@ so a form offers only what the service will accept.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import secrets
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
+from zhenggai.ledger import services
 from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, ReviewDecision, RoundKind
 from zhenggai.units.models import Unit
@@ -43,6 +46,18 @@ def add_service_error(form: forms.Form, err: InvalidInput) -> None:
     """Put a service's message next to the field it names (or above the form)."""
     field = err.field if err.field in form.fields else None
     form.add_error(field, str(err))
+
+
+def check_deadline(form: forms.Form, round: Any, *, unchanged: dt.date | None = None) -> None:
+    """Put the service's refusal of an out-of-range 完成时限 next to the field (the service
+    checks again); a deadline left as it was is not checked."""
+    deadline = form.cleaned_data.get("deadline")
+    if round is None or deadline is None or deadline == unchanged:
+        return
+    try:
+        services.check_deadline(round=round, deadline=deadline)
+    except InvalidInput as err:
+        form.add_error("deadline", str(err))
 
 
 class IdListField(forms.Field):
@@ -191,6 +206,15 @@ class MeasureCreateForm(forms.Form):
     )
     deadline = date_field("完成时限")
 
+    def __init__(self, *args: Any, round: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.round = round
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_deadline(self, self.round)
+        return data
+
 
 class MeasureEditForm(forms.Form):
     text = forms.CharField(
@@ -221,11 +245,17 @@ class MeasureEditForm(forms.Form):
         widget=forms.HiddenInput(), min_value=1, error_messages={"required": "页面已过期，请刷新后重新编辑"}
     )
 
-    def __init__(self, *args: Any, people: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: Any, departments: Any, round: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = people
         self.fields["person"].queryset = people
         self.fields["department"].queryset = departments
+        self.round = round
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_deadline(self, self.round, unchanged=self.initial.get("deadline"))
+        return data
 
     @classmethod
     def initial_for(cls, measure: Any) -> dict[str, Any]:
@@ -275,6 +305,20 @@ class ProgressForm(forms.Form):
         error_messages={"invalid": "上传的文件无效，请重新选择", "empty": "上传的文件是空文件"},
     )
 
+    # A one-time token made when the form is shown: the same form sent twice (back and
+    # resubmit) makes one entry (``services.progress_add``).
+    token = forms.CharField(
+        widget=forms.HiddenInput(),
+        required=False,
+        max_length=64,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]{16,64}$", "页面已过期，请刷新后重新填报")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = secrets.token_urlsafe(24)
+
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].strip()
         if not text:
@@ -323,11 +367,17 @@ class BulkAssignForm(forms.Form):
     deadline = date_field("完成时限")
     next = forms.CharField(widget=forms.HiddenInput(), required=False)
 
-    def __init__(self, *args: Any, people: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: Any, departments: Any, round: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = people
         self.fields["person"].queryset = people
         self.fields["department"].queryset = departments
+        self.round = round
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_deadline(self, self.round)
+        return data
 
     def clean_measures(self) -> list[int]:
         ids = self.cleaned_data["measures"]

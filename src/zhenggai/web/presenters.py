@@ -218,6 +218,7 @@ AUDIT_ACTIONS = {
     "measure.return": "退回",
     "measure.create": "新增措施",
     "measure.update": "修改措施",
+    "measure.accept_suggestion": "采用文件建议的完成时限",
     "measure.assign": "分配任务",
     "measure.split": "拆分措施",
     "measure.move": "调整顺序",
@@ -237,6 +238,7 @@ class HistoryRow:
     text: str = ""
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     evidence: list[Any] = field(default_factory=list)
+    anchor: str = ""  # the row's id on the page (a progress entry's, to link to it)
 
 
 def history_rows(items: list[tuple[dt.datetime, str, Any]]) -> list[HistoryRow]:
@@ -281,7 +283,13 @@ def history_rows(items: list[tuple[dt.datetime, str, Any]]) -> list[HistoryRow]:
         if kind == "progress":
             rows.append(
                 HistoryRow(
-                    at, "progress", str(obj.author), "填报进展", obj.text, evidence=list(obj.evidence.all())
+                    at,
+                    "progress",
+                    str(obj.author),
+                    "填报进展",
+                    obj.text,
+                    evidence=list(obj.evidence.all()),
+                    anchor=f"progress-{obj.pk}",
                 )
             )
         elif kind == "review":

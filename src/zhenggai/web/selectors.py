@@ -15,7 +15,16 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from zhenggai.ledger import selectors
-from zhenggai.ledger.models import Amendment, Finding, FindingKind, Measure, Outcome, PlanSignature, Round
+from zhenggai.ledger.models import (
+    Amendment,
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureStatus,
+    Outcome,
+    PlanSignature,
+    Round,
+)
 from zhenggai.units.models import Role, Unit, UnitKind
 from zhenggai.units.selectors import unit_list_for_user
 
@@ -61,7 +70,7 @@ def round_rows(*, user: Any, today: dt.date) -> QuerySet[Round]:
         selectors.round_list_for_user(user=user)
         .annotate(
             measure_count=Count("measures"),
-            done_count=Count("measures", filter=Q(measures__status="done")),
+            done_count=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)),
             overdue_count=Count(
                 "measures", filter=Q(measures__deadline__lt=today, measures__status__in=open_statuses)
             ),
@@ -106,11 +115,6 @@ def sibling_index(measure: Measure) -> tuple[int, int]:
         .values_list("pk", flat=True)
     )
     return ids.index(measure.pk) if measure.pk in ids else 0, len(ids)
-
-
-def problem_state(finding: Finding, statuses: list[str]) -> str:
-    """已销号 / 已完成 / 基本完成 / 整改中 / 未开始, as the overview counts it."""
-    return selectors._problem_state(finding, statuses)
 
 
 def names_of(*, user_ids: set[int], unit_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:

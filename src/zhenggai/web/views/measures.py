@@ -8,18 +8,19 @@ leader approves, marks 阶段性完成 or returns; the clerk or unit leader sets
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django import forms as djforms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.ledger.errors import DuplicateSubmission, InvalidInput
 from zhenggai.ledger.models import Measure, MeasureKind, MeasureStatus
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import members_of
@@ -27,7 +28,17 @@ from zhenggai.units.selectors import members_of
 from .. import presenters
 from .. import selectors as web_selectors
 from ..forms import MeasureEditForm, MoveForm, ProgressForm, ReviewForm, SplitForm, add_service_error
-from .common import Conflict, LabelForm, action_view, label_badge, label_choices, refusals_recorded
+from ..templatetags.zhenggai import zdatetime
+from .common import (
+    Conflict,
+    LabelForm,
+    action_view,
+    conflict_response,
+    label_badge,
+    label_choices,
+    refusals_recorded,
+    service_errors_answered,
+)
 
 S = MeasureStatus
 # The audit action of each review decision, as the service names it.
@@ -44,6 +55,7 @@ def _edit_form(measure: Measure, data: Any = None) -> MeasureEditForm:
         people=members_of(measure.unit),
         departments=web_selectors.departments_under(measure.unit),
         initial=MeasureEditForm.initial_for(measure),
+        round=measure.round,
     )
 
 
@@ -127,7 +139,19 @@ def _get(request: HttpRequest, pk: int) -> tuple[Measure, str]:
     return measure, reverse("web:measure-detail", args=[measure.pk])
 
 
+def _recorded(request: HttpRequest, action: str, measure: Measure) -> AbstractContextManager[None]:
+    """``refusals_recorded`` for a measure: back to its page, or to its problem's if it is gone."""
+    return refusals_recorded(
+        request,
+        action=action,
+        obj=measure,
+        back=reverse("web:measure-detail", args=[measure.pk]),
+        gone_back=reverse("web:problem-detail", args=[measure.finding_id]),
+    )
+
+
 @login_required
+@service_errors_answered
 def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measure = selectors.measure_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
@@ -141,7 +165,7 @@ def measure_label(request: HttpRequest, measure: Measure) -> HttpResponse:
     form = LabelForm(request.POST, offered=label_choices(request.user))
     if form.is_valid():
         try:
-            with refusals_recorded(request, action="label.change", obj=measure, back=back):
+            with _recorded(request, "label.change", measure):
                 m = services.measure_set_sensitivity(
                     actor=request.user, measure=measure, sensitivity=form.cleaned_data["sensitivity"]
                 )
@@ -164,13 +188,16 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         version = data.pop("version")
         try:
-            with refusals_recorded(request, action="measure.update", obj=measure, back=back):
+            with _recorded(request, "measure.update", measure):
                 services.measure_update(actor=request.user, measure=measure, expected_version=version, **data)
         except InvalidInput as err:
             add_service_error(form, err)
         except Conflict as err:
             # Someone saved first: show what is stored now, keep nothing of this post.
-            fresh = selectors.measure_get_for_user(user=request.user, pk=pk)
+            try:
+                fresh = selectors.measure_get_for_user(user=request.user, pk=pk)
+            except Http404:
+                return conflict_response(request, err)  # deleted meanwhile: nothing to show
             return _measure_page(
                 request,
                 fresh,
@@ -189,7 +216,7 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_accept_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     try:
-        with refusals_recorded(request, action="measure.update", obj=measure, back=back):
+        with _recorded(request, "measure.update", measure):
             m = services.measure_accept_suggestion(actor=request.user, measure=measure)
     except InvalidInput as err:
         messages.error(request, str(err))
@@ -206,7 +233,7 @@ def measure_split(request: HttpRequest, pk: int) -> HttpResponse:
     form = SplitForm(request.POST)
     if form.is_valid():
         try:
-            with refusals_recorded(request, action="measure.split", obj=measure, back=back):
+            with _recorded(request, "measure.split", measure):
                 parts = services.measure_split(
                     actor=request.user,
                     measure=measure,
@@ -228,7 +255,7 @@ def measure_move(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "调整方向不正确。")
         return redirect(back)
-    with refusals_recorded(request, action="measure.move", obj=measure, back=back):
+    with _recorded(request, "measure.move", measure):
         services.measure_move(actor=request.user, measure=measure, direction=form.cleaned_data["direction"])
     messages.success(request, "已调整顺序。")
     return redirect(back)
@@ -236,9 +263,9 @@ def measure_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_view
 def measure_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    measure, back = _get(request, pk)
+    measure, _ = _get(request, pk)
     problem = reverse("web:problem-detail", args=[measure.finding_id])
-    with refusals_recorded(request, action="measure.delete", obj=measure, back=back):
+    with _recorded(request, "measure.delete", measure):
         services.measure_delete(actor=request.user, measure=measure)
     messages.success(request, "已删除该整改措施。")
     return redirect(problem)
@@ -251,10 +278,21 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         files = [(f, f.name) for f in form.cleaned_data["files"]]
         try:
-            with refusals_recorded(request, action="progress.add", obj=measure, back=back):
-                services.progress_add(
-                    actor=request.user, measure=measure, text=form.cleaned_data["text"], files=files
-                )
+            with _recorded(request, "progress.add", measure):
+                try:
+                    services.progress_add(
+                        actor=request.user,
+                        measure=measure,
+                        text=form.cleaned_data["text"],
+                        files=files,
+                        token=form.cleaned_data["token"],
+                    )
+                except DuplicateSubmission as dup:
+                    # The same form sent again (back and resubmit): show the entry it made.
+                    messages.info(
+                        request, f"{dup}您在 {zdatetime(dup.existing.created_at)} 填报的进展见下方整改记录。"
+                    )
+                    return redirect(f"{back}#progress-{dup.existing.pk}")
         except InvalidInput as err:
             add_service_error(form, err)
         else:
@@ -266,7 +304,7 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
 @action_view
 def measure_submit(request: HttpRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
-    with refusals_recorded(request, action="measure.submit", obj=measure, back=back):
+    with _recorded(request, "measure.submit", measure):
         services.measure_submit(actor=request.user, measure=measure)
     messages.success(request, "已提交审核。")
     return redirect(back)
@@ -279,7 +317,7 @@ def measure_review(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         decision = form.cleaned_data["decision"]
         try:
-            with refusals_recorded(request, action=REVIEW_ACTIONS[decision], obj=measure, back=back):
+            with _recorded(request, REVIEW_ACTIONS[decision], measure):
                 m = services.measure_review(
                     actor=request.user, measure=measure, decision=decision, reason=form.cleaned_data["reason"]
                 )

@@ -11,15 +11,21 @@ from django.urls import reverse
 
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.errors import InvalidInput
-from zhenggai.ledger.models import Finding, FindingKind, MeasureStatus, ProblemStatus
+from zhenggai.ledger.models import FINISHED_STATUSES, Finding, FindingKind, ProblemStatus
 from zhenggai.units.models import Role
 
 from .. import selectors as web_selectors
 from ..forms import MeasureCreateForm, ReasonForm, add_service_error
-from .common import LabelForm, action_view, label_badge, label_choices, refusals_recorded
+from .common import (
+    LabelForm,
+    action_view,
+    label_badge,
+    label_choices,
+    refusals_recorded,
+    service_errors_answered,
+)
 
-SENDABLE = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE, MeasureStatus.PENDING_REVIEW)
-FINISHED = (MeasureStatus.DONE, MeasureStatus.STAGE_DONE)
+SENDABLE = services.TRANSITIONS["send_back"][0]
 
 
 def _problem_page(
@@ -59,7 +65,7 @@ def _problem_page(
             )
             if can_label
             else None,
-            "state": web_selectors.problem_state(finding, statuses)
+            "state": selectors.problem_state(finding, statuses)
             if finding.kind == FindingKind.PROBLEM
             else "",
             "closures": list(finding.closures.select_related("actor")),
@@ -67,9 +73,10 @@ def _problem_page(
             and sees_all
             and is_open
             and bool(statuses)
-            and all(s in FINISHED for s in statuses),
+            and all(s in FINISHED_STATUSES for s in statuses),
             "can_send_back": supervisor and sees_all and is_open and any(s in SENDABLE for s in statuses),
-            "can_reopen": supervisor and not is_open,
+            # Reopening sends every finished measure back to work: the supervisor must see them all.
+            "can_reopen": supervisor and sees_all and not is_open,
             "is_clerk": is_clerk,
             "send_back_form": forms.get("send_back") or ReasonForm(prefix="send_back"),
             "reopen_form": forms.get("reopen") or ReasonForm(prefix="reopen"),
@@ -81,6 +88,7 @@ def _problem_page(
 
 
 @login_required
+@service_errors_answered
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
@@ -142,16 +150,23 @@ def problem_send_back(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action_view
 def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    return _with_reason(request, pk, "reopen", "finding.reopen", "已重新打开该问题。")
+    return _with_reason(
+        request,
+        pk,
+        "reopen",
+        "finding.reopen",
+        "已重新打开该问题：已完成的整改措施回到“整改中”，需重新整改、审核后再销号。",
+    )
 
 
 @action_view
 def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
-    form = MeasureCreateForm(request.POST)
+    form = MeasureCreateForm(request.POST, round=finding.round)
     if form.is_valid():
         try:
-            with refusals_recorded(request, action="measure.create", obj=finding):
+            back = reverse("web:problem-detail", args=[finding.pk])
+            with refusals_recorded(request, action="measure.create", obj=finding, back=back):
                 measure = services.measure_create(actor=request.user, finding=finding, **form.cleaned_data)
         except InvalidInput as err:
             add_service_error(form, err)

@@ -186,7 +186,10 @@ def round_measures(request: HttpRequest, pk: int) -> HttpResponse:
 def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
     form = BulkAssignForm(
-        request.POST, people=members_of(round_.unit), departments=web_selectors.departments_under(round_.unit)
+        request.POST,
+        people=members_of(round_.unit),
+        departments=web_selectors.departments_under(round_.unit),
+        round=round_,
     )
     if form.is_valid():
         data: dict[str, Any] = dict(form.cleaned_data)
