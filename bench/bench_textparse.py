@@ -2,7 +2,9 @@
 
 Run with `make bench` (or `.venv/bin/python bench/bench_textparse.py`). Prints one
 table; quote it with the machine in the issue note. Nothing here is asserted: the
-suite stays free of timing, this script is where speed is measured.
+suite stays free of timing, this script is where speed is measured. The scanners'
+hostile inputs (tests/textparse/hostile.py) are timed here at a quarter and a whole
+megabyte; their tests count the work instead (tests/textparse/growth.py).
 """
 
 from __future__ import annotations
@@ -11,15 +13,26 @@ import platform
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.textparse import hostile  # noqa: E402
 from tests.textparse.genre import FEEDBACK, NOTICE_MIXED, NOTICE_PARAGRAPHS  # noqa: E402
 
+from zhenggai.textparse.dates import find_dates  # noqa: E402
+from zhenggai.textparse.facts import (  # noqa: E402
+    find_accountability,
+    find_channels,
+    find_documents,
+    find_stats,
+    status_hint,
+)
 from zhenggai.textparse.lint import lint  # noqa: E402
+from zhenggai.textparse.money import find_amounts  # noqa: E402
 from zhenggai.textparse.parse import parse_text  # noqa: E402
 
 SEED = (ROOT / "seeds" / "000_3fc582a97ef44a37.txt").read_text(encoding="utf-8")
@@ -84,6 +97,36 @@ def main() -> None:
     for name, text in hostile.items():
         t = min(timed(lambda text=text: lint(parse_text(text)), 1))
         print(f"{name:<36} {t:7.3f}")
+    scanners()
+
+
+def _facts(text: str) -> None:
+    for fn in (find_documents, find_accountability, find_stats, find_channels, status_hint):
+        fn(text)
+
+
+def scanners() -> None:
+    """The hostile inputs of the scanners' linear-time tests, timed (the tests count instead)."""
+    print("\nscanner  hostile input      1 MB s   s/MB   x4 size   peak MB")
+    groups = [
+        ("dates", lambda t: find_dates(t, year=2022), hostile.DATES),
+        ("facts", _facts, hostile.FACTS),
+        ("money", find_amounts, hostile.MONEY),
+    ]
+    for group, fn, makers in groups:
+        for name, make in makers.items():
+            quarter, full = make(MB // 4), make(MB)
+            t_quarter = min(timed(lambda fn=fn, text=quarter: fn(text), 3))
+            t_full = min(timed(lambda fn=fn, text=full: fn(text), 3))
+            tracemalloc.start()
+            fn(full)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            real_mb = len(full.encode("utf-8")) / MB
+            print(
+                f"{group:<8} {name:<16} {t_full:8.3f}   {t_full / real_mb:5.3f}"
+                f"   {t_full / max(t_quarter, 1e-9):6.2f}x   {peak / MB:7.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,11 @@ DATA_DIR = Path(env_str("ZHENGGAI_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 EVIDENCE_DIR = DATA_DIR / "evidence"
 UPLOAD_TMP_DIR = DATA_DIR / "tmp"
 
-# The data dir holds the SQLite file: make sure it exists before anything opens it.
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data dir holds the SQLite file: make sure it exists before anything opens it, readable by
+# the service account only (whatever the umask; a directory the operator made is left alone).
+if not DATA_DIR.exists():
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATA_DIR.chmod(0o700)
 
 PROFILE = env_str("ZHENGGAI_PROFILE", "development").strip().lower()
 if PROFILE not in {"development", "production"}:
@@ -137,6 +140,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute timeouts, the second factor, the forced password change.
     "zhenggai.accounts.middleware.SessionSecurityMiddleware",
+    # Repeated 403/404 answers to one logged-in account are recorded (access.probe, rate-limited).
+    "zhenggai.web.middleware.ProbeRecordingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -172,6 +177,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # SQLite creates its file (and the -wal/-shm files after it, with the same mode) following
+    # the umask: create it first, for the service account only.
+    _sqlite = str(DATABASES["default"]["NAME"])
+    if _sqlite and _sqlite != ":memory:" and not _sqlite.startswith("file:") and not Path(_sqlite).exists():
+        Path(_sqlite).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(_sqlite, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
@@ -198,6 +209,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 EVIDENCE_MAX_BYTES = env_int("ZHENGGAI_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env_int("ZHENGGAI_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# A web import is parsed once, in a child process with a time and memory budget; the result is
+# kept beside the pending upload until confirm. Pending uploads expire and count against a quota
+# per user (`zhenggai uploads-purge` removes the expired ones).
+IMPORT_PARSE_SECONDS = env_int("ZHENGGAI_IMPORT_PARSE_SECONDS", 30)
+IMPORT_PARSE_MEMORY_MB = env_int("ZHENGGAI_IMPORT_PARSE_MEMORY_MB", 1536)
+UPLOAD_PENDING_HOURS = env_int("ZHENGGAI_UPLOAD_PENDING_HOURS", 24)
+UPLOAD_PENDING_MAX_FILES = env_int("ZHENGGAI_UPLOAD_PENDING_MAX_FILES", 20)
+UPLOAD_PENDING_MAX_MB = env_int("ZHENGGAI_UPLOAD_PENDING_MAX_MB", 200)
 
 # --- Evidence integrity (等保 数据完整性, 恶意代码防范; REQ-1.17, REQ-2.5/2.6, REQ-4.9) ---------------
 # Content-addressed storage: the file's name is its digest (SM3 by default, or SHA-256).
@@ -219,6 +238,16 @@ AUDIT_CHECKPOINT_KEY_FILE = env_path("ZHENGGAI_AUDIT_CHECKPOINT_KEY_FILE")
 AUDIT_CHECKPOINT_FILE = env_path("ZHENGGAI_AUDIT_CHECKPOINT_FILE")
 AUDIT_ARCHIVE_DIR = env_path("ZHENGGAI_AUDIT_ARCHIVE_DIR")
 AUDIT_CHECKPOINT_EVERY = env_int("ZHENGGAI_AUDIT_CHECKPOINT_EVERY", 100)
+# Also a checkpoint after a commit when the last one is older than this (the timer; 1–3600 s,
+# `check --deploy` refuses 0). The head after every commit goes to AUDIT_HEAD_FILE (default
+# DATA_DIR/checkpoints/audit-head.jsonl), fsynced unless ZHENGGAI_AUDIT_HEAD_FSYNC=0.
+AUDIT_CHECKPOINT_SECONDS = env_int("ZHENGGAI_AUDIT_CHECKPOINT_SECONDS", 300)
+AUDIT_HEAD_FILE = env_path("ZHENGGAI_AUDIT_HEAD_FILE")
+AUDIT_HEAD_FSYNC = env_bool("ZHENGGAI_AUDIT_HEAD_FSYNC", True)
+# Repeated 403/404 answers to one account: an access.probe event at THRESHOLD answers within the
+# window, then at each doubling (a count kept in one row per account, not one audit row per request).
+AUDIT_PROBE_WINDOW_MINUTES = env_int("ZHENGGAI_AUDIT_PROBE_WINDOW_MINUTES", 10)
+AUDIT_PROBE_THRESHOLD = env_int("ZHENGGAI_AUDIT_PROBE_THRESHOLD", 3)
 # Never below 6 months (184 days): a system check refuses less (网络安全法 日志留存).
 AUDIT_RETENTION_DAYS = env_int("ZHENGGAI_AUDIT_RETENTION_DAYS", 365)
 

@@ -11,7 +11,6 @@ production. The PostgreSQL ones run two uploads in threads.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 import os
@@ -26,6 +25,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from tests.evidence.files import PDF, evidence_files, png_bytes, sm3_hex
+from tests.today import days_from_today
 from zhenggai.ledger import evidence, services
 from zhenggai.ledger.models import Evidence, Measure, Progress
 from zhenggai.ops.verify import verify_evidence
@@ -73,7 +73,7 @@ def two_measures(personas: Any, seed_round: Any, assigned_measure: Any) -> tuple
         person=personas.person,
         leader=personas.responsible_leader,
         department=personas.departments[0],
-        deadline=dt.date(2030, 6, 30),
+        deadline=days_from_today(200),
     )
     other.refresh_from_db()
     return assigned_measure, other

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.textparse.growth import LINEAR_CPU_GROWTH, LINEAR_GROWTH, cpu_growth, growth
+from tests.textparse.hostile import MONEY as MONEY_HOSTILE
 from zhenggai.textparse.money import find_amounts, parse_yuan
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_3fc582a97ef44a37.txt"
@@ -158,14 +159,13 @@ def test_absurdly_long_numbers_are_not_money():
     assert parse_yuan("1" * 5000 + "元") is None
 
 
-def test_a_megabyte_of_digits_and_a_hundred_thousand_wan_run_in_linear_time():
-    start = time.perf_counter()
-    assert find_amounts("1" * 1_000_000) == []
-    assert find_amounts("万" * 100_000) == []
-    assert find_amounts("万元" * 100_000) == []
-    assert find_amounts("1." * 500_000) == []
-    assert find_amounts("一" * 1_000_000 + "元") == []
-    assert time.perf_counter() - start < 3.0
+@pytest.mark.parametrize("make", MONEY_HOSTILE.values(), ids=list(MONEY_HOSTILE))
+def test_long_runs_of_digits_and_wan_are_not_money_and_are_scanned_in_linear_time(make):
+    assert find_amounts(make(100_000)) == []
+    # Growth measured at two sizes in one run (tests/textparse/growth.py), never against
+    # a clock; the seconds are figures of bench/bench_textparse.py.
+    assert growth(find_amounts, make, 10_000) < LINEAR_GROWTH
+    assert cpu_growth(find_amounts, make, 6_250) < LINEAR_CPU_GROWTH
 
 
 _MONEY_ALPHABET = st.sampled_from(
