@@ -127,3 +127,17 @@ def test_finding5_a_real_formula_in_an_editable_column_is_still_refused(ledger: 
     assert [e.message.split("（")[0] for e in report.errors] == [
         {"text": "“整改措施”是公式", "progress": "“整改进展”是公式", "status": "“整改状态”是公式"}[key]
     ]
+
+
+def test_control_characters_pasted_from_word_export_without_them_and_reimport_unchanged(personas: Any):
+    clerk = personas.clerk
+    r = services.round_create(actor=clerk, unit=personas.unit_a, title="巡察\x0b整改", inspecting_group="组")
+    problem = services.finding_create(
+        actor=clerk, round=r, parent=None, kind="problem", title="问题\x01一", number="1."
+    )
+    m = services.measure_create(actor=clerk, finding=problem, text="建立\x0b台账\x1f制度")
+    data = export_bytes(clerk, r)  # openpyxl refused these characters outright: a server error
+    ws = open_book(data)["整改台账"]
+    assert ws.cell(row_of(ws, m.pk), col("text")).value == "建立台账制度"
+    report = import_workbook(actor=clerk, round=r, data=data, dry_run=True)
+    assert (report.changes, report.errors) == ([], [])

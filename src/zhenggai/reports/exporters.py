@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -160,9 +161,11 @@ class Exporter:
             column_styles = styles[row.mark]
             cells = []
             for value, style in zip(row.values, column_styles, strict=True):
-                cell = WriteOnlyCell(ws, value)
                 if isinstance(value, str):
+                    cell = WriteOnlyCell(ws, cell_text(value))
                     cell.data_type = "s"  # text, never a formula (see ``data_cell``)
+                else:
+                    cell = WriteOnlyCell(ws, value)
                 cell._style = style  # shared, never mutated: one style lookup per distinct look
                 cells.append(cell)
             append(cells)
@@ -202,10 +205,20 @@ def data_cell(ws: WriteOnlyWorksheet, value: Any = None) -> WriteOnlyCell:
     with ``= + - @``, a tab or ``＝`` must reach Excel, WPS and LibreOffice as the text it is,
     so the type is set after the value (the writer then emits an inline string, never ``<f>``).
     """
-    cell = WriteOnlyCell(ws, value)
+    cell = WriteOnlyCell(ws, cell_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
         cell.data_type = "s"
     return cell
+
+
+def cell_text(text: str) -> str:
+    """``text`` as a spreadsheet cell can hold it: without the control characters XML 1.0
+    forbids (a vertical tab or ``\x01`` pasted from Word), which openpyxl refuses outright.
+
+    The workbook import compares through the same function, so a measure whose text holds
+    one reads back unchanged.
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _take_cells_as_given(ws: WriteOnlyWorksheet) -> None:

@@ -35,7 +35,7 @@ from zhenggai.ledger.models import (
 )
 from zhenggai.units.selectors import members_of
 
-from .exporters import Exporter, Row, SheetLayout, data_cell, write_table
+from .exporters import Exporter, Row, SheetLayout, cell_text, data_cell, write_table
 from .xlsx import (
     COLUMNS,
     INDEX,
@@ -309,7 +309,7 @@ class LedgerExporter(Exporter):
             ("measures", count),
         ):
             ws.append([data_cell(ws, key), data_cell(ws, value)])
-        wb.properties.title = f"{self.round.title} 整改台账"
+        wb.properties.title = cell_text(f"{self.round.title} 整改台账")
         wb.properties.creator = "zhenggai"
 
 

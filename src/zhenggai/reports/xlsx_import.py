@@ -46,6 +46,7 @@ from zhenggai.textparse.dates import find_dates
 from zhenggai.units.models import Unit
 from zhenggai.units.selectors import members_of, visible_units_q
 
+from .exporters import cell_text
 from .xlsx import (
     COLUMNS,
     EDITABLE,
@@ -329,7 +330,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return cell_text(str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _header_key(value: Any) -> str:
