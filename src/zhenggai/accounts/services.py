@@ -491,7 +491,9 @@ def _decidable(actor: Any, request_id: int, action: str, *, requester_may: bool)
 
 def _lock_pending(request_id: int) -> ChangeRequest:
     request = (
-        ChangeRequest.objects.select_for_update().select_related("requested_by", "unit").get(pk=request_id)
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("requested_by", "unit")
+        .get(pk=request_id)
     )
     if request.status != ChangeStatus.PENDING:
         raise AccountError(f"该申请已{request.get_status_display()}，不能再处理。")
