@@ -8,10 +8,13 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test test-postgres lint bench setup browser office fonts sbom lock clean
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the pinned, hash-checked set of requirements.lock (what the SBOM describes), not
+# whatever the registry serves that day; `make lock` re-pins it after pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 # Front-end assets come from the npm registry and are served locally.
@@ -56,13 +59,19 @@ bench: setup
 	$(PY) bench/bench_textparse.py
 	$(PY) bench/bench_ledger.py
 	$(PY) bench/bench_xlsx.py
+	$(PY) bench/bench_documents.py
+	$(PY) bench/bench_audit_head.py
+	$(PY) bench/bench_hostile_imports.py
+	$(PY) bench/bench_xlsx_hostile.py
 
 # CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
 sbom: setup
 	$(PY) scripts/sbom -o artifacts/sbom.cdx.json
 
-# Re-pin requirements.lock from .venv (hashes from the index through pip).
+# Re-pin requirements.lock from .venv after resolving pyproject.toml afresh (hashes from the
+# index through pip).
 lock: setup
+	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) scripts/sbom lock
 
 clean:
