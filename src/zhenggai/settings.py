@@ -26,6 +26,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -182,7 +183,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _sqlite = str(DATABASES["default"]["NAME"])
     if _sqlite and _sqlite != ":memory:" and not _sqlite.startswith("file:") and not Path(_sqlite).exists():
         Path(_sqlite).parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(_sqlite, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        with contextlib.suppress(FileExistsError):  # another process started at the same moment
+            os.close(os.open(_sqlite, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"

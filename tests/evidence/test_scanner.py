@@ -253,6 +253,14 @@ def test_finding10_every_kind_of_active_content_inside_an_object_stream_is_refus
     assert _scan_pdf(tmp_path, pdf_with_object_stream(action)) == Verdict(False, reason)
 
 
+def test_finding10_active_content_behind_more_than_the_scanner_looks_through_is_refused(tmp_path):
+    from tests.textparse.bombs import pdf_with_object_stream
+
+    hidden = b"[<< /AA << /E << /S /GoTo /D [0] >> >> >> " + b"[] " * 100_001 + b"]"  # /AA: no byte-scan name
+    verdict = _scan_pdf(tmp_path, pdf_with_object_stream(b"<< /K " + hidden + b" >>"))
+    assert verdict == Verdict(False, "PDF 结构过于复杂，无法检查其中是否含有脚本")
+
+
 def test_finding10_an_object_stream_without_active_content_passes(tmp_path):
     from tests.textparse.bombs import pdf_with_object_stream
 

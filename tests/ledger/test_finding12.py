@@ -22,6 +22,7 @@ from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.errors import DuplicateSubmission, Gone, InvalidInput, ServiceError, TransitionRefused
 from zhenggai.ledger.models import (
+    FINISHED_STATUSES,
     Amendment,
     Closure,
     Evidence,
@@ -182,7 +183,7 @@ def test_finding12_problem_state_counts_from_the_one_table_of_finished_statuses(
             closed=False,
             total=len(statuses),
             done=statuses.count(S.DONE),
-            finished=sum(s in selectors.FINISHED for s in statuses),
+            finished=sum(s in FINISHED_STATUSES for s in statuses),
             not_started=statuses.count(S.NOT_STARTED),
         )
         assert counted == selectors.problem_state(f, statuses)

@@ -247,3 +247,11 @@ def test_a_large_table_counts_one_line_per_row_not_one_per_cell_paragraph():
     ]
     doc = read_bytes(bombs.docx_from_body([b"<w:tbl>", "".join(rows).encode(), b"</w:tbl>"]), "方案.docx")
     assert doc.text.count("\n") == 4_999
+
+
+def test_finding3_a_file_name_with_a_unicode_line_separator_survives_the_budgeted_parse():
+    from zhenggai.textparse import budget
+
+    text = "一、问题\n（一）问题\n1.问题\n"
+    result = budget.read_and_parse(text.encode(), "反馈\u2028意见\x85.txt")
+    assert result.source.name == "反馈\u2028意见\x85.txt" and result.text.strip() == text.strip()

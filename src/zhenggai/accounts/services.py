@@ -188,19 +188,31 @@ def user_set_password(*, actor: Any, user: Any, password: str) -> Any:
     """
     require_manage(actor, user, "auth.password_reset")
     validate_password(password, user)
-    if actor is not None and otp_device(user) is None:
-        _refuse_takeover(actor, "auth.password_reset", user, RESET_NEEDS_DEVICE)
     with transaction.atomic():
-        user.set_password(password)
-        user.must_change_password = True
-        user.security_notice = (
-            f"{_now_text()} 系统管理员重置了您的登录密码（动态口令不变）。请输入手机上的动态口令，"
-            "再设置只有您自己知道的新密码。如非本人申请，请立即联系安全管理员。"
-        )
-        user.save()
-        end_sessions(user)
-        audit_record(actor=actor, action="auth.password_reset", obj=user, after={"must_change": True})
+        # Checked on the locked row: a second factor reset racing this one waits, then is refused.
+        user = _lock_user(user)
+        refused = actor is not None and otp_device(user) is None
+        if not refused:
+            _set_temporary_password(actor, user, password)
+    if refused:
+        _refuse_takeover(actor, "auth.password_reset", user, RESET_NEEDS_DEVICE)
     return user
+
+
+def _lock_user(user: Any) -> Any:
+    return get_user_model().objects.select_for_update().get(pk=user.pk)
+
+
+def _set_temporary_password(actor: Any, user: Any, password: str) -> None:
+    user.set_password(password)
+    user.must_change_password = True
+    user.security_notice = (
+        f"{_now_text()} 系统管理员重置了您的登录密码（动态口令不变）。请输入手机上的动态口令，"
+        "再设置只有您自己知道的新密码。如非本人申请，请立即联系安全管理员。"
+    )
+    user.save()
+    end_sessions(user)
+    audit_record(actor=actor, action="auth.password_reset", obj=user, after={"must_change": True})
 
 
 def user_unlock(*, actor: Any, user: Any) -> int:
@@ -215,17 +227,25 @@ def otp_reset(*, actor: Any, user: Any) -> None:
     """Forget the user's authenticator (lost phone); they enrol again at the next login, with
     their own password: refused while the password is one an administrator set (module doc)."""
     require_manage(actor, user, "auth.otp_reset")
-    if actor is not None and user.must_change_password:
-        _refuse_takeover(actor, "auth.otp_reset", user, OTP_RESET_NEEDS_OWN_PASSWORD)
     with transaction.atomic():
-        deleted, _ = TOTPDevice.objects.filter(user=user).delete()
-        user.security_notice = (
-            f"{_now_text()} 系统管理员重置了您的动态口令。请用手机上的身份验证器应用重新绑定。"
-            "如非本人申请，请立即联系安全管理员。"
-        )
-        user.save(update_fields=["security_notice"])
-        end_sessions(user)
-        audit_record(actor=actor, action="auth.otp_reset", obj=user, before={"enrolled": bool(deleted)})
+        # Checked on the locked row: a password reset racing this one waits, then is refused.
+        user = _lock_user(user)
+        refused = actor is not None and user.must_change_password
+        if not refused:
+            _forget_device(actor, user)
+    if refused:
+        _refuse_takeover(actor, "auth.otp_reset", user, OTP_RESET_NEEDS_OWN_PASSWORD)
+
+
+def _forget_device(actor: Any, user: Any) -> None:
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    user.security_notice = (
+        f"{_now_text()} 系统管理员重置了您的动态口令。请用手机上的身份验证器应用重新绑定。"
+        "如非本人申请，请立即联系安全管理员。"
+    )
+    user.save(update_fields=["security_notice"])
+    end_sessions(user)
+    audit_record(actor=actor, action="auth.otp_reset", obj=user, before={"enrolled": bool(deleted)})
 
 
 # --- roles (安全管理员) -----------------------------------------------------------------------

@@ -218,11 +218,21 @@ def _after_commit(using: str) -> None:
 
     try:
         h = head(using)
-        if h.seq == 0:
-            return
+    except Exception:
+        log.exception("审计链头读取失败")
+        return
+    if h.seq == 0:
+        return
+    try:
         headlog.record(seq=h.seq, mac=h.mac, alg=h.alg)
-        seconds = int(getattr(settings, "AUDIT_CHECKPOINT_SECONDS", 300) or 0)
-        if seconds > 0 and checkpoints.older_than(seconds):
-            checkpoints.write_checkpoint_quietly(h.seq, h.mac, h.alg, kind="auto", using=using)
     except Exception:
         log.exception("审计链头记录写入失败")
+    # The timer's checkpoint does not depend on the head log having been written.
+    seconds = int(getattr(settings, "AUDIT_CHECKPOINT_SECONDS", 300) or 0)
+    try:
+        due = seconds > 0 and checkpoints.older_than(seconds)
+    except OSError:
+        log.exception("审计检查点文件不可读")
+        return
+    if due:
+        checkpoints.write_checkpoint_quietly(h.seq, h.mac, h.alg, kind="auto", using=using)

@@ -36,8 +36,6 @@ from .models import (
 
 S = MeasureStatus
 OPEN_STATUSES = (S.NOT_STARTED, S.IN_PROGRESS, S.PENDING_REVIEW)
-#: Finished measures (已完成, 阶段性完成): ``models.FINISHED_STATUSES``, here for the readers.
-FINISHED = FINISHED_STATUSES
 
 
 def today() -> dt.date:
@@ -224,12 +222,9 @@ def problem_state(finding: Finding, statuses: list[str]) -> str:
         closed=finding.status == ProblemStatus.CLOSED,
         total=len(statuses),
         done=sum(s == S.DONE for s in statuses),
-        finished=sum(s in FINISHED for s in statuses),
+        finished=sum(s in FINISHED_STATUSES for s in statuses),
         not_started=sum(s == S.NOT_STARTED for s in statuses),
     )
-
-
-_problem_state = problem_state  # the old private name, still read by reports.xlsx_export's docstring
 
 
 def problem_measure_counts() -> dict[str, Count]:
@@ -237,7 +232,7 @@ def problem_measure_counts() -> dict[str, Count]:
     return {
         "m_total": Count("measures"),
         "m_done": Count("measures", filter=Q(measures__status=S.DONE)),
-        "m_finished": Count("measures", filter=Q(measures__status__in=list(FINISHED))),
+        "m_finished": Count("measures", filter=Q(measures__status__in=list(FINISHED_STATUSES))),
         "m_not_started": Count("measures", filter=Q(measures__status=S.NOT_STARTED)),
     }
 
@@ -398,7 +393,7 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
             )
             .annotate(
                 total=Count("measures"),
-                finished=Count("measures", filter=Q(measures__status__in=list(FINISHED))),
+                finished=Count("measures", filter=Q(measures__status__in=list(FINISHED_STATUSES))),
             )
             .filter(total__gt=0, finished=F("total"))  # in the database, before the cut
             .select_related("round")

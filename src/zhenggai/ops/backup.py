@@ -383,6 +383,7 @@ def _backup(dest: Path) -> Outcome:
         raise OpsError(f"备份目录 {dest} 不是空的：请指定一个新的或空的目录")
     if vendor == "sqlite" and not _sqlite_path().is_file():
         raise OpsError(f"数据库文件 {_sqlite_path()} 不存在")
+    key = _manifest_key()
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -443,7 +444,7 @@ def _backup(dest: Path) -> Outcome:
             "audit": audit,
             "files": files,
         }
-        _write_manifest(dest, manifest)
+        _write_manifest(dest, manifest, key)
     except BaseException:
         _remove_partial(dest)
         raise
@@ -494,11 +495,16 @@ def _copy_blob(dest: Path, name: str, algorithm: str, problems: list[str]) -> di
     return _file_entry(target, rel)
 
 
-def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
+def _manifest_key() -> bytes:
+    """The key the manifest is signed with, read before anything is dumped or copied."""
     try:
-        key = signing.signing_key()
+        return signing.signing_key()
     except signing.SigningKeyError as exc:
         raise OpsError(str(exc), 2) from exc
+
+
+def _write_manifest(dest: Path, manifest: dict[str, Any], key: bytes | None = None) -> None:
+    key = key if key is not None else _manifest_key()
     manifest = {**manifest, "signed_with": signing.signed_with(key)}
     data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
     sm3, sha = new_hash("sm3"), new_hash("sha256")

@@ -140,15 +140,18 @@ def _active_object(obj: Any) -> str | None:
     from pdfminer.pdftypes import PDFStream
 
     name = _name_of
+    nested = (list, dict, PDFStream)
     stack = [obj]
     seen = 0
-    while stack and seen < 100_000:
+    while stack:
         seen += 1
+        if seen > 100_000:  # what cannot be looked through is refused, never passed
+            return "PDF 结构过于复杂，无法检查其中是否含有脚本"
         v = stack.pop()
         if isinstance(v, PDFStream):
             v = v.attrs
         if isinstance(v, list):
-            stack.extend(v)
+            stack.extend(x for x in v if isinstance(x, nested))
         elif isinstance(v, dict):
             if "JS" in v or "JavaScript" in v or name(v.get("S")) == "JavaScript":
                 return _PDF_ACTIVE[b"JavaScript"]
@@ -156,7 +159,7 @@ def _active_object(obj: Any) -> str | None:
                 return _PDF_ACTIVE[b"Launch"]
             if "AA" in v:
                 return _PDF_AUTO
-            stack.extend(v.values())
+            stack.extend(x for x in v.values() if isinstance(x, nested))
     return None
 
 

@@ -118,6 +118,6 @@ def _child() -> dict[str, Any]:
 
 if __name__ == "__main__":
     answer = _child()
-    sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(answer) + "\n")  # ASCII: no U+2028 or U+0085 to split the line
     sys.stdout.flush()
     os._exit(0)  # skip freeing a large heap object by object

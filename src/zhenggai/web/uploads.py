@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -75,22 +76,28 @@ def _private_folder(user: Any, kind: str) -> Path:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``path`` as a 0600 file, atomically (never a half-written upload under its name)."""
-    part = path.with_name(path.name + _PARTIAL)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # A name of its own: the same file sent twice at once must not share (and truncate) one.
+    part = path.with_name(f"{path.name}.{secrets.token_hex(6)}{_PARTIAL}")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as out:
             fd = -1
             out.write(data)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     finally:
         if fd >= 0:
             os.close(fd)
-    os.replace(part, path)
 
 
 def _remove(folder: Path, digest: str) -> None:
-    for suffix in ("", _EXTRA, _PARTIAL, _EXTRA + _PARTIAL):
+    for suffix in ("", _EXTRA):
         (folder / (digest + suffix)).unlink(missing_ok=True)
+    for part in folder.glob(f"{digest}*{_PARTIAL}"):  # left by a write that never finished
+        part.unlink(missing_ok=True)
 
 
 def keep(

@@ -67,9 +67,8 @@ def refusals_recorded(
 
 
 def conflict_response(request: HttpRequest, err: Conflict) -> HttpResponse:
-    status = getattr(err, "status", 409)
-    context = {"message": str(err), "back": err.back, "status": status, "recorded": err.recorded}
-    return render(request, "409.html", context, status=status)
+    context = {"message": str(err), "back": err.back, "status": err.status, "recorded": err.recorded}
+    return render(request, "409.html", context, status=err.status)
 
 
 def service_errors_answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
