@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "zhenggai.ledger",
     "zhenggai.audit",
     "zhenggai.reports",
+    "zhenggai.ops",
     "zhenggai.web",
 ]
 
@@ -128,10 +129,10 @@ MIDDLEWARE = [
     # HSTS, nosniff, Referrer-Policy, COOP, the HTTPS redirect.
     "django.middleware.security.SecurityMiddleware",
     # CSP, Permissions-Policy, CORP and no-store on every response, static files included.
-    "zhenggai.web.middleware.SecurityHeadersMiddleware",
+    "zhenggai.http.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Request id and the client address (trusted proxy only) for the audit trail.
-    "zhenggai.web.middleware.RequestIdMiddleware",
+    "zhenggai.http.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,7 +143,7 @@ MIDDLEWARE = [
     # Idle and absolute timeouts, the second factor, the forced password change.
     "zhenggai.accounts.middleware.SessionSecurityMiddleware",
     # Repeated 403/404 answers to one logged-in account are recorded (access.probe, rate-limited).
-    "zhenggai.web.middleware.ProbeRecordingMiddleware",
+    "zhenggai.http.middleware.ProbeRecordingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

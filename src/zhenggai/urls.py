@@ -1,8 +1,10 @@
+"""The URL configuration: the one place that imports an audience."""
+
 from django.urls import include, path
 
 urlpatterns = [
-    path("reports/", include("zhenggai.reports.urls")),
-    path("audit/", include("zhenggai.audit.urls")),
-    path("accounts/", include("zhenggai.accounts.urls")),
+    path("reports/", include("zhenggai.web.urls_reports")),
+    path("audit/", include("zhenggai.web.urls_audit")),
+    path("accounts/", include("zhenggai.web.urls_accounts")),
     path("", include("zhenggai.web.urls")),
 ]

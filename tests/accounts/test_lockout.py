@@ -14,7 +14,7 @@ from tests.accounts.conftest import Admins, Clock, login
 from zhenggai.accounts import services
 from zhenggai.accounts.models import LoginThrottle
 from zhenggai.audit.models import AuditEvent
-from zhenggai.web.middleware import client_address
+from zhenggai.http.middleware import client_address
 
 LOCKED = "已被锁定"
 

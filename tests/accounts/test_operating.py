@@ -236,7 +236,7 @@ def test_finding11_the_data_dir_and_the_sqlite_file_are_the_service_accounts_onl
 def test_finding11_the_evidence_temp_dir_is_the_service_accounts_only_whatever_the_umask(
     tmp_path: Path, settings: Any
 ) -> None:
-    from zhenggai.ledger import evidence
+    from zhenggai.evidence import store as evidence
 
     settings.EVIDENCE_DIR = tmp_path / "evidence"
     old = os.umask(0o022)

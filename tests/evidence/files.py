@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
 from tests.ledger.test_evidence import docx_bytes, pdf_bytes, png_bytes
-from zhenggai.ops.scanning import EICAR
+from zhenggai.evidence.scanning import EICAR
 
 __all__ = ["EICAR", "docx_bytes", "pdf_bytes", "png_bytes"]
 

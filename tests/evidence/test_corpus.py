@@ -21,8 +21,9 @@ from tests.evidence.files import (
     evidence_files,
     sm3_hex,
 )
-from zhenggai.ledger import evidence, services
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
+from zhenggai.evidence import store as evidence
+from zhenggai.ledger import services
 from zhenggai.ledger.models import Evidence, Progress
 
 IDS = [c[0] for c in CORPUS]

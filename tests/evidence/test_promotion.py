@@ -26,7 +26,9 @@ from django.urls import reverse
 
 from tests.evidence.files import PDF, evidence_files, png_bytes, sm3_hex
 from tests.today import days_from_today
-from zhenggai.ledger import evidence, services
+from zhenggai.evidence import store as evidence
+from zhenggai.ledger import evidence as ledger_evidence
+from zhenggai.ledger import services
 from zhenggai.ledger.models import Evidence, Measure, Progress
 from zhenggai.ops.verify import verify_evidence
 
@@ -376,7 +378,7 @@ def test_an_upload_committing_while_the_last_other_row_of_the_same_bytes_is_rele
             add(personas, second, (PDF, "新.pdf"))
             assert checked.wait(30)
 
-    threads = [_in_thread("delete", lambda: evidence.delete_evidence(old), results)]
+    threads = [_in_thread("delete", lambda: ledger_evidence.delete_evidence(old), results)]
     threads.append(_in_thread("upload", upload, results))
     for t in threads:
         t.join(60)

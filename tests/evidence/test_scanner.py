@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from tests.evidence.files import EICAR, PDF, evidence_files
-from zhenggai.ledger import evidence, services
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
+from zhenggai.evidence import scanning
+from zhenggai.evidence import store as evidence
+from zhenggai.evidence.scanning import ClamdScanner, ScannerUnavailable, Verdict
+from zhenggai.ledger import services
 from zhenggai.ledger.models import Evidence
-from zhenggai.ops import scanning
-from zhenggai.ops.scanning import ClamdScanner, ScannerUnavailable, Verdict
 
 
 def test_the_eicar_test_file_is_the_published_68_bytes():
@@ -70,7 +71,7 @@ def test_the_scanner_is_pluggable_by_dotted_path(settings):
 
 def test_scanners_run_in_order_and_a_list_is_accepted(settings):
     settings.EVIDENCE_SCANNER = [
-        "zhenggai.ops.scanning.BuiltinScanner",
+        "zhenggai.evidence.scanning.BuiltinScanner",
         "tests.evidence.test_scanner.Refuses",
     ]
     assert [type(s).__name__ for s in scanning.scanners()] == ["BuiltinScanner", "Refuses"]
@@ -154,7 +155,7 @@ def test_clamd_gets_the_file_in_instream_chunks_and_its_ok_lets_it_through(clamd
 
 
 def test_clamd_found_refuses_the_upload_with_the_signature(clamd, settings):
-    settings.EVIDENCE_SCANNER = "zhenggai.ops.scanning.ClamdScanner"  # clamd alone, no built-in
+    settings.EVIDENCE_SCANNER = "zhenggai.evidence.scanning.ClamdScanner"  # clamd alone, no built-in
     settings.EVIDENCE_CLAMD = f"127.0.0.1:{clamd.server_address[1]}"
     with pytest.raises(InvalidInput, match="检出病毒（Eicar-Test-Signature）"):
         evidence.store(io.BytesIO(EICAR), "说明.txt")
@@ -162,7 +163,7 @@ def test_clamd_found_refuses_the_upload_with_the_signature(clamd, settings):
 
 
 def test_clamd_over_a_unix_socket(clamd_unix, settings):
-    settings.EVIDENCE_SCANNER = "zhenggai.ops.scanning.ClamdScanner"
+    settings.EVIDENCE_SCANNER = "zhenggai.evidence.scanning.ClamdScanner"
     settings.EVIDENCE_CLAMD = f"unix://{clamd_unix.server_address}"
     evidence.store(io.BytesIO(PDF), "a.pdf")
     with pytest.raises(InvalidInput, match="Eicar-Test-Signature"):
@@ -202,7 +203,7 @@ def test_a_clamd_scanner_without_an_address_is_unavailable(tmp_path):
 
 
 def test_clamd_through_progress_add_refuses_and_records_nothing(clamd, settings, personas, assigned_measure):
-    settings.EVIDENCE_SCANNER = "zhenggai.ops.scanning.ClamdScanner"
+    settings.EVIDENCE_SCANNER = "zhenggai.evidence.scanning.ClamdScanner"
     settings.EVIDENCE_CLAMD = f"tcp://127.0.0.1:{clamd.server_address[1]}"
     with pytest.raises(InvalidInput, match="Eicar-Test-Signature"):
         services.progress_add(

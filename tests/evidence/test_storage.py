@@ -16,8 +16,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from tests.evidence.files import PDF, evidence_files, png_bytes, sm3_hex
-from zhenggai.ledger import evidence, services
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
+from zhenggai.evidence import store as evidence
+from zhenggai.ledger import evidence as ledger_evidence
+from zhenggai.ledger import services
 from zhenggai.ledger.models import Evidence, Progress
 
 # --- content addressing --------------------------------------------------------------------------
@@ -171,10 +173,10 @@ def test_deleting_one_of_two_references_keeps_the_blob_and_deleting_the_last_rem
     first, second = _two_references(personas, assigned_measure, django_capture_on_commit_callbacks)
     path = evidence.evidence_path(first.storage_name)
     with django_capture_on_commit_callbacks(execute=True):
-        evidence.delete_evidence(first)
+        ledger_evidence.delete_evidence(first)
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        evidence.delete_evidence(second)
+        ledger_evidence.delete_evidence(second)
     assert not path.exists()
     assert evidence_files() == []
 
@@ -193,7 +195,7 @@ def test_a_deletion_that_rolls_back_keeps_the_blob(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        evidence.delete_evidence(only)
+        ledger_evidence.delete_evidence(only)
         raise RuntimeError("the surrounding change failed")
     assert callbacks == []
     assert Evidence.objects.filter(pk=pk).exists()

@@ -13,8 +13,8 @@ from django.urls import reverse
 from tests.labels.conftest import Labelled, clear
 from tests.web.conftest import PDF
 from zhenggai.audit.models import AuditEvent
+from zhenggai.errors import InvalidInput, NotAllowed
 from zhenggai.ledger import services
-from zhenggai.ledger.errors import InvalidInput, NotAllowed
 from zhenggai.ledger.models import Evidence, Finding, Measure, Progress, Review
 
 

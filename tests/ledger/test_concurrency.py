@@ -15,8 +15,8 @@ from django.db import connection, connections
 
 from tests.conftest import SEED
 from zhenggai.audit.models import AuditEvent
+from zhenggai.errors import StaleEdit
 from zhenggai.ledger import services
-from zhenggai.ledger.errors import StaleEdit
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.models import Finding, Measure, MeasureStatus, Outcome, Progress, Round
 

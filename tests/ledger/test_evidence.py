@@ -14,8 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
-from zhenggai.ledger import evidence, services
-from zhenggai.ledger.errors import InvalidInput, NotAllowed, TransitionRefused
+from zhenggai.errors import InvalidInput, NotAllowed, TransitionRefused
+from zhenggai.evidence import store as evidence
+from zhenggai.ledger import services
 from zhenggai.ledger.models import Evidence, MeasureStatus, Progress
 
 

@@ -19,8 +19,8 @@ import pytest
 from django.db import connection
 
 from zhenggai.audit.models import AuditEvent
+from zhenggai.errors import DuplicateSubmission, Gone, InvalidInput, ServiceError, TransitionRefused
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import DuplicateSubmission, Gone, InvalidInput, ServiceError, TransitionRefused
 from zhenggai.ledger.models import (
     FINISHED_STATUSES,
     Amendment,

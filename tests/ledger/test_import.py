@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SEED
-from zhenggai.ledger.errors import InvalidInput, NotAllowed
+from zhenggai.errors import InvalidInput, NotAllowed
 from zhenggai.ledger.imports import import_parse, round_import
 from zhenggai.ledger.models import Finding, Measure, Outcome, Round
 

@@ -16,8 +16,8 @@ from django.db import transaction
 
 from tests.today import days_from_today
 from zhenggai.audit.models import AuditEvent
+from zhenggai.errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
 from zhenggai.ledger import services
-from zhenggai.ledger.errors import InvalidInput, NotAllowed, StaleEdit, TransitionRefused
 from zhenggai.ledger.models import (
     Amendment,
     Closure,

@@ -233,7 +233,7 @@ def test_finding4_the_command_says_how_many_more_errors_there_are(ledger: Any, p
 def test_finding4_the_preview_shows_changes_and_errors_a_page_at_a_time(
     ledger: Any, personas: Any, client_for: Any
 ):
-    from zhenggai.reports import xlsx_views
+    from zhenggai.web.views import workbook as xlsx_views
 
     size = xlsx_views.PAGE_SIZE
     limit = xlsx_import.MAX_ERRORS

@@ -7,7 +7,7 @@ the current window (``AUDIT_PROBE_WINDOW_MINUTES``, default 10) reaches
 ``AUDIT_PROBE_THRESHOLD`` (default 3), one ``access.probe`` event is written with the count, the
 window's start and the last distinct answers; then again at twice that count, four times …
 So a window of n answers writes about log2(n / threshold) + 1 events, and an account that
-mistypes one address writes none. The middleware (``web.middleware.ProbeRecordingMiddleware``)
+mistypes one address writes none. The middleware (``http.middleware.ProbeRecordingMiddleware``)
 calls ``probe_record`` for every 403/404 answered to a logged-in account.
 """
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from zhenggai.audit.services import audit_record
+from zhenggai.errors import InvalidInput
 from zhenggai.textparse import budget
 from zhenggai.textparse.model import Finding as ParsedFinding
 from zhenggai.textparse.model import Measure as ParsedMeasure
@@ -32,7 +33,6 @@ from zhenggai.textparse.serialize import dump_result, load_result
 from zhenggai.units.models import Unit, UnitKind
 from zhenggai.units.services import unit_get_or_create
 
-from .errors import InvalidInput
 from .models import Finding, Measure, MeasureKind, Outcome, OutcomeKind, Round, RoundKind
 from .services import EDIT_ROLES, _require, round_create
 

@@ -15,7 +15,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,11 +26,14 @@ from zhenggai.units.selectors import roles_for_unit, visible_units_q
 
 from .models import (
     FINISHED_STATUSES,
+    Amendment,
     Evidence,
     Finding,
     FindingKind,
     Measure,
     MeasureStatus,
+    Outcome,
+    PlanSignature,
     ProblemStatus,
     Round,
 )
@@ -415,9 +419,12 @@ class MeasureFilters:
     text: str = ""
 
 
-def measure_search(*, user: Any, filters: MeasureFilters) -> QuerySet[Measure]:
-    """Measures the user may see, narrowed by the filters; ordered by problem and position."""
+def measure_search(*, user: Any, filters: MeasureFilters, unassigned: bool = False) -> QuerySet[Measure]:
+    """Measures the user may see, narrowed by the filters (and to those with no responsible
+    person yet, 待分配, if ``unassigned``); ordered by problem and position."""
     qs = _measure_list_base(user)
+    if unassigned:
+        qs = qs.filter(person__isnull=True)
     f = filters
     if f.round:
         qs = qs.filter(round_id=f.round)
@@ -462,3 +469,71 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Any]]:
         items.append((e.created_at, "audit", e))
     items.sort(key=lambda x: x[0])
     return items
+
+
+# --- what the round, problem and measure pages show besides the tree -----------------------------
+
+
+def round_rows(*, user: Any, today: dt.date) -> QuerySet[Round]:
+    """Visible rounds with their measure counts, in one query whatever their size."""
+    problems = (
+        Finding.objects.filter(round=OuterRef("pk"), kind=FindingKind.PROBLEM)
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    open_statuses = list(OPEN_STATUSES)
+    return (
+        round_list_for_user(user=user)
+        .annotate(
+            measure_count=Count("measures"),
+            done_count=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)),
+            overdue_count=Count(
+                "measures", filter=Q(measures__deadline__lt=today, measures__status__in=open_statuses)
+            ),
+            problem_count=Coalesce(Subquery(problems, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def amendments_since(*, round: Round, signature: PlanSignature | None) -> int:
+    """Changes recorded against the last signed version of the plan."""
+    if signature is None:
+        return 0
+    return Amendment.objects.filter(round=round, signed_version=signature.version).count()
+
+
+def outcomes_of(*, round: Round) -> list[Outcome]:
+    """The round's outcomes (the round was fetched through a scoped selector)."""
+    return list(Outcome.objects.filter(round=round).order_by("kind", "id"))
+
+
+def finding_path(finding: Finding) -> list[Finding]:
+    """The finding's ancestors, root first (category › issue); a few queries at most."""
+    path: list[Finding] = []
+    node = finding.parent
+    while node is not None and len(path) < 10:
+        path.append(node)
+        node = node.parent
+    return list(reversed(path))
+
+
+def finding_parents(*, round: Round) -> QuerySet[Finding]:
+    """Nodes of a round that may take children (categories and issues)."""
+    return Finding.objects.filter(round=round).exclude(kind=FindingKind.PROBLEM).order_by("position")
+
+
+def sibling_index(measure: Measure) -> tuple[int, int]:
+    """The measure's place among its problem's measures: (index from 0, count)."""
+    ids = list(
+        Measure.objects.filter(finding_id=measure.finding_id)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+    return ids.index(measure.pk) if measure.pk in ids else 0, len(ids)
+
+
+def empty_measures() -> QuerySet[Measure]:
+    return Measure.objects.none()

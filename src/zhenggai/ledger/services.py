@@ -23,12 +23,12 @@ from django.utils import timezone
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.accounts.roles import holds_admin_role
 from zhenggai.audit.services import audit_record
+from zhenggai.errors import DuplicateSubmission, Gone, InvalidInput, NotAllowed, StaleEdit, TransitionRefused
+from zhenggai.evidence import store as evidence_store
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import roles_for_unit
 
-from . import evidence as evidence_store
 from . import selectors
-from .errors import DuplicateSubmission, Gone, InvalidInput, NotAllowed, StaleEdit, TransitionRefused
 from .models import (
     FINISHED_STATUSES,
     Amendment,

@@ -1,5 +1,6 @@
-"""Operations: the upload scanner, evidence verification, backup and restore.
+"""Operations (an app without models): backup and restore, evidence verification, the
+deployment and durability checks, and the demo.
 
-Plain modules (no models); the commands that use them are ``zhenggai evidence-verify``,
-``zhenggai backup DIR`` and ``zhenggai restore DIR``.
+Commands: ``zhenggai backup DIR``, ``zhenggai restore DIR``, ``zhenggai evidence-verify``,
+``zhenggai demo``. The checks are registered when the app is ready.
 """

@@ -61,7 +61,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-from zhenggai.ledger.evidence import evidence_path, fsync_dir, is_digest, new_hash, put_blob
+from zhenggai.evidence.store import evidence_path, fsync_dir, is_digest, new_hash, put_blob
 
 from . import signing
 

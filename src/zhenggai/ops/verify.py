@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from zhenggai.ledger.evidence import evidence_path, file_digests
+from zhenggai.evidence.store import evidence_path, file_digests
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from django.db import transaction
 from django.db.models import Sum
 
 from zhenggai.audit.services import audit_record
+from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
-from zhenggai.ledger.errors import InvalidInput, StaleEdit
 from zhenggai.ledger.models import (
     FINISHED_STATUSES,
     FindingKind,

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from zhenggai.audit.services import audit_record
+from zhenggai.errors import InvalidInput
 from zhenggai.ledger import selectors
-from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import Round
 
 from . import documents

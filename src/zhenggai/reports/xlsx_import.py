@@ -39,8 +39,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from zhenggai.audit.services import audit_record
+from zhenggai.errors import InvalidInput, ServiceError
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import InvalidInput, ServiceError
 from zhenggai.ledger.models import Measure, MeasureStatus, Progress, ReviewDecision, Round
 from zhenggai.textparse.dates import find_dates
 from zhenggai.units.models import Unit

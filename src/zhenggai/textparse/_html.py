@@ -107,7 +107,7 @@ _GBK_NAMES = {"gb2312", "gbk", "x-gbk", "cp936", "gb_2312-80", "csgb2312", "euc-
 
 
 def _cjk(el: etree._Element) -> int:
-    return len(_CJK.findall(el.text_content()))  # type: ignore[attr-defined]
+    return len(_CJK.findall(el.text_content()))
 
 
 def _prose_cjk(el: etree._Element) -> int:
@@ -244,7 +244,7 @@ def _html_title(root: etree._Element, container: etree._Element, first: str) -> 
     """The article title to put first, or None when the content already starts with it."""
 
     def text_of(el: etree._Element) -> str:
-        return _HTML_WS.sub(" ", el.text_content()).strip()  # type: ignore[attr-defined]
+        return _HTML_WS.sub(" ", el.text_content()).strip()
 
     def same(a: str, b: str) -> bool:
         return re.sub(r"\s", "", a) == re.sub(r"\s", "", b)
@@ -286,7 +286,7 @@ def _is_heading(el: etree._Element) -> bool:
         return el.tag in ("h1", "h2")
     parts = {p for t in _tokens(el) for p in re.split(r"[-_]", t)}
     named = bool(parts & {"title", "bt", "biaoti"})
-    return named and _TITLE_WORDS.search(el.text_content()) is not None  # type: ignore[attr-defined]
+    return named and _TITLE_WORDS.search(el.text_content()) is not None
 
 
 def _is_chrome_line(line: str) -> bool:

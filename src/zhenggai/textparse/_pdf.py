@@ -134,7 +134,7 @@ def _layouts(data: bytes, laparams: Any) -> Iterator[Any]:
             super().paint_path(*args, **kwargs)  # type: ignore[arg-type]
 
     manager = PDFResourceManager(caching=True)
-    device = Counting(manager, laparams=laparams)  # type: ignore[arg-type]
+    device = Counting(manager, laparams=laparams)
     interpreter = PDFPageInterpreter(manager, device)
     for page in PDFPage.get_pages(io.BytesIO(data), password="", caching=True):
         interpreter.process_page(page)

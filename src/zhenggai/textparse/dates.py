@@ -343,6 +343,7 @@ def _bare_mention(text: str, f: str, i: int, e: int) -> DateMention:
     (``330日至5月1日``) so that the end is not read as a date of its own."""
     sep = _range_sep(f, e)
     tail = _read_point(f, e + sep, after_sep=True) if sep else None
+    qualifier: str | None
     if tail is not None:
         qualifier, end = "range", tail.end
     else:

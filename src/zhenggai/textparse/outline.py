@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from . import tables
 from .enumerations import split_measures
@@ -393,8 +394,11 @@ class _Builder:
             sentence_like = sum(
                 1
                 for c in kids
-                if len(self.norm[c.heading.title_start : c.end]) > 30  # type: ignore[union-attr]
-                or re.search(r"[。;]", self.norm[c.heading.title_start : c.end])  # type: ignore[union-attr]
+                if c.heading is not None  # always, by `kids`: narrows the type
+                and (
+                    len(self.norm[c.heading.title_start : c.end]) > 30
+                    or re.search(r"[。;]", self.norm[c.heading.title_start : c.end])
+                )
             )
             if sentence_like * 2 < len(kids) or node.body:
                 continue
@@ -430,7 +434,7 @@ class _Builder:
                 roots.append(n)
                 kind = "findings"
             else:
-                kind = k if k in ("organisation", "long_term", "next_steps") else "other"
+                kind = k if k == "organisation" or k == "long_term" or k == "next_steps" else "other"
             out.append(SectionOut(n.number, n.title, (n.start, n.end), kind))
         return out, roots
 
@@ -543,7 +547,9 @@ def _style_example(style: str, node: Node) -> str:
     }.get(style, style)
 
 
-_KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+# What a top-level title says the section is; ``container`` and ``category`` hold findings.
+_TitleKind = Literal["category", "next_steps", "long_term", "container", "organisation", "other", "unknown"]
+_KIND_WORDS: tuple[tuple[_TitleKind, re.Pattern[str]], ...] = (
     ("category", re.compile(r"方面")),
     ("next_steps", re.compile(r"下一步|下步|今后|工作打算|工作计划|努力方向")),
     ("long_term", re.compile(r"长效|巩固.{0,4}成果|常态化|建章立制")),
@@ -572,7 +578,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def _section_kind(title: str) -> str:
+def _section_kind(title: str) -> _TitleKind:
     for kind, rx in _KIND_WORDS:
         if rx.search(title):
             return kind

@@ -25,6 +25,9 @@ from typing import Any
 
 from ._base import MAX_EXPANDED_BYTES, MAX_PART_BYTES, LimitExceeded, too_expanded
 
+# The refusal is ``_base``'s, re-exported: callers of the budget catch it from here.
+__all__ = ["LimitExceeded", "expansion_budget"]
+
 
 class _Budget:
     __slots__ = ("left", "per_stream", "total")
@@ -170,11 +173,11 @@ def _install() -> None:
             decompressobj=real.decompressobj,
             error=real.error,
         )
-        pdftypes.zlib = shim  # type: ignore[attr-defined]
+        pdftypes.zlib = shim  # type: ignore[assignment]  # a namespace standing in for the module
         pdftypes.decompress_corrupted = _guarded(pdftypes.decompress_corrupted, _corrupted_capped)
-        pdftypes.lzwdecode = _guarded(pdftypes.lzwdecode, _lzw_capped)  # type: ignore[attr-defined]
-        pdftypes.rldecode = _guarded(pdftypes.rldecode, _runlength_capped)  # type: ignore[attr-defined]
-        pdftypes.ascii85decode = _counted(pdftypes.ascii85decode)  # type: ignore[attr-defined]
-        pdftypes.asciihexdecode = _counted(pdftypes.asciihexdecode)  # type: ignore[attr-defined]
-        pdftypes.ccittfaxdecode = _image_only(pdftypes.ccittfaxdecode)  # type: ignore[attr-defined]
+        pdftypes.lzwdecode = _guarded(pdftypes.lzwdecode, _lzw_capped)
+        pdftypes.rldecode = _guarded(pdftypes.rldecode, _runlength_capped)
+        pdftypes.ascii85decode = _counted(pdftypes.ascii85decode)
+        pdftypes.asciihexdecode = _counted(pdftypes.asciihexdecode)
+        pdftypes.ccittfaxdecode = _image_only(pdftypes.ccittfaxdecode)
         _installed = True

@@ -215,8 +215,8 @@ def _sniff_zip(data: bytes, name: str, ext: str) -> Format:
         raise _fail(name, f"压缩包已损坏，{_NOT_A_DOCUMENT}") from None
     main = infos.get("word/document.xml")
     if main is not None:
-        if reason := _zip_bomb(entries):
-            raise _fail(name, reason)
+        if bomb := _zip_bomb(entries):
+            raise _fail(name, bomb)
         return "docx"
     for part, what in _OTHER_ZIPS.items():
         if part in infos:

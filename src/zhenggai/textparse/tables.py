@@ -112,8 +112,8 @@ def read_table(rows: Sequence[Line], cols: dict[int, str]) -> list[TableProblem]
         filled = [c for c in cells if c.text]
         if len(filled) == 1 and len(cells) > 2 and cell("measure") is None:
             # A separator row spanning the table: a category heading.
-            c = filled[0]
-            category = (_clean_title(_LEADING_NUMBER.sub("", c.text)), (row.start, row.end))
+            only = filled[0]
+            category = (_clean_title(_LEADING_NUMBER.sub("", only.text)), (row.start, row.end))
             current = None
             continue
         cat = cell("category")

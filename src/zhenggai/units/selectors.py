@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from .models import Membership, Role, Unit
+from .models import Membership, Role, Unit, UnitKind
 
 
 def _memberships(user: Any) -> list[Membership]:
@@ -53,3 +54,48 @@ def members_of(unit: Unit) -> QuerySet[Any]:
 
 
 __all__ = ["Role", "members_of", "roles_for_unit", "unit_list_for_user", "visible_units_q"]
+
+
+# --- choices and names for the pages ----------------------------------------------------------
+
+
+def clerk_units(*, user: Any) -> list[Unit]:
+    """Units where the user is clerk (整改办): where they may import or build a round."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Unit.objects.filter(memberships__user=user, memberships__role=Role.CLERK).order_by("path"))
+
+
+def departments_under(unit: Unit) -> QuerySet[Unit]:
+    """The departments inside a unit's subtree (choices for 责任部门)."""
+    return Unit.objects.filter(path__startswith=unit.path, kind=UnitKind.DEPARTMENT).order_by("name", "pk")
+
+
+def departments_for_user(*, user: Any) -> QuerySet[Unit]:
+    return unit_list_for_user(user=user).filter(kind=UnitKind.DEPARTMENT).order_by("name", "pk")
+
+
+def people_for_user(*, user: Any) -> QuerySet[Any]:
+    """Active users who hold a role in a unit the user may see (search filter choices)."""
+    User = get_user_model()
+    visible = unit_list_for_user(user=user).values("pk")
+    return (
+        User.objects.filter(is_active=True, memberships__unit__in=visible)
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def names_of(*, user_ids: set[int], unit_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Display names for ids found in audit records (two queries)."""
+    User = get_user_model()
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name")) if unit_ids else {}
+    return users, units
+
+
+def roles_of(*, user: Any) -> set[str]:
+    """Every role the user holds anywhere (which sections of 我的任务 apply)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(Membership.objects.filter(user=user).values_list("role", flat=True))

@@ -15,8 +15,8 @@ from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 
+from zhenggai.errors import InvalidInput
 from zhenggai.ledger import services
-from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, ReviewDecision, RoundKind
 from zhenggai.units.models import Unit
 

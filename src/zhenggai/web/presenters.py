@@ -14,8 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, OutcomeKind
 from zhenggai.ledger.selectors import Node, Tally
 from zhenggai.textparse.model import ParseResult, iter_findings
+from zhenggai.units import selectors as unit_selectors
 
-from . import selectors as web_selectors
 from .templatetags.zhenggai import PROBLEM_CSS, zdate
 
 STATUS_ORDER = [s.value for s in MeasureStatus]
@@ -254,7 +254,7 @@ def history_rows(items: list[tuple[dt.datetime, str, Any]]) -> list[HistoryRow]:
                     v for k, v in side.items() if k in ("leader", "person") and isinstance(v, int)
                 )
                 unit_ids.update(v for k, v in side.items() if k == "department" and isinstance(v, int))
-    users, units = web_selectors.names_of(user_ids=user_ids, unit_ids=unit_ids)
+    users, units = unit_selectors.names_of(user_ids=user_ids, unit_ids=unit_ids)
 
     def show(key: str, value: Any) -> str:
         if value in (None, ""):

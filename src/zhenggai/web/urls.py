@@ -1,21 +1,9 @@
 """The staff pages (namespace ``web``). Every page needs a login except the login page."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
+from . import converters  # noqa: F401  (registers ``sha256``)
 from .views import accounts, evidence, imports, measures, problems, rounds, search, tasks
-
-
-class DigestConverter:
-    regex = "[0-9a-f]{64}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(DigestConverter, "sha256")
 
 app_name = "web"
 

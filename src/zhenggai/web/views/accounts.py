@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 
-from zhenggai.accounts.forms import LoginForm
 from zhenggai.accounts.middleware import PASSWORD_CHANGE
 from zhenggai.accounts.models import AdminRole
 from zhenggai.accounts.services import otp_device
 from zhenggai.audit.services import audit_record
+
+from ..forms_accounts import LoginForm
 
 
 class LoginView(auth_views.LoginView):

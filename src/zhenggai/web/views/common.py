@@ -1,103 +1,15 @@
-"""What every page view shares: the answer to a refused service call, the POST-only actions,
-the 安全标记 badge and form of problem and measure pages."""
+"""What the staff pages share: paging and the 安全标记 badge and form of problem and measure
+pages. The answer to a refused service call is ``zhenggai.http.errors``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
 
 from zhenggai.accounts.models import Sensitivity
-from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import Gone, InvalidInput, ServiceError
-
-
-class Conflict(Exception):
-    """A refused service call, already recorded; answered with the conflict page (409, or
-    the ``status`` of the refusal)."""
-
-    def __init__(self, message: str, back: str = "", *, status: int = 409, recorded: bool = True) -> None:
-        super().__init__(message)
-        self.back = back
-        self.status = status
-        self.recorded = recorded
-
-
-def http_error(err: ServiceError, back: str = "") -> Exception:
-    """What a page raises for a refused service call, by the error's ``http_status``.
-
-    The one place that reads ``ServiceError.http_status``: 403 → the 403 page, 404 → the
-    404 page, anything else (409 for a refused transition, a stale edit or an object
-    deleted meanwhile; 400 for input no form field shows) → the conflict page with the
-    service's message and a link back.
-    """
-    if err.http_status == 403:
-        return PermissionDenied(str(err))
-    if err.http_status == 404:
-        return Http404(str(err))
-    return Conflict(str(err), back, status=err.http_status)
-
-
-@contextmanager
-def refusals_recorded(
-    request: HttpRequest, *, action: str, obj: Any, back: str = "", gone_back: str = ""
-) -> Iterator[None]:
-    """Run a service call; record a refusal after its transaction has rolled back.
-
-    ``InvalidInput`` passes through to the view, which puts the message next to its form
-    field. Any other ``ServiceError`` is recorded and raised as ``http_error`` says;
-    ``gone_back`` is where to send the user when the object itself was deleted meanwhile
-    (``Gone``: its own page no longer exists).
-    """
-    try:
-        yield
-    except InvalidInput:
-        raise
-    except ServiceError as err:
-        services.record_refusal(actor=request.user, action=action, obj=obj, reason=str(err))
-        raise http_error(err, (gone_back or back) if isinstance(err, Gone) else back) from err
-
-
-def conflict_response(request: HttpRequest, err: Conflict) -> HttpResponse:
-    context = {"message": str(err), "back": err.back, "status": err.status, "recorded": err.recorded}
-    return render(request, "409.html", context, status=err.status)
-
-
-def service_errors_answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A view whose refused service calls answer with a page, never a server error.
-
-    ``Conflict`` (from ``refusals_recorded``) is the conflict page; a ``ServiceError`` the
-    view did not handle (an ``InvalidInput`` no form field shows) is answered by its
-    ``http_status`` through ``http_error``.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except Conflict as err:
-            return conflict_response(request, err)
-        except ServiceError as err:
-            answer = http_error(err)
-            if isinstance(answer, Conflict):
-                answer.recorded = False  # not through refusals_recorded: nothing was written
-                return conflict_response(request, answer)
-            raise answer from err
-
-    return wrapper
-
-
-def action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A POST-only view of a logged-in user whose refused service calls answer with a page."""
-    return login_required(require_POST(service_errors_answered(view)))
+from zhenggai.ledger import selectors
 
 
 def page_number(request: HttpRequest) -> str:

@@ -14,8 +14,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from zhenggai.audit.services import audit_record
+from zhenggai.evidence.store import evidence_path, file_digests
 from zhenggai.ledger import selectors
-from zhenggai.ledger.evidence import evidence_path, file_digests
 
 log = logging.getLogger(__name__)
 

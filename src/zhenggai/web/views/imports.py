@@ -14,21 +14,22 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
+from zhenggai.http import uploads
+from zhenggai.http.errors import action_view, refusals_recorded
 from zhenggai.ledger.imports import import_parse, import_preview, parse_restored, parse_stored, round_import
 from zhenggai.textparse.model import ParseResult
+from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Unit
 
-from .. import presenters, uploads
-from .. import selectors as web_selectors
+from .. import presenters
 from ..forms import ImportConfirmForm, ImportUploadForm, add_service_error
-from .common import action_view, refusals_recorded
 
 GONE = "上传的文件已失效，请重新上传"
 
 
 def _clerk_units(request: HttpRequest) -> list[Unit]:
-    units = web_selectors.clerk_units(user=request.user)
+    units = unit_selectors.clerk_units(user=request.user)
     if not units:
         raise PermissionDenied("只有整改办工作人员可以导入巡察文件")
     return units
@@ -77,7 +78,7 @@ def import_preview_page(request: HttpRequest, digest: str) -> HttpResponse:
         preview = import_preview(data=data, name=entry["name"], unit=unit, result=result)
     except InvalidInput as err:  # the reader changed since the upload; start again
         raise Http404(GONE) from err
-    existing_departments = set(web_selectors.departments_under(unit).values_list("name", flat=True))
+    existing_departments = set(unit_selectors.departments_under(unit).values_list("name", flat=True))
     return render(
         request,
         "web/imports/preview.html",

@@ -19,26 +19,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from zhenggai.accounts.models import Sensitivity
+from zhenggai.errors import DuplicateSubmission, InvalidInput
+from zhenggai.http.errors import (
+    Conflict,
+    action_view,
+    conflict_response,
+    refusals_recorded,
+    service_errors_answered,
+)
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import DuplicateSubmission, InvalidInput
 from zhenggai.ledger.models import Measure, MeasureKind, MeasureStatus
+from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import members_of
 
 from .. import presenters
-from .. import selectors as web_selectors
 from ..forms import MeasureEditForm, MoveForm, ProgressForm, ReviewForm, SplitForm, add_service_error
 from ..templatetags.zhenggai import zdatetime
-from .common import (
-    Conflict,
-    LabelForm,
-    action_view,
-    conflict_response,
-    label_badge,
-    label_choices,
-    refusals_recorded,
-    service_errors_answered,
-)
+from .common import LabelForm, label_badge, label_choices
 
 S = MeasureStatus
 # The audit action of each review decision, as the service names it.
@@ -53,7 +51,7 @@ def _edit_form(measure: Measure, data: Any = None) -> MeasureEditForm:
     return MeasureEditForm(
         data,
         people=members_of(measure.unit),
-        departments=web_selectors.departments_under(measure.unit),
+        departments=unit_selectors.departments_under(measure.unit),
         initial=MeasureEditForm.initial_for(measure),
         round=measure.round,
     )
@@ -93,12 +91,12 @@ def _measure_page(
     history = _label_rows(presenters.history_rows(selectors.measure_history(measure=measure)))
     has_progress = any(row.kind == "progress" for row in history)
     reporter = is_owner or is_clerk
-    index, count = web_selectors.sibling_index(measure) if is_clerk else (0, 0)
+    index, count = selectors.sibling_index(measure) if is_clerk else (0, 0)
     ctx: dict[str, Any] = {
         "measure": measure,
         "round": measure.round,
         "finding": measure.finding,
-        "path": [*web_selectors.finding_path(measure.finding), measure.finding],
+        "path": [*selectors.finding_path(measure.finding), measure.finding],
         "history": history,
         "is_clerk": is_clerk,
         "is_owner": is_owner,

@@ -9,21 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from zhenggai.errors import InvalidInput
+from zhenggai.http.errors import action_view, refusals_recorded, service_errors_answered
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import FINISHED_STATUSES, Finding, FindingKind, ProblemStatus
 from zhenggai.units.models import Role
 
-from .. import selectors as web_selectors
 from ..forms import MeasureCreateForm, ReasonForm, add_service_error
-from .common import (
-    LabelForm,
-    action_view,
-    label_badge,
-    label_choices,
-    refusals_recorded,
-    service_errors_answered,
-)
+from .common import LabelForm, label_badge, label_choices
 
 SENDABLE = services.TRANSITIONS["send_back"][0]
 
@@ -51,7 +44,7 @@ def _problem_page(
         {
             "finding": finding,
             "round": finding.round,
-            "path": web_selectors.finding_path(finding),
+            "path": selectors.finding_path(finding),
             "children": list(finding.children.filter(selectors.finding_cleared_q(user)).order_by("position")),
             "measures": measures,
             "hidden_measures": len(every) - len(measures),

@@ -13,16 +13,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from zhenggai.errors import InvalidInput
+from zhenggai.http.errors import action_view, refusals_recorded
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import InvalidInput
 from zhenggai.ledger.models import Round
+from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import members_of
 
 from .. import presenters
-from .. import selectors as web_selectors
 from ..forms import BulkAssignForm, FindingForm, RoundForm, SearchForm, add_service_error
-from .common import action_view, page_number, refusals_recorded
+from .common import page_number
 from .search import filters_from
 
 ROUNDS_PER_PAGE = 50
@@ -31,21 +32,21 @@ MEASURES_PER_PAGE = 100
 
 @login_required
 def round_list(request: HttpRequest) -> HttpResponse:
-    rows = web_selectors.round_rows(user=request.user, today=selectors.today())
+    rows = selectors.round_rows(user=request.user, today=selectors.today())
     page = Paginator(rows, ROUNDS_PER_PAGE).get_page(page_number(request))
     return render(
         request,
         "web/rounds/list.html",
         {
             "page": page,
-            "is_clerk": bool(web_selectors.clerk_units(user=request.user)),
+            "is_clerk": bool(unit_selectors.clerk_units(user=request.user)),
         },
     )
 
 
 @login_required
 def round_create(request: HttpRequest) -> HttpResponse:
-    units = web_selectors.clerk_units(user=request.user)
+    units = unit_selectors.clerk_units(user=request.user)
     if not units:
         raise PermissionDenied("只有整改办工作人员可以新建巡察轮次")
     form = RoundForm(request.POST if request.method == "POST" else None, units=units)
@@ -86,9 +87,9 @@ def _overview_page(
                 reverse("web:problem-detail", args=[0]).removesuffix("0/"),
             ),
             "departments": overview.by_department,
-            "outcomes": presenters.summarise_outcomes(web_selectors.outcomes_of(round=round_)),
+            "outcomes": presenters.summarise_outcomes(selectors.outcomes_of(round=round_)),
             "signed": signed,
-            "amendments": web_selectors.amendments_since(round=round_, signature=signed),
+            "amendments": selectors.amendments_since(round=round_, signature=signed),
             "can_sign": Role.UNIT_LEADER in roles,
             "is_clerk": is_clerk,
             "finding_form": finding_form,
@@ -114,7 +115,7 @@ def round_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _parents(request: HttpRequest, round_: Round) -> Any:
     """Nodes that may take children, within the user's clearance (安全标记, REQ-1.10)."""
-    return web_selectors.finding_parents(round=round_).filter(selectors.finding_cleared_q(request.user))
+    return selectors.finding_parents(round=round_).filter(selectors.finding_cleared_q(request.user))
 
 
 @action_view
@@ -140,12 +141,12 @@ def _measures_page(
     request: HttpRequest, round_: Round, *, assign_form: BulkAssignForm | None = None, status: int = 200
 ) -> HttpResponse:
     people = members_of(round_.unit)
-    departments = web_selectors.departments_under(round_.unit)
+    departments = unit_selectors.departments_under(round_.unit)
     search = SearchForm(request.GET or None, rounds=None, people=people, departments=departments)
-    rows = web_selectors.empty_measures()
+    rows = selectors.empty_measures()
     if not search.is_bound or search.is_valid():
         data = search.cleaned_data if search.is_bound else {}
-        rows = web_selectors.measure_search(
+        rows = selectors.measure_search(
             user=request.user,
             filters=filters_from(data, round_id=round_.pk),
             unassigned=bool(data.get("unassigned")),
@@ -188,7 +189,7 @@ def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
     form = BulkAssignForm(
         request.POST,
         people=members_of(round_.unit),
-        departments=web_selectors.departments_under(round_.unit),
+        departments=unit_selectors.departments_under(round_.unit),
         round=round_,
     )
     if form.is_valid():

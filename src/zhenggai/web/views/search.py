@@ -11,8 +11,8 @@ from django.shortcuts import render
 
 from zhenggai.ledger import selectors
 from zhenggai.ledger.selectors import MeasureFilters
+from zhenggai.units import selectors as unit_selectors
 
-from .. import selectors as web_selectors
 from ..forms import SearchForm
 from .common import page_number
 
@@ -39,13 +39,13 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(
         request.GET or None,
         rounds=selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id"),
-        people=web_selectors.people_for_user(user=request.user),
-        departments=web_selectors.departments_for_user(user=request.user),
+        people=unit_selectors.people_for_user(user=request.user),
+        departments=unit_selectors.departments_for_user(user=request.user),
     )
-    rows = web_selectors.empty_measures()
+    rows = selectors.empty_measures()
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
-        rows = web_selectors.measure_search(
+        rows = selectors.measure_search(
             user=request.user, filters=filters_from(data), unassigned=bool(data.get("unassigned"))
         )
     page = Paginator(rows, PER_PAGE).get_page(page_number(request))

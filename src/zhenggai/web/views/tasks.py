@@ -8,9 +8,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from zhenggai.ledger import selectors
+from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
-
-from .. import selectors as web_selectors
 
 # key, heading, what it holds, empty state, the role it concerns (None: everyone)
 SECTIONS = [
@@ -24,7 +23,7 @@ SECTIONS = [
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     tasks = selectors.my_tasks(user=request.user)
-    roles = web_selectors.roles_of(user=request.user)
+    roles = unit_selectors.roles_of(user=request.user)
     sections = [
         {"key": key, "title": title, "hint": hint, "empty": empty, "items": tasks[key]}
         for key, title, hint, empty, role in SECTIONS

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from zhenggai.ledger.errors import ServiceError
+from zhenggai.errors import ServiceError
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.system import system_actor_for
 from zhenggai.units.models import Unit
@@ -58,7 +58,7 @@ class Command(BaseCommand):
 
 
 def _unit_from(data: bytes, name: str) -> str:
-    from zhenggai.ledger.errors import InvalidInput
+    from zhenggai.errors import InvalidInput
     from zhenggai.textparse.parse import parse_document
     from zhenggai.textparse.reader import ReadError, read_bytes
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from zhenggai.web import uploads
+from zhenggai.http import uploads
 
 
 class Command(BaseCommand):

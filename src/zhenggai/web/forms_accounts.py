@@ -10,12 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
 
+from zhenggai.accounts import lockout
+from zhenggai.accounts.models import AdminRole, Sensitivity
 from zhenggai.audit.services import audit_security_event
+from zhenggai.http.middleware import client_address
 from zhenggai.units.models import Role, Unit
-from zhenggai.web.middleware import client_address
-
-from . import lockout
-from .models import AdminRole, Sensitivity
 
 
 class LoginForm(auth_forms.AuthenticationForm):

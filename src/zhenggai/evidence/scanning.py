@@ -37,7 +37,7 @@ from typing import Any, BinaryIO, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
 from zhenggai.textparse.pdfguard import LimitExceeded, expansion_budget
 
 log = logging.getLogger(__name__)
@@ -289,9 +289,9 @@ def scanners() -> list[Scanner]:
     """The configured scanners, in order."""
     configured = getattr(settings, "EVIDENCE_SCANNER", None)
     if configured is None:
-        configured = ["zhenggai.ops.scanning.BuiltinScanner"]
+        configured = ["zhenggai.evidence.scanning.BuiltinScanner"]
         if getattr(settings, "EVIDENCE_CLAMD", ""):
-            configured.append("zhenggai.ops.scanning.ClamdScanner")
+            configured.append("zhenggai.evidence.scanning.ClamdScanner")
     if isinstance(configured, str) or not isinstance(configured, list | tuple):
         configured = [configured]
     found: list[Scanner] = []

@@ -22,10 +22,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .events import describe, describe_outcome
-from .forms import AuditFilterForm
-from .models import AuditEvent
-from .services import audit_record, audit_security_event
+from zhenggai.audit.events import describe, describe_outcome
+from zhenggai.audit.models import AuditEvent
+from zhenggai.audit.services import audit_record, audit_security_event
+
+from ..forms_audit import AuditFilterForm
 
 AUDIT_ROLE = "audit_admin"
 PAGE_SIZE = 50

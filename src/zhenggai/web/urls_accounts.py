@@ -3,7 +3,7 @@ password, and the pages of the system and security administrators."""
 
 from django.urls import path
 
-from . import views
+from .views import users as views
 
 app_name = "accounts"
 urlpatterns = [

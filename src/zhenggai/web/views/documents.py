@@ -18,16 +18,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zhenggai.errors import InvalidInput
+from zhenggai.http.errors import Conflict, conflict_response, refusals_recorded
 from zhenggai.ledger import selectors, services
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.reports.documents import Blank, OfficialDocument, Para, build_notice, draft_for, draft_save
+from zhenggai.reports.models import NoticeDraft
+from zhenggai.reports.services import document_export
 from zhenggai.units.models import Role
-from zhenggai.web.forms import add_service_error
-from zhenggai.web.views.common import Conflict, conflict_response, refusals_recorded
 
-from .documents import Blank, OfficialDocument, Para, build_notice, draft_for, draft_save
-from .forms import NoticeDraftForm
-from .models import NoticeDraft
-from .services import document_export
+from ..forms import add_service_error
+from ..forms_reports import NoticeDraftForm
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"

@@ -9,8 +9,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .events import EVENTS, OUTCOMES
-from .models import AuditEvent
+from zhenggai.audit.events import EVENTS, OUTCOMES
+from zhenggai.audit.models import AuditEvent
 
 CHOICE_INVALID = {"invalid_choice": "请从列表中选择"}
 DATE_INVALID = {"invalid": "请输入正确的日期，如 2026-03-01"}

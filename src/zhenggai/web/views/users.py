@@ -21,12 +21,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from zhenggai.accounts import lockout, services, totp
+from zhenggai.accounts.middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
+from zhenggai.accounts.models import AdminRole, ChangeKind, LoginThrottle, ThrottleScope
+from zhenggai.accounts.roles import (
+    admin_role,
+    holds_admin_role,
+    may_approve_change,
+    may_assign_roles,
+    may_manage_account,
+)
 from zhenggai.audit.services import audit_record, audit_security_event
+from zhenggai.http.middleware import client_address
 from zhenggai.units.models import Membership
-from zhenggai.web.middleware import client_address
 
-from . import lockout, services, totp
-from .forms import (
+from ..forms_accounts import (
     AdminRoleForm,
     ClearanceForm,
     OTPForm,
@@ -35,9 +44,6 @@ from .forms import (
     UnitRoleForm,
     UserCreateForm,
 )
-from .middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
-from .models import AdminRole, ChangeKind, LoginThrottle, ThrottleScope
-from .roles import admin_role, holds_admin_role, may_approve_change, may_assign_roles, may_manage_account
 
 User = get_user_model()
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 
-from zhenggai.ledger.errors import InvalidInput
+from zhenggai.errors import InvalidInput
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _SESSION_KEYS = {"import": "zhenggai_imports", "xlsx": "zhenggai_xlsx_imports"}

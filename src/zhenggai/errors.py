@@ -1,4 +1,5 @@
-"""Errors a service raises; each carries a message a user can read."""
+"""Errors a service raises; each carries a message a user can read and the HTTP status
+an audience answers it with (the error boundary of ``zhenggai.http`` reads ``http_status``)."""
 
 from __future__ import annotations
 

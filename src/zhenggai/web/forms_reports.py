@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from zhenggai.web.forms import DATE_INVALID, REQUIRED, DateInput
+from .forms import DATE_INVALID, REQUIRED, DateInput
 
 _TOP_HEADING = re.compile(r"^[\s\u3000]*[一二三四五六七八九十]{1,3}\s*[、.．]")
 _PHONE = re.compile(r"[0-9０-９()（）\-－—\s、，,/转]{5,40}")

@@ -25,15 +25,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from zhenggai.http import uploads
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.models import Round
+from zhenggai.reports.services import workbook_export, workbook_import
+from zhenggai.reports.xlsx import EDITABLE, LABELS, STATUS_LABEL
+from zhenggai.reports.xlsx_export import download_name
+from zhenggai.reports.xlsx_import import MAX_ERRORS, ImportReport, WorkbookRefused, open_workbook
 from zhenggai.units.models import Role
-from zhenggai.web import uploads
-
-from .services import workbook_export, workbook_import
-from .xlsx import EDITABLE, LABELS, STATUS_LABEL
-from .xlsx_export import download_name
-from .xlsx_import import MAX_ERRORS, ImportReport, WorkbookRefused, open_workbook
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GONE = "上传的台账已失效，请重新上传"
@@ -214,7 +213,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
     return redirect("web:round-detail", pk=round_.pk)
 
 
-# --- the uploaded bytes between the dry run and the confirmation (web.uploads, kind "xlsx") ----------
+# --- the uploaded bytes between the dry run and the confirmation (http.uploads, kind "xlsx") ----------
 
 
 def _kept(request: HttpRequest, round_: Round, digest: str) -> tuple[bytes, dict[str, Any]]:

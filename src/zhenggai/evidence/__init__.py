@@ -1,0 +1,4 @@
+"""Evidence files below the ledger: the content-addressed, write-once store (``store``) and
+the scanner every upload passes (``scanning``). The ledger's ``Evidence`` rows name blobs of
+this store; the ledger registers that model at start-up (``store.register_rows``), so
+nothing here imports the ledger."""

@@ -1,0 +1,4 @@
+"""The toolkit every audience (staff pages, the public site, the API) shares, below them and
+above the domain apps: the client address, request ids and security headers
+(``middleware``), the answer to a refused service call and its recording (``errors``), and
+the keeper of uploads between a preview and its confirmation (``uploads``)."""
