@@ -76,7 +76,7 @@ def main() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         from tests.reports.test_notice_fixtures import add_progress, make_seed_round
 
-        from zhenggai.reports.documents import build_notice, build_plan
+        from zhenggai.reports.builders import build_notice, build_plan
         from zhenggai.reports.docx_render import render_docx
         from zhenggai.reports.pdf_render import render_pdf
 

@@ -110,7 +110,7 @@ def test_a_service_failure_removes_its_waiting_files_at_once(personas, assigned_
         seen.extend(incoming())
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    monkeypatch.setattr(services.tracking, "audit_record", broken_audit)
     with pytest.raises(RuntimeError):
         add(personas, assigned_measure, (PDF, "a.pdf"), (png_bytes(), "b.png"))
     assert len(seen) == 2  # both were stored, waiting, when the database part failed
@@ -321,7 +321,7 @@ def test_an_identical_upload_that_rolls_back_never_takes_the_blob_of_one_that_co
         return real_audit(**kwargs)
 
     monkeypatch.setattr(evidence, "store", store)
-    monkeypatch.setattr(services, "audit_record", audit)
+    monkeypatch.setattr(services.tracking, "audit_record", audit)
     results: dict[str, Any] = {}
 
     def a() -> None:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from tests.labels.conftest import Labelled, clear
 from zhenggai.ledger import selectors
 from zhenggai.ledger.selectors import MeasureFilters
-from zhenggai.reports.documents import build_notice, build_plan
+from zhenggai.reports.builders import build_notice, build_plan
 from zhenggai.reports.xlsx_export import export_round
 
 PROBLEM_TITLE = "理论学习流于形式"

@@ -332,7 +332,7 @@ def test_when_the_database_part_fails_after_the_files_were_stored_the_files_are_
         assert len(files_left()) == 2  # the files were stored when the database part failed
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    monkeypatch.setattr(services.tracking, "audit_record", broken_audit)
     with pytest.raises(RuntimeError, match="database unavailable"):
         services.progress_add(
             actor=personas.person,

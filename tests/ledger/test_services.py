@@ -1125,7 +1125,10 @@ def test_when_the_audit_record_fails_the_change_is_rolled_back(personas, monkeyp
         raise RuntimeError("audit log unavailable")
 
     before = world()
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    for stage in (services.rounds, services.plan, services.tracking, services.closure, services.labels):
+        for name in ("audit_record", "audit_record_many"):
+            if hasattr(stage, name):
+                monkeypatch.setattr(stage, name, broken_audit)
     with pytest.raises(RuntimeError, match="audit log unavailable"):
         calls[call]()
     assert world() == before

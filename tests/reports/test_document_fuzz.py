@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhenggai.reports.documents import (
+from zhenggai.reports.official import (
     Attachment,
     AttachmentNote,
     Blank,

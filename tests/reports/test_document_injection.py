@@ -99,10 +99,11 @@ def _build(server: doccheck.RecordingServer, secret: Path, log: list[logging.Log
     from django.contrib.auth import get_user_model
 
     from zhenggai.ledger.models import Finding, FindingKind, Measure, MeasureStatus, Progress, Round
-    from zhenggai.reports.documents import build_notice, build_plan, draft_save
+    from zhenggai.reports.builders import build_notice, build_plan
     from zhenggai.reports.docx_render import render_docx
     from zhenggai.reports.models import NoticeDraft
     from zhenggai.reports.pdf_render import render_pdf
+    from zhenggai.reports.services import draft_save
     from zhenggai.units.models import Unit, UnitKind
     from zhenggai.units.services import unit_create
 

@@ -92,9 +92,10 @@ def seed_docs(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: An
 def _build(django_db_blocker: Any) -> SeedDocs:
     from django.db import transaction
 
-    from zhenggai.reports.documents import build_notice, build_plan, draft_save
+    from zhenggai.reports.builders import build_notice, build_plan
     from zhenggai.reports.docx_render import render_docx
     from zhenggai.reports.pdf_render import render_pdf
+    from zhenggai.reports.services import draft_save
 
     with django_db_blocker.unblock(), transaction.atomic():
         round_, clerk = make_seed_round()

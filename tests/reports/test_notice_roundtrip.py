@@ -101,7 +101,7 @@ def test_the_notice_follows_the_seed_structure(seed_docs: SeedDocs) -> None:
 def test_completion_counts_as_published_texts(seed_round, personas) -> None:  # type: ignore[no-untyped-def]
     """完成率 counts only 已完成 problems; 基本完成 (some measures 阶段性完成) is listed apart."""
     from zhenggai.ledger.models import Finding, Measure, MeasureStatus
-    from zhenggai.reports.documents import build_notice
+    from zhenggai.reports.builders import build_notice
 
     problems = list(Finding.objects.filter(round=seed_round, kind="problem").order_by("position"))
     Measure.objects.filter(finding=problems[0]).update(status=MeasureStatus.DONE)
@@ -118,7 +118,7 @@ def test_completion_counts_as_published_texts(seed_round, personas) -> None:  # 
 def test_an_outsider_gets_nothing(seed_round, personas) -> None:  # type: ignore[no-untyped-def]
     from django.http import Http404
 
-    from zhenggai.reports.documents import build_notice, build_plan
+    from zhenggai.reports.builders import build_notice, build_plan
 
     with pytest.raises(Http404):
         build_notice(user=personas.outsider, round=seed_round)
@@ -127,8 +127,8 @@ def test_an_outsider_gets_nothing(seed_round, personas) -> None:  # type: ignore
 
 
 def test_words_of_the_documents() -> None:
-    from zhenggai.reports.documents import cn_number, date_cn, money_cn, period_cn, rate_cn, superior_of
     from zhenggai.reports.docx_render import signature_indents
+    from zhenggai.reports.official import cn_number, date_cn, money_cn, period_cn, rate_cn, superior_of
 
     assert [cn_number(n) for n in (1, 10, 11, 20, 21, 99)] == ["一", "十", "十一", "二十", "二十一", "九十九"]
     assert date_cn(dt.date(2026, 7, 1)) == "2026年7月1日"
@@ -148,7 +148,7 @@ def test_words_of_the_documents() -> None:
 
 
 def test_problem_titles_that_would_not_read_back_are_written_plainly() -> None:
-    from zhenggai.reports.documents import problem_heading
+    from zhenggai.reports.builders import problem_heading
 
     assert problem_heading(3, "宗旨意识不强") == "（3）针对宗旨意识不强问题"
     # 针对…方面问题 would read back without 方面; such a title is written as it is.

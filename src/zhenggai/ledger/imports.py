@@ -34,7 +34,8 @@ from zhenggai.units.models import Unit, UnitKind
 from zhenggai.units.services import unit_get_or_create
 
 from .models import Finding, Measure, MeasureKind, Outcome, OutcomeKind, Round, RoundKind
-from .services import EDIT_ROLES, _require, round_create
+from .policy import EDIT_ROLES, require_role
+from .services import round_create
 
 _MONEY_BACK = re.compile(r"退回|上交|清退|追缴|退还|返还|收回|追回|国库|挽回")
 
@@ -218,7 +219,7 @@ def round_import(
 
     ``result`` is the document's parse from ``import_parse`` (kept since the preview);
     without it the document is read and parsed here."""
-    _require(actor, unit, EDIT_ROLES, "导入巡察文件")
+    require_role(actor, unit, EDIT_ROLES, "导入巡察文件")
     preview = import_preview(data=data, name=name, unit=unit, result=result)
     if preview.existing is not None:
         return preview.existing, False

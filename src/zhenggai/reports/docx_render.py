@@ -23,8 +23,8 @@ from docx.shared import Mm, Pt
 from docx.table import Table as DocxTable
 from docx.table import _Cell
 
-from .documents import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
 from .fonts import ROLES
+from .official import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
 
 FANG = ROLES["fangsong"].official
 HEI = ROLES["hei"].official

@@ -13,7 +13,7 @@ class NoticeDraft(models.Model):
 
     Section 二 and the headline statistics are generated from the ledger at each render;
     a round without a draft renders with defaults derived from its metadata
-    (``documents.draft_defaults``).
+    (``selectors.draft_defaults``).
     """
 
     round = models.OneToOneField(

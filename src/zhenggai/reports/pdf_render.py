@@ -31,9 +31,9 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .documents import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
 from .docx_render import signature_indents
 from .fonts import FACES, broad_coverage, coverage, css_stack, find_file, font_face_css
+from .official import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.db import transaction
+
 from zhenggai.audit.services import audit_record
-from zhenggai.errors import InvalidInput
+from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import Round
+from zhenggai.ledger.policy import EDIT_ROLES, require_role
 
-from . import documents
+from . import builders
 from .docx_render import render_docx
+from .models import NoticeDraft
 from .xlsx_export import LedgerExporter, download_name
 from .xlsx_import import ImportReport, import_workbook
 
@@ -72,7 +76,7 @@ def document_export(*, actor: Any, round: Round, kind: str, fmt: str, via: str =
         raise InvalidInput(f"不能导出该文档：{kind}.{fmt}")
     context = _context(via)
     round = selectors.round_get_for_user(user=actor, pk=round.pk)  # scope: an outsider gets Http404
-    build = documents.build_notice if kind == "notice" else documents.build_plan
+    build = builders.build_notice if kind == "notice" else builders.build_plan
     doc = build(user=actor, round=round)
     warnings = list(doc.warnings)
     if fmt == "pdf":
@@ -133,3 +137,56 @@ def workbook_import(
 
 
 __all__ = ["CONTENT_TYPES", "Export", "document_export", "workbook_export", "workbook_import"]
+
+
+# --- the clerk's draft of the notice -------------------------------------------------------------
+
+
+DRAFT_FIELDS = (
+    "organisation_text",
+    "long_term_text",
+    "next_steps_text",
+    "phone",
+    "address",
+    "email",
+    "signing_unit",
+    "signed_on",
+)
+
+
+@transaction.atomic
+def draft_save(*, actor: Any, round: Round, expected_version: int, **values: Any) -> NoticeDraft:
+    """Save the clerk's parts of the notice (clerks of the round's unit only; audited)."""
+    require_role(actor, round.unit, EDIT_ROLES, "编写整改进展通报")
+    unknown = set(values) - set(DRAFT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")
+    for name in ("organisation_text", "long_term_text", "signing_unit"):
+        if not str(values.get(name) or "").strip():
+            raise InvalidInput("请填写此项", field=name)
+    if values.get("signed_on") is None:
+        raise InvalidInput("请填写成文日期", field="signed_on")
+    draft = NoticeDraft.objects.select_for_update().filter(round=round).first()
+    current = draft.version if draft is not None else 0
+    if current != expected_version:
+        raise StaleEdit("已被他人修改：该通报稿在您打开页面后已被保存，请刷新后重新编辑。")
+    before = {f: getattr(draft, f) for f in DRAFT_FIELDS} if draft is not None else {}
+    if draft is None:
+        draft = NoticeDraft(round=round, unit=round.unit, version=0)
+    for name in DRAFT_FIELDS:
+        if name in values:
+            value = values[name]
+            setattr(draft, name, value.strip() if isinstance(value, str) else value)
+    draft.version = current + 1
+    draft.updated_by = actor
+    draft.save()
+    after = {f: getattr(draft, f) for f in DRAFT_FIELDS}
+    audit_record(
+        actor=actor,
+        action="notice.save",
+        obj=round,
+        unit_id=round.unit_id,
+        before={k: v for k, v in before.items() if after.get(k) != v},
+        after={k: v for k, v in after.items() if before.get(k) != v},
+    )
+    return draft

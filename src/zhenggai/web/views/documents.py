@@ -21,9 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zhenggai.errors import InvalidInput
 from zhenggai.http.errors import Conflict, conflict_response, refusals_recorded
 from zhenggai.ledger import selectors, services
-from zhenggai.reports.documents import Blank, OfficialDocument, Para, build_notice, draft_for, draft_save
+from zhenggai.reports.builders import build_notice
 from zhenggai.reports.models import NoticeDraft
-from zhenggai.reports.services import document_export
+from zhenggai.reports.official import Blank, OfficialDocument, Para
+from zhenggai.reports.selectors import draft_for
+from zhenggai.reports.services import document_export, draft_save
 from zhenggai.units.models import Role
 
 from ..forms import add_service_error

@@ -1,4 +1,4 @@
-"""One content model of the official documents, built from the ledger, for both renderers.
+"""The official documents, built from the ledger for both renderers.
 
 ``build_notice`` gives the 整改进展情况的通报 and ``build_plan`` the 整改方案 as an
 ``OfficialDocument``: title lines, body blocks (paragraphs with a GB/T 9704 role), the
@@ -19,16 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
-from django.db.models import Sum
-
-from zhenggai.audit.services import audit_record
-from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import (
     FINISHED_STATUSES,
@@ -36,317 +29,33 @@ from zhenggai.ledger.models import (
     Measure,
     MeasureKind,
     MeasureStatus,
-    Outcome,
-    OutcomeKind,
-    Progress,
     Round,
     RoundKind,
 )
-from zhenggai.ledger.services import EDIT_ROLES, _require
 from zhenggai.textparse.enumerations import split_measures
 from zhenggai.textparse.markers import Line, match_heading
 from zhenggai.textparse.numerals import fold_width
 
 from .models import NoticeDraft
-
-Role = Literal["body", "h1", "h2", "h3", "h4"]
-
-# --- the content model ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Para:
-    """A paragraph: ``body`` 仿宋, ``h1`` 一、黑体, ``h2`` （一）楷体, ``h3`` 1. 仿宋加粗, ``h4`` （1）."""
-
-    text: str
-    role: Role = "body"
-    indent: bool = True  # first line indented two characters
-
-
-@dataclass(frozen=True)
-class Blank:
-    """One empty line of the grid."""
-
-
-@dataclass(frozen=True)
-class AttachmentNote:
-    """附件说明: ``附件：1.×××`` with the following names aligned under the first."""
-
-    names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    width_mm: float
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[Column, ...]
-    #: Cells; ``None`` continues the cell above (merged down).
-    rows: tuple[tuple[str | None, ...], ...]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    number: int
-    title: str
-    table: Table
-
-
-@dataclass(frozen=True)
-class Signature:
-    unit: str
-    date: str
-
-
-Block = Para | Blank | AttachmentNote
-
-
-@dataclass
-class OfficialDocument:
-    kind: Literal["notice", "plan"]
-    title_lines: tuple[str, ...]
-    body: list[Block]
-    signature: Signature | None
-    attachments: list[Attachment] = field(default_factory=list)
-    #: Things the clerk should know (text that would read back differently, empty parts).
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return "".join(self.title_lines)
-
-    def file_name(self, ext: str) -> str:
-        stem = re.sub(r'[\\/:*?"<>|\s]+', "", self.title) or "公文"
-        return f"{stem}.{ext}"
-
-    def paragraphs(self) -> list[str]:
-        """The text, paragraph by paragraph, as a reader gets it (for previews and tests)."""
-        out = list(self.title_lines)
-        for b in self.body:
-            if isinstance(b, Para):
-                out.append(b.text)
-            elif isinstance(b, AttachmentNote):
-                out.extend(b.names)
-        if self.signature:
-            out += [self.signature.unit, self.signature.date]
-        return out
-
-
-# --- text that any document can hold ---------------------------------------------------------------
-
-#: What neither XML (the .docx) nor print can hold: control characters (tab and line breaks
-#: kept), lone surrogates, U+FFFE and U+FFFF.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def printable(text: str) -> str:
-    """``text`` without the characters no document can hold (a vertical tab or form feed,
-    as pasted from Word, becomes a space). Both renderers pass every text through it."""
-    return _UNPRINTABLE.sub("", text.replace("\x0b", " ").replace("\x0c", " "))
-
-
-# --- words ----------------------------------------------------------------------------------------
-
-_CN_DIGITS = "零一二三四五六七八九"
-
-
-def cn_number(n: int) -> str:
-    """1 → 一, 10 → 十, 21 → 二十一 (ordinals of headings and of 一是…)."""
-    if n < 10:
-        return _CN_DIGITS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return (_CN_DIGITS[tens] if tens > 1 else "") + "十" + (_CN_DIGITS[ones] if ones else "")
-    return str(n)
-
-
-def date_cn(d: dt.date) -> str:
-    """成文日期 style: 2026年7月1日 (no leading zeros)."""
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def period_cn(start: dt.date | None, end: dt.date | None) -> str:
-    """2021年11月1日至11月30日 (the year once when both ends share it)."""
-    if start and end:
-        tail = f"{end.month}月{end.day}日" if end.year == start.year else date_cn(end)
-        return f"{date_cn(start)}至{tail}"
-    d = start or end
-    return date_cn(d) if d else ""
-
-
-def money_cn(yuan: Decimal) -> str:
-    """4.54万元 for round sums of ten thousand and more, else 350元 / 350.5元."""
-    yuan = Decimal(yuan)
-    if yuan >= 10000 and (yuan * 100) % 100 == 0:
-        wan = (yuan / 10000).normalize()
-        return f"{wan:f}万元"
-    return f"{yuan.normalize():f}元"
-
-
-def rate_cn(rate: float | None) -> str:
-    if rate is None:
-        return "0%"
-    return f"{rate:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-_GROUP_HEAD = re.compile(r"^(.*?)(?:第[一二三四五六七八九十\d]+)?(?:专项|机动)?巡[察视](?:工作)?组")
-
-
-def superior_of(group: str) -> str:
-    """县委第三巡察组 → 县委 (whose deployment the inspection followed)."""
-    m = _GROUP_HEAD.match(group or "")
-    return m.group(1) if m and m.group(1) else ""
-
-
-_KIND_WORD = {
-    RoundKind.REGULAR: "巡察",
-    RoundKind.SPECIAL: "专项巡察",
-    RoundKind.MOBILE: "机动巡察",
-    RoundKind.LOOKBACK: "巡察“回头看”",
-}
-
-# --- the clerk's draft ----------------------------------------------------------------------------
-
-
-def draft_defaults(round: Round) -> dict[str, Any]:
-    """Starting values for a round's notice, from its metadata and the unit's last notice."""
-    unit = round.unit.name
-    group = round.inspecting_group or "巡察组"
-    fed = f"{date_cn(round.feedback_date)}，" if round.feedback_date else ""
-    values: dict[str, Any] = {
-        "organisation_text": (
-            f"{fed}{group}向{unit}反馈巡察意见后，{unit}高度重视，把抓好巡察反馈问题整改作为一项重大政治任务，"
-            "成立巡察整改工作领导小组，主要负责同志履行第一责任人职责，研究制定整改方案，"
-            "逐项明确责任领导、责任部门、责任人和完成时限，层层压实整改责任，确保件件有着落、事事有回音。"
-        ),
-        "long_term_text": (
-            f"{unit}将以此次巡察整改为契机，坚持举一反三、标本兼治，对已完成的整改事项定期开展“回头看”，"
-            "对需要长期坚持的事项持续推进，及时总结整改经验，建立健全长效工作机制，不断巩固和扩大整改成果。"
-        ),
-        "next_steps_text": "",
-        "phone": "",
-        "address": "",
-        "email": "",
-        "signing_unit": unit,
-        "signed_on": selectors.today(),
-    }
-    last = (
-        NoticeDraft.objects.filter(unit=round.unit)
-        .exclude(round=round)
-        .order_by("-updated_at", "-id")
-        .first()
-    )
-    if last is not None:
-        values.update(
-            phone=last.phone, address=last.address, email=last.email, signing_unit=last.signing_unit
-        )
-    return values
-
-
-DRAFT_FIELDS = (
-    "organisation_text",
-    "long_term_text",
-    "next_steps_text",
-    "phone",
-    "address",
-    "email",
-    "signing_unit",
-    "signed_on",
+from .official import (
+    KIND_WORD,
+    Attachment,
+    AttachmentNote,
+    Blank,
+    Block,
+    Column,
+    OfficialDocument,
+    Para,
+    Signature,
+    Table,
+    cn_number,
+    date_cn,
+    money_cn,
+    period_cn,
+    rate_cn,
+    superior_of,
 )
-
-
-def draft_for(round: Round) -> NoticeDraft:
-    """The round's saved draft, or an unsaved one with the defaults (version 0)."""
-    found = NoticeDraft.objects.filter(round=round).first()
-    if found is not None:
-        return found
-    return NoticeDraft(round=round, unit=round.unit, version=0, **draft_defaults(round))
-
-
-@transaction.atomic
-def draft_save(*, actor: Any, round: Round, expected_version: int, **values: Any) -> NoticeDraft:
-    """Save the clerk's parts of the notice (clerks of the round's unit only; audited)."""
-    _require(actor, round.unit, EDIT_ROLES, "编写整改进展通报")
-    unknown = set(values) - set(DRAFT_FIELDS)
-    if unknown:
-        raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")
-    for name in ("organisation_text", "long_term_text", "signing_unit"):
-        if not str(values.get(name) or "").strip():
-            raise InvalidInput("请填写此项", field=name)
-    if values.get("signed_on") is None:
-        raise InvalidInput("请填写成文日期", field="signed_on")
-    draft = NoticeDraft.objects.select_for_update().filter(round=round).first()
-    current = draft.version if draft is not None else 0
-    if current != expected_version:
-        raise StaleEdit("已被他人修改：该通报稿在您打开页面后已被保存，请刷新后重新编辑。")
-    before = {f: getattr(draft, f) for f in DRAFT_FIELDS} if draft is not None else {}
-    if draft is None:
-        draft = NoticeDraft(round=round, unit=round.unit, version=0)
-    for name in DRAFT_FIELDS:
-        if name in values:
-            value = values[name]
-            setattr(draft, name, value.strip() if isinstance(value, str) else value)
-    draft.version = current + 1
-    draft.updated_by = actor
-    draft.save()
-    after = {f: getattr(draft, f) for f in DRAFT_FIELDS}
-    audit_record(
-        actor=actor,
-        action="notice.save",
-        obj=round,
-        unit_id=round.unit_id,
-        before={k: v for k, v in before.items() if after.get(k) != v},
-        after={k: v for k, v in after.items() if before.get(k) != v},
-    )
-    return draft
-
-
-# --- reading the ledger -------------------------------------------------------------------------
-
-
-@dataclass
-class _MeasureRow:
-    measure: Measure
-    progress: str
-
-
-@dataclass
-class _Ledger:
-    overview: selectors.Overview
-    measures: dict[int, list[_MeasureRow]]
-    rules: int
-    money: Decimal
-    accountable: int
-
-
-def _read_ledger(user: Any, round: Round) -> _Ledger:
-    overview = selectors.round_overview(user=user, round=round)  # scope check
-    latest: dict[int, str] = {}
-    for measure_id, text in (
-        Progress.objects.filter(measure__round=round)
-        .order_by("created_at", "id")
-        .values_list("measure_id", "text")
-    ):
-        latest[measure_id] = text
-    by_finding: dict[int, list[_MeasureRow]] = defaultdict(list)
-    for m in (
-        # Only the measures the user is cleared for (安全标记, REQ-1.10); the overview's tree is pruned alike.
-        Measure.objects.filter(selectors.measure_cleared_q(user), round=round)
-        .select_related("leader", "person", "department")
-        .order_by("finding_id", "position", "id")
-    ):
-        by_finding[m.finding_id].append(_MeasureRow(m, latest.get(m.pk, "")))
-    outcomes = Outcome.objects.filter(round=round)
-    rules = outcomes.filter(kind=OutcomeKind.RULE).count()
-    money = outcomes.filter(kind=OutcomeKind.MONEY).aggregate(s=Sum("amount_yuan"))["s"] or Decimal(0)
-    accountable = sum(
-        c or 1 for c in outcomes.filter(kind=OutcomeKind.ACCOUNTABILITY).values_list("count", flat=True)
-    )
-    return _Ledger(overview, by_finding, rules, money, accountable)
-
+from .selectors import DocumentLedger, MeasureRow, document_ledger, draft_for
 
 # --- measure paragraphs that read back as written -----------------------------------------------
 
@@ -381,7 +90,7 @@ _STATUS_WORD = {
 }
 
 
-def _measure_clause(row: _MeasureRow, *, neutralise: bool) -> str:
+def _measure_clause(row: MeasureRow, *, neutralise: bool) -> str:
     m = row.measure
     text = _one_line(m.text).rstrip(_END_PUNCT) or "（空）"
     progress = _one_line(row.progress).rstrip(_END_PUNCT)
@@ -414,7 +123,7 @@ def _reads_back(text: str, starts: list[int]) -> bool:
     return [a for _, a, _ in split.measures] == starts
 
 
-def measures_paragraph(rows: list[_MeasureRow]) -> tuple[str, bool]:
+def measures_paragraph(rows: list[MeasureRow]) -> tuple[str, bool]:
     """一是…；二是…。 for the measures, and whether it reads back as that many measures."""
     text, starts = _enumerate([_measure_clause(r, neutralise=False) for r in rows])
     if _reads_back(text, starts):
@@ -443,7 +152,7 @@ def opening_paragraph(round: Round, *, notice: bool) -> str:
     superior = superior_of(group)
     lead = f"根据{superior}统一部署" if superior else "根据巡察工作统一部署"
     period = period_cn(round.period_start, round.period_end)
-    kind = _KIND_WORD.get(round.kind, "巡察")
+    kind = KIND_WORD.get(round.kind, "巡察")
     if group:
         parts.append(f"{lead}，{period + '，' if period else ''}{group}对{unit}开展了{kind}。")
         fed = f"{date_cn(round.feedback_date)}，" if round.feedback_date else ""
@@ -459,7 +168,7 @@ def opening_paragraph(round: Round, *, notice: bool) -> str:
     return "".join(parts)
 
 
-def statistics_sentence(ledger: _Ledger, on: dt.date) -> str:
+def statistics_sentence(ledger: DocumentLedger, on: dt.date) -> str:
     t = ledger.overview.tally
     rest = t.problems - t.problems_complete - t.problems_basic
     s = (
@@ -497,7 +206,7 @@ class _Numbering:
     problem: int = 0
 
 
-def _findings_blocks(ledger: _Ledger, warnings: list[str], *, notice: bool) -> list[Block]:
+def _findings_blocks(ledger: DocumentLedger, warnings: list[str], *, notice: bool) -> list[Block]:
     """Category （一） → issue 1. → problem （1） with the measures paragraph (numbers run on)."""
     out: list[Block] = []
     n = _Numbering()
@@ -533,7 +242,7 @@ def _findings_blocks(ledger: _Ledger, warnings: list[str], *, notice: bool) -> l
     return out
 
 
-def _left_out_warning(ledger: _Ledger, warnings: list[str]) -> None:
+def _left_out_warning(ledger: DocumentLedger, warnings: list[str]) -> None:
     o = ledger.overview
     if o.hidden_problems or o.hidden_measures:
         warnings.append(
@@ -549,7 +258,7 @@ def notice_title(round: Round) -> tuple[str, ...]:
 
 def build_notice(*, user: Any, round: Round, draft: NoticeDraft | None = None) -> OfficialDocument:
     """The 整改进展情况的通报 of ``round`` as ``user`` may see it (Http404 outside their units)."""
-    ledger = _read_ledger(user, round)
+    ledger = document_ledger(user, round)
     draft = draft or draft_for(round)
     warnings: list[str] = []
     body: list[Block] = [Para(opening_paragraph(round, notice=True))]
@@ -600,7 +309,7 @@ def _deadline(m: Measure) -> str:
     return "待定"
 
 
-def _plan_tables(ledger: _Ledger) -> list[Attachment]:
+def _plan_tables(ledger: DocumentLedger) -> list[Attachment]:
     problems: list[tuple[str, str, str]] = []  # category, issue, problem
     tasks: list[tuple[str | None, ...]] = []
     duties: list[tuple[str | None, ...]] = []
@@ -696,7 +405,7 @@ def plan_title(round: Round) -> tuple[str, ...]:
 
 def build_plan(*, user: Any, round: Round, on: dt.date | None = None) -> OfficialDocument:
     """The 整改方案 of ``round``: problems with measures, and the three lists as attachments."""
-    ledger = _read_ledger(user, round)
+    ledger = document_ledger(user, round)
     t = ledger.overview.tally
     draft = NoticeDraft.objects.filter(round=round).first()
     on = on or selectors.today()

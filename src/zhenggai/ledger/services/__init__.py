@@ -1,0 +1,93 @@
+"""Every write to the ledger: keyword-only, atomic, validated, audited; one module per stage.
+
+``rounds`` (rounds and findings), ``plan`` (measures, the signature and amendments),
+``tracking`` (progress, submission, review), ``closure`` (close-out, send-back, reopen) and
+``labels`` (安全标记). Who may do what from which state is ``zhenggai.ledger.policy``.
+Callers import from here: ``from zhenggai.ledger import services``.
+"""
+
+from __future__ import annotations
+
+from ..policy import (
+    ACTION_ZH,
+    EDIT_ROLES,
+    LABEL_ROLES,
+    REVIEW_ROLES,
+    SIGN_ROLES,
+    SUPERVISE_ROLES,
+    TRANSITIONS,
+    can,
+)
+from ._common import (
+    MEASURE_GONE,
+    add_months,
+    record_refusal,
+)
+from .closure import (
+    finding_close,
+    finding_reopen,
+    finding_send_back,
+)
+from .labels import (
+    finding_set_sensitivity,
+    measure_set_sensitivity,
+)
+from .plan import (
+    DEADLINE_MAX_YEARS,
+    check_deadline,
+    deadline_bounds,
+    measure_accept_suggestion,
+    measure_assign_bulk,
+    measure_create,
+    measure_delete,
+    measure_move,
+    measure_split,
+    measure_update,
+    plan_digest,
+    plan_sign,
+)
+from .rounds import (
+    finding_create,
+    round_create,
+)
+from .tracking import (
+    measure_review,
+    measure_submit,
+    progress_add,
+)
+
+__all__ = [
+    "ACTION_ZH",
+    "DEADLINE_MAX_YEARS",
+    "EDIT_ROLES",
+    "LABEL_ROLES",
+    "MEASURE_GONE",
+    "REVIEW_ROLES",
+    "SIGN_ROLES",
+    "SUPERVISE_ROLES",
+    "TRANSITIONS",
+    "add_months",
+    "can",
+    "check_deadline",
+    "deadline_bounds",
+    "finding_close",
+    "finding_create",
+    "finding_reopen",
+    "finding_send_back",
+    "finding_set_sensitivity",
+    "measure_accept_suggestion",
+    "measure_assign_bulk",
+    "measure_create",
+    "measure_delete",
+    "measure_move",
+    "measure_review",
+    "measure_set_sensitivity",
+    "measure_split",
+    "measure_submit",
+    "measure_update",
+    "plan_digest",
+    "plan_sign",
+    "progress_add",
+    "record_refusal",
+    "round_create",
+]

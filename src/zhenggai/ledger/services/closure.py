@@ -1,0 +1,178 @@
+"""Close-out (对账销号) of a problem, sending it back, and reopening it when a look-back finds a
+relapse (回头看)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from zhenggai.audit.services import audit_record
+from zhenggai.errors import InvalidInput, NotAllowed, TransitionRefused
+
+from .. import selectors
+from ..models import (
+    FINISHED_STATUSES,
+    Closure,
+    ClosureAction,
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureStatus,
+    ProblemStatus,
+    Review,
+    ReviewDecision,
+)
+from ..policy import (
+    REOPEN_SOURCES,
+    SUPERVISE_ROLES,
+    TRANSITIONS,
+    require_cleared,
+    require_role,
+)
+from ._common import (
+    _set_status,
+)
+
+S = MeasureStatus
+
+
+def _lock_problem(finding: Finding, actor: Any, what: str) -> Finding:
+    f = Finding.objects.select_for_update().select_related("round", "unit").get(pk=finding.pk)
+    require_role(actor, f.unit, SUPERVISE_ROLES, what)
+    require_cleared(actor, f.sensitivity, what)
+    if f.kind != FindingKind.PROBLEM:
+        raise TransitionRefused("只有具体问题可以销号")
+    return f
+
+
+def _require_all_measures_cleared(actor: Any, f: Finding, what: str) -> None:
+    """Closing or sending back acts on every measure of the problem: the actor must see them all."""
+    cleared = selectors.finding_cleared_q(actor)
+    if cleared and f.measures.exclude(cleared).exists():
+        raise NotAllowed(f"该问题有安全标记高于您许可级别的整改措施，不能{what}")
+
+
+@transaction.atomic
+def finding_close(*, actor: Any, finding: Finding) -> Finding:
+    """A supervisor closes a problem whose measures are all complete (对账销号)."""
+    f = _lock_problem(finding, actor, "对问题销号")
+    _require_all_measures_cleared(actor, f, "对问题销号")
+    if f.status == ProblemStatus.CLOSED:
+        raise TransitionRefused("该问题已经销号")
+    statuses = list(f.measures.values_list("status", flat=True))
+    if not statuses:
+        raise TransitionRefused("该问题没有整改措施，不能销号")
+    if any(s not in FINISHED_STATUSES for s in statuses):
+        raise TransitionRefused("该问题还有未完成的整改措施，不能销号")
+    f.status = ProblemStatus.CLOSED
+    f.closed_at = timezone.now()
+    f.closed_by = actor
+    f.save(update_fields=["status", "closed_at", "closed_by"])
+    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE)
+    audit_record(
+        actor=actor,
+        action="finding.close",
+        obj=f,
+        unit_id=f.unit_id,
+        before={"status": ProblemStatus.OPEN},
+        after={"status": ProblemStatus.CLOSED},
+    )
+    return f
+
+
+@transaction.atomic
+def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
+    """A supervisor refuses the close-out: the problem's finished measures go back to work."""
+    f = _lock_problem(finding, actor, "退回问题整改")
+    _require_all_measures_cleared(actor, f, "退回问题整改")
+    if f.status == ProblemStatus.CLOSED:
+        raise TransitionRefused("该问题已经销号，如需重新整改请使用“重新打开”")
+    if not reason.strip():
+        raise InvalidInput("退回时请写明理由", field="reason")
+    sources, target = TRANSITIONS["send_back"]
+    moved = []
+    finished = Measure.objects.select_for_update().filter(finding=f, status__in=list(sources))
+    for m in finished.order_by("position", "id"):
+        status_before = m.status
+        _set_status(m, target)
+        Review.objects.create(
+            measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=reason.strip()
+        )
+        audit_record(
+            actor=actor,
+            action="measure.send_back",
+            obj=m,
+            unit_id=m.unit_id,
+            before={"status": status_before},
+            after={"status": m.status, "reason": reason.strip()},
+        )
+        moved.append(m.pk)
+    if not moved:
+        raise TransitionRefused("该问题没有已完成或待审核的措施，无需退回")
+    Closure.objects.create(
+        finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK, reason=reason.strip()
+    )
+    audit_record(
+        actor=actor,
+        action="finding.send_back",
+        obj=f,
+        unit_id=f.unit_id,
+        after={"measures": moved, "reason": reason.strip()},
+    )
+    return f
+
+
+@transaction.atomic
+def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
+    """A supervisor reopens a closed problem (回头看 found a relapse).
+
+    The problem is open again, and so is the work: each finished measure (已完成, 阶段性完成)
+    goes back to 整改中 with the reason as a return, so the problem counts as 整改中 (not
+    done) everywhere until its measures are reported, reviewed and the problem closed again.
+    A measure awaiting review stays so: the leader reviews the newer work.
+    """
+    f = _lock_problem(finding, actor, "重新打开问题")
+    _require_all_measures_cleared(actor, f, "重新打开问题")
+    if f.status != ProblemStatus.CLOSED:
+        raise TransitionRefused("只有已销号的问题可以重新打开")
+    if not reason.strip():
+        raise InvalidInput("重新打开时请写明理由", field="reason")
+    target = TRANSITIONS["send_back"][1]
+    why = f"问题重新打开：{reason.strip()}"
+    for m in (
+        Measure.objects.select_for_update()
+        .filter(finding=f, status__in=list(REOPEN_SOURCES))
+        .order_by("position", "id")
+    ):
+        status_before = m.status
+        _set_status(m, target)
+        Review.objects.create(
+            measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=why
+        )
+        audit_record(
+            actor=actor,
+            action="measure.send_back",
+            obj=m,
+            unit_id=m.unit_id,
+            before={"status": status_before},
+            after={"status": m.status, "reason": why},
+        )
+    f.status = ProblemStatus.OPEN
+    f.closed_at = None
+    f.closed_by = None
+    f.reopen_count += 1
+    f.save(update_fields=["status", "closed_at", "closed_by", "reopen_count"])
+    Closure.objects.create(
+        finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN, reason=reason.strip()
+    )
+    audit_record(
+        actor=actor,
+        action="finding.reopen",
+        obj=f,
+        unit_id=f.unit_id,
+        before={"status": ProblemStatus.CLOSED},
+        after={"status": ProblemStatus.OPEN, "reason": reason.strip()},
+    )
+    return f

@@ -1,0 +1,444 @@
+"""The plan: measures created, edited, assigned, split, moved and deleted; the unit head's
+signature (签字背书) and the amendments after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from zhenggai.audit.services import audit_record
+from zhenggai.errors import Gone, InvalidInput, StaleEdit, TransitionRefused
+
+from ..models import (
+    Amendment,
+    Finding,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
+    PlanSignature,
+    Round,
+)
+from ..policy import (
+    EDIT_ROLES,
+    SIGN_ROLES,
+    require_cleared,
+    require_role,
+)
+from ._common import (
+    MEASURE_GONE,
+    _check_assignees_cleared,
+    _label,
+    _lock_round,
+    _locked,
+    add_months,
+)
+
+S = MeasureStatus
+
+
+#: A deadline may lie at most this many years after the later of the round's feedback and today.
+DEADLINE_MAX_YEARS = 5
+
+
+def _cn(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def deadline_bounds(round: Round) -> tuple[dt.date, dt.date, str]:
+    """The earliest and latest deadline a measure of ``round`` may have, and what the earliest is.
+
+    Not before the inspection began (立行立改 measures fall due during it), else the feedback
+    date; not more than ``DEADLINE_MAX_YEARS`` years after the later of the feedback (or the
+    inspection) and today, so an extended deadline of an old round still fits. A round without
+    dates counts from the day it was entered.
+    """
+    entered = timezone.localdate(round.created_at) if round.created_at else timezone.localdate()
+    if round.period_start:
+        low, what = round.period_start, f"巡察开始日期（{_cn(round.period_start)}）"
+    elif round.feedback_date:
+        low, what = round.feedback_date, f"反馈日期（{_cn(round.feedback_date)}）"
+    else:
+        low = add_months(entered, -12 * DEADLINE_MAX_YEARS)
+        what = f"录入日期前{DEADLINE_MAX_YEARS}年（{_cn(low)}）"
+    anchor = max(
+        d
+        for d in (round.feedback_date, round.period_end, round.period_start, entered, timezone.localdate())
+        if d
+    )
+    return low, add_months(anchor, 12 * DEADLINE_MAX_YEARS), what
+
+
+def check_deadline(*, round: Round, deadline: dt.date | None) -> None:
+    """Refuse a deadline outside ``deadline_bounds`` (field ``deadline``); none at all is allowed."""
+    if deadline is None:
+        return
+    low, high, what = deadline_bounds(round)
+    if deadline < low:
+        raise InvalidInput(f"完成时限（{_cn(deadline)}）早于{what}，请检查", field="deadline")
+    if deadline > high:
+        raise InvalidInput(
+            f"完成时限（{_cn(deadline)}）过远：不能晚于{_cn(high)}（反馈日期或今天起{DEADLINE_MAX_YEARS}年内），请检查",
+            field="deadline",
+        )
+
+
+def _signed_version(round: Round) -> int | None:
+    sig = round.signatures.order_by("-version").first()
+    return sig.version if sig else None
+
+
+def _amend(
+    actor: Any,
+    round: Round,
+    measure: Measure | None,
+    description: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Record an amendment when the plan has been signed."""
+    signed = _signed_version(round)
+    if signed is not None:
+        Amendment.objects.create(
+            round=round,
+            unit=round.unit,
+            measure=measure,
+            actor=actor,
+            signed_version=signed,
+            description=description,
+            before=_plain(before),
+            after=_plain(after),
+        )
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(d, default=str, ensure_ascii=False))
+
+
+_EDITABLE = ("text", "kind", "leader", "department", "person", "deadline")
+
+
+def _snapshot(m: Measure) -> dict[str, Any]:
+    return {
+        "text": m.text,
+        "kind": m.kind,
+        "leader": m.leader_id,
+        "department": m.department_id,
+        "person": m.person_id,
+        "deadline": m.deadline.isoformat() if m.deadline else None,
+    }
+
+
+def _check_assignees(round: Round, values: dict[str, Any]) -> None:
+    from zhenggai.units.selectors import members_of
+
+    for field, label in (("leader", "责任领导"), ("person", "责任人")):
+        user = values.get(field)
+        if user is not None and not members_of(round.unit).filter(pk=user.pk).exists():
+            raise InvalidInput(f"{label}“{user}”不是本单位人员", field=field)
+    dept = values.get("department")
+    if dept is not None and not dept.path.startswith(round.unit.path):
+        raise InvalidInput("责任部门不属于本单位", field="department")
+
+
+@transaction.atomic
+def measure_update(*, actor: Any, measure: Measure, expected_version: int, **values: Any) -> Measure:
+    """Change a measure's text, kind, owners or deadline; refuses a stale edit."""
+    require_role(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
+    unknown = set(values) - set(_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"不能修改字段：{', '.join(sorted(unknown))}")
+    m = _locked(measure)
+    require_cleared(actor, _label(m), "编辑整改措施")
+    if m.version != expected_version:
+        raise StaleEdit()
+    if "text" in values and not str(values["text"]).strip():
+        raise InvalidInput("整改措施内容不能为空", field="text")
+    if "kind" in values and values["kind"] not in MeasureKind.values:
+        raise InvalidInput("整改类型不正确", field="kind")
+    if "deadline" in values and values["deadline"] != m.deadline:
+        check_deadline(round=m.round, deadline=values["deadline"])
+    _check_assignees(m.round, values)
+    _check_assignees_cleared(values, _label(m))
+    before = _snapshot(m)
+    for k, v in values.items():
+        setattr(m, k, v.strip() if isinstance(v, str) else v)
+    after = _snapshot(m)
+    if before == after:
+        return m
+    m.version += 1
+    m.full_clean()
+    m.save()
+    changed = {k: after[k] for k in after if after[k] != before[k]}
+    old = {k: before[k] for k in changed}
+    audit_record(actor=actor, action="measure.update", obj=m, unit_id=m.unit_id, before=old, after=changed)
+    _amend(actor, m.round, m, "修改整改措施", old, changed)
+    return m
+
+
+@transaction.atomic
+def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int], **values: Any) -> int:
+    """Assign owners or a deadline to many measures of one round at once."""
+    require_role(actor, round.unit, EDIT_ROLES, "分配整改任务")
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        raise InvalidInput("请至少选择一项要设置的内容")
+    if set(values) - {"leader", "department", "person", "deadline"}:
+        raise InvalidInput("只能批量设置责任领导、责任部门、责任人和完成时限")
+    round = _lock_round(round.pk)  # before the signature is read (see _lock_round)
+    if "deadline" in values:
+        check_deadline(round=round, deadline=values["deadline"])
+    _check_assignees(round, values)
+    measures = list(
+        Measure.objects.select_for_update(of=("self",))
+        .select_related("finding")
+        .filter(round=round, pk__in=list(measure_ids))
+    )
+    if not measures:
+        raise InvalidInput("请先勾选要分配的措施")
+    for m in measures:
+        require_cleared(actor, _label(m), "分配整改任务")
+        _check_assignees_cleared(values, _label(m))
+    for m in measures:
+        before = _snapshot(m)
+        for k, v in values.items():
+            setattr(m, k, v)
+        after = _snapshot(m)
+        changed = {k: after[k] for k in after if after[k] != before[k]}
+        if not changed:
+            continue  # already so: no new version, nothing to audit
+        m.version += 1
+        m.save()
+        audit_record(
+            actor=actor,
+            action="measure.assign",
+            obj=m,
+            unit_id=m.unit_id,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+        _amend(actor, round, m, "批量分配", {k: before[k] for k in changed}, changed)
+    return len(measures)
+
+
+@transaction.atomic
+def measure_create(
+    *,
+    actor: Any,
+    finding: Finding,
+    text: str,
+    kind: str = MeasureKind.DEADLINE,
+    deadline: dt.date | None = None,
+    after: Measure | None = None,
+) -> Measure:
+    """Add a measure to a problem (at the end, or right after ``after``)."""
+    require_role(actor, finding.unit, EDIT_ROLES, "新增整改措施")
+    if not text.strip():
+        raise InvalidInput("整改措施内容不能为空", field="text")
+    if kind not in MeasureKind.values:
+        raise InvalidInput("整改类型不正确", field="kind")
+    if after is not None and after.finding_id != finding.pk:
+        raise InvalidInput("插入位置不属于该问题", field="after")
+    require_cleared(actor, finding.sensitivity, "新增整改措施")
+    if after is not None:
+        require_cleared(actor, after.sensitivity, "新增整改措施")
+    round = _lock_round(finding.round_id)  # before the signature is read (see _lock_round)
+    check_deadline(round=round, deadline=deadline)
+    if not Finding.objects.filter(pk=finding.pk).exists():
+        raise Gone("该问题已被删除，请返回刷新")
+    if after is not None:
+        position = after.position + 1
+        Measure.objects.filter(finding=finding, position__gte=position).update(position=F("position") + 1)
+    else:
+        position = (finding.measures.aggregate(m=Max("position"))["m"] or 0) + 1
+    m = Measure(
+        round=round,
+        unit=finding.unit,
+        finding=finding,
+        position=position,
+        text=text.strip(),
+        kind=kind,
+        deadline=deadline,
+    )
+    m.full_clean()
+    m.save()
+    audit_record(
+        actor=actor,
+        action="measure.create",
+        obj=m,
+        unit_id=m.unit_id,
+        after={"finding": finding.pk, "text": m.text, "kind": kind},
+    )
+    _amend(actor, round, m, "新增整改措施", {}, {"text": m.text})
+    return m
+
+
+@transaction.atomic
+def measure_split(
+    *, actor: Any, measure: Measure, texts: Sequence[str], expected_version: int
+) -> list[Measure]:
+    """Split one measure into several; the first part keeps its history."""
+    require_role(actor, measure.unit, EDIT_ROLES, "拆分整改措施")
+    parts = [t.strip() for t in texts if t.strip()]
+    if len(parts) < 2:
+        raise InvalidInput("拆分后至少应有两条措施", field="texts")
+    m = _locked(measure)
+    require_cleared(actor, _label(m), "拆分整改措施")
+    if m.version != expected_version:
+        raise StaleEdit()
+    before = m.text
+    m.text = parts[0]
+    m.version += 1
+    m.save(update_fields=["text", "version", "updated_at"])
+    Measure.objects.filter(finding=m.finding, position__gt=m.position).update(
+        position=F("position") + len(parts) - 1
+    )
+    created = [m]
+    for i, t in enumerate(parts[1:], 1):
+        n = Measure(
+            round=m.round,
+            unit=m.unit,
+            finding=m.finding,
+            position=m.position + i,
+            text=t,
+            kind=m.kind,
+            leader=m.leader,
+            department=m.department,
+            person=m.person,
+            deadline=m.deadline,
+            sensitivity=m.sensitivity,  # a part is labelled as the whole was
+        )
+        n.full_clean()
+        n.save()
+        audit_record(
+            actor=actor,
+            action="measure.create",
+            obj=n,
+            unit_id=n.unit_id,
+            after={"finding": n.finding_id, "text": n.text, "kind": n.kind},
+        )
+        created.append(n)
+    audit_record(
+        actor=actor,
+        action="measure.split",
+        obj=m,
+        unit_id=m.unit_id,
+        before={"text": before},
+        after={"parts": [c.pk for c in created]},
+    )
+    _amend(actor, m.round, m, "拆分整改措施", {"text": before}, {"texts": parts})
+    return created
+
+
+@transaction.atomic
+def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
+    """Move a measure up or down among its problem's measures."""
+    require_role(actor, measure.unit, EDIT_ROLES, "调整措施顺序")
+    if direction not in ("up", "down"):
+        raise InvalidInput("方向不正确", field="direction")
+    require_cleared(actor, _label(measure), "调整措施顺序")
+    round = _lock_round(measure.round_id)  # before the signature is read (see _lock_round)
+    siblings = list(
+        Measure.objects.select_for_update().filter(finding_id=measure.finding_id).order_by("position", "id")
+    )
+    idx = next((i for i, s in enumerate(siblings) if s.pk == measure.pk), None)
+    if idx is None:
+        raise Gone(MEASURE_GONE)
+    j = idx - 1 if direction == "up" else idx + 1
+    if not 0 <= j < len(siblings):
+        return
+    old_position = siblings[idx].position
+    siblings[idx], siblings[j] = siblings[j], siblings[idx]
+    for pos, s in enumerate(siblings, 1):
+        if s.position != pos:
+            Measure.objects.filter(pk=s.pk).update(position=pos)
+    audit_record(
+        actor=actor,
+        action="measure.move",
+        obj=measure,
+        unit_id=measure.unit_id,
+        before={"position": old_position},
+        after={"direction": direction, "position": j + 1},
+    )
+    # The order is part of the plan (and of its digest): moving a measure amends a signed plan.
+    moved = siblings[j]
+    _amend(actor, round, moved, "调整措施顺序", {"position": old_position}, {"position": j + 1})
+
+
+@transaction.atomic
+def measure_delete(*, actor: Any, measure: Measure) -> None:
+    """Delete a measure that has no progress yet."""
+    require_role(actor, measure.unit, EDIT_ROLES, "删除整改措施")
+    m = _locked(measure)
+    require_cleared(actor, _label(m), "删除整改措施")
+    if m.progress.exists():
+        raise TransitionRefused("该措施已有整改进展，不能删除")
+    snapshot = _snapshot(m)
+    audit_record(actor=actor, action="measure.delete", obj=m, unit_id=m.unit_id, before=snapshot)
+    _amend(actor, m.round, None, "删除整改措施", snapshot, {})
+    m.delete()
+    later = Measure.objects.filter(finding_id=m.finding_id, position__gt=m.position)
+    later.update(position=F("position") - 1)
+
+
+@transaction.atomic
+def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
+    """Take the deadline the source document suggested."""
+    require_role(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
+    m = _locked(measure)
+    require_cleared(actor, _label(m), "编辑整改措施")
+    if m.suggested_deadline is None:
+        raise InvalidInput("该措施没有建议的完成时限")
+    before = {"deadline": m.deadline.isoformat() if m.deadline else None}
+    m = measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
+    audit_record(
+        actor=actor,
+        action="measure.accept_suggestion",
+        obj=m,
+        unit_id=m.unit_id,
+        before=before,
+        after={"deadline": m.suggested_deadline.isoformat()},
+    )
+    return m
+
+
+def plan_digest(round: Round) -> str:
+    """A digest of the plan as it stands: every measure's text, owners and deadline."""
+    rows = (
+        Measure.objects.filter(round=round)
+        .order_by("finding__position", "position", "id")
+        .values_list(
+            "id", "finding_id", "text", "kind", "leader_id", "department_id", "person_id", "deadline"
+        )
+    )
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, default=str, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+@transaction.atomic
+def plan_sign(*, actor: Any, round: Round) -> PlanSignature:
+    """The unit leader signs the plan as it stands (签字背书)."""
+    require_role(actor, round.unit, SIGN_ROLES, "签署整改方案")
+    r = Round.objects.select_for_update().get(pk=round.pk)
+    if not Measure.objects.filter(round=r).exists():
+        raise TransitionRefused("方案中还没有整改措施，不能签署")
+    sig = PlanSignature.objects.create(
+        round=r, unit=r.unit, signer=actor, version=r.plan_version, digest=plan_digest(r)
+    )
+    Round.objects.filter(pk=r.pk).update(plan_version=F("plan_version") + 1)
+    audit_record(
+        actor=actor,
+        action="plan.sign",
+        obj=r,
+        unit_id=r.unit_id,
+        after={"version": sig.version, "digest": sig.digest},
+    )
+    return sig
