@@ -67,9 +67,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {name}")
         if opts["no_serve"]:
             return
+        from django.core.servers.basehttp import get_internal_wsgi_application
         from waitress import serve
 
-        from zhenggai.wsgi import application
+        application = get_internal_wsgi_application()  # settings.WSGI_APPLICATION, as runserver
 
         self.stdout.write("按 Ctrl+C 停止服务。")
         serve(application, host=opts["host"], port=opts["port"], threads=8, ident="zhenggai")
