@@ -15,7 +15,11 @@ process so that the peaks are its own:
   with a shared style, as any styled write-only export must;
 - ``bare, plain values``: the same values appended as plain values (no styles at all);
 - ``import dry run``: the exported workbook read back unedited (``import_workbook``
-  with ``dry_run=True``), which must find no change.
+  with ``dry_run=True``), which must find no change;
+- ``import apply``: on rounds of 100 and 1,000 measures (BENCH_APPLY_SIZES), the
+  exported workbook with every row edited as a clerk edits it (each deadline, every
+  other person, a progress text on every third row that may take one) confirmed
+  (``import_workbook`` with ``dry_run=False``): time and every query it makes.
 
 Each timed run is repeated (BENCH_REPEAT, default 3) and the best time kept.
 Run: ``.venv/bin/python bench/bench_xlsx.py`` (BENCH_SIZES=10000,100000 by default).
@@ -40,6 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: Each timed run is repeated and the best time kept (the machine may be busy with other work).
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+#: Rounds whose every row is edited and applied (``import apply``).
+APPLY_SIZES = [int(s) for s in os.environ.get("BENCH_APPLY_SIZES", "100,1000").split(",") if s]
 sys.path.insert(0, str(ROOT))
 
 
@@ -59,7 +65,8 @@ def _rss_mb() -> float:
 
 
 def build(size: int, tag: str) -> int:
-    """A round of ``size`` measures (5 per problem, 10 problems per issue, 10 categories)."""
+    """A round of ``size`` measures (5 per problem, 10 problems per issue (fewer below 1,000
+    measures), 10 categories)."""
     import datetime as dt
 
     from bench.generate import STATUSES
@@ -108,8 +115,9 @@ def build(size: int, tag: str) -> int:
         return Finding.objects.bulk_create(batch, batch_size=2000)
 
     cats = nodes(FindingKind.CATEGORY, [None], 10)
-    issues = nodes(FindingKind.ISSUE, cats, max(1, problems // 100))
-    probs = nodes(FindingKind.PROBLEM, issues, 10)
+    per_category = max(1, problems // 100)
+    issues = nodes(FindingKind.ISSUE, cats, per_category)
+    probs = nodes(FindingKind.PROBLEM, issues, max(1, problems // (10 * per_category)))
     today = timezone.localdate()
     statuses, weights = [s for s, _ in STATUSES], [w for _, w in STATUSES]
     batch: list[Any] = []
@@ -241,6 +249,63 @@ def phase_dry_run(round_id: int, path: str) -> dict[str, Any]:
     return {"rows": report.rows, "seconds": seconds, "rss_mb": _rss_mb(), "bytes": len(data)}
 
 
+def phase_apply(round_id: int, path: str) -> dict[str, Any]:
+    """Every row of the round's workbook edited by the clerk, then the import confirmed."""
+    import datetime as dt
+    import io
+
+    from django.db import connection
+    from openpyxl import load_workbook
+
+    from zhenggai.reports.xlsx import INDEX
+    from zhenggai.reports.xlsx_export import export_round
+    from zhenggai.reports.xlsx_import import import_workbook
+
+    round_, clerk = _round_and_user(round_id)
+    export_round(user=clerk, round=round_, target=path)
+    wb = load_workbook(path)
+    ws = wb["整改台账"]
+    column = INDEX["person"] + 1
+    cells = ws.iter_rows(min_row=4, min_col=column, max_col=column)
+    people = sorted({str(c.value) for (c,) in cells if c.value})
+    edited = 0
+    for i, row in enumerate(ws.iter_rows(min_row=4)):
+        if not isinstance(row[INDEX["id"]].value, int):
+            continue
+        edited += 1
+        deadline = row[INDEX["deadline"]]
+        base = deadline.value.date() if isinstance(deadline.value, dt.datetime) else dt.date(2026, 6, 30)
+        deadline.value = base + dt.timedelta(days=1 + i % 7)
+        if i % 2 == 0:
+            current = row[INDEX["person"]].value
+            row[INDEX["person"]].value = next(p for p in people if p != current)
+        if i % 3 == 0 and row[INDEX["status"]].value in ("未开始", "整改中", "阶段性完成"):
+            row[INDEX["progress"]].value = f"第{i}行：本月又开展检查一次。"
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+    counter = {"queries": 0}
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        counter["queries"] += 1
+        return execute(sql, params, many, context)
+
+    t = time.perf_counter()
+    with connection.execute_wrapper(count):
+        report = import_workbook(actor=clerk, round=round_, data=data, dry_run=False)
+    seconds = time.perf_counter() - t
+    if not report.applied or report.measures_changed != edited:
+        raise SystemExit(f"the apply failed: {report.errors[:3]}")
+    return {
+        "rows": report.rows,
+        "changes": len(report.changes),
+        "seconds": seconds,
+        "queries": counter["queries"],
+        "rss_mb": _rss_mb(),
+        "bytes": len(data),
+    }
+
+
 def _child(phase: str, folder: str, *args: str) -> dict[str, Any]:
     env = dict(os.environ, ZHENGGAI_DATA_DIR=folder)
     p = subprocess.run(
@@ -261,7 +326,8 @@ def phase_build(sizes: list[int]) -> dict[str, Any]:
         t = time.perf_counter()
         rounds[size] = build(size, f"x{size}")
         seconds[size] = time.perf_counter() - t
-    return {"rounds": rounds, "seconds": seconds, "vendor": connection.vendor}
+    applied = {size: build(size, f"a{size}") for size in APPLY_SIZES}
+    return {"rounds": rounds, "seconds": seconds, "applied": applied, "vendor": connection.vendor}
 
 
 def main() -> None:
@@ -304,6 +370,16 @@ def main() -> None:
                 f"{size:>9} {name:<24} {r['seconds']:>8.2f} {ratio_s:>18} {ratio_p:>13}"
                 f" {r.get('queries', ''):>8} {peak:>20} {r['rss_mb']:>13.0f} {r['bytes'] / 2**20:>8.1f}"
             )
+    if APPLY_SIZES:
+        print(
+            f"\n{'measures':>9} {'run':<24} {'seconds':>8} {'changes':>8} {'queries':>8} {'ru_maxrss MB':>13}"
+        )
+    for size in APPLY_SIZES:
+        rid = built["applied"][str(size)]
+        r = _child("apply", folder, str(rid), str(Path(folder) / f"apply-{size}.xlsx"))
+        name = f"import apply, {r['rows']} rows"
+        figures = f"{r['seconds']:>8.2f} {r['changes']:>8} {r['queries']:>8} {r['rss_mb']:>13.0f}"
+        print(f"{size:>9} {name:<24} {figures}")
     print(
         "\nru_maxrss is the whole process: Python, Django and openpyxl take about "
         f"{ours['rss_before_mb']:.0f} MB before the export starts. The bare loops hold every value "
@@ -326,6 +402,7 @@ if __name__ == "__main__":
                 "bare-styled": lambda: phase_bare(rid, out, styled=True),
                 "bare-plain": lambda: phase_bare(rid, out, styled=False),
                 "dry-run": lambda: phase_dry_run(rid, out),
+                "apply": lambda: phase_apply(rid, out),
             }[phase]()
         print(json.dumps(result))
     else:

@@ -1,4 +1,5 @@
-"""The keyed hash chain over the audit table, and the one function that appends to it.
+"""The keyed hash chain over the audit table, and the one function that appends to it
+(``append_many``: one event or a batch, under one lock).
 
 ``mac_i = HMAC-<alg>(K, prev_mac_i || seq_i (8 bytes, big-endian) || canonical(record_i))``
 with ``prev_mac_1`` = 32 zero bytes and ``alg`` HMAC-SM3 by default (``AUDIT_ALGORITHM =
@@ -14,9 +15,13 @@ transaction and held to its commit (chain order = commit order); on SQLite the p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -125,7 +130,7 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def append(
+def prepare(
     *,
     actor_id: int | None,
     actor_name: str,
@@ -139,70 +144,122 @@ def append(
     request_id: str = "",
     address: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain in the current transaction (its own one when there is none).
+    """An event ready to be appended (``append_many``): its fields as the chain stores them.
 
-    ``before``/``after`` must already be clean JSON (``canonical.clean``). Raises when the key
-    cannot be read or the insert fails, so the caller's transaction fails with it.
+    ``before``/``after`` must already be clean JSON (``canonical.clean``). The time, ``seq``,
+    ``prev_mac`` and MAC are set when it is appended, under the lock.
     """
+    return AuditEvent(
+        actor_id=actor_id,
+        actor_name=clean_str(actor_name)[:150],
+        unit_id_ref=unit_id,
+        action=clean_str(action)[:60],
+        object_type=clean_str(object_type)[:40],
+        object_id=clean_str(object_id)[:40],
+        outcome=clean_str(outcome)[:10],
+        before=before if before is not None else {},
+        after=after if after is not None else {},
+        request_id=clean_str(request_id)[:40],
+        address=clean_str(address)[:64],
+    )
+
+
+def append_many(events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Append prepared events, in order, in the current transaction (its own one when there is none).
+
+    One lock and one read of the head for the whole batch; each event is linked to the one
+    before it exactly as one append each would link it (its own time, the next ``seq``, the
+    previous MAC), so the rows are those of appending them one by one. One event is saved as
+    such; more go in one ``bulk_create``. Raises when the key cannot be read or the insert
+    fails, so the caller's transaction fails with it.
+    """
+    events = list(events)
+    if not events:
+        return events
     using = router.db_for_write(AuditEvent)
     alg = configured_algorithm()
     key = keys.chain_key()  # before the lock: reading a file is not part of the critical section
     with transaction.atomic(using=using):
         lock_chain(using)
         last = head(using)
-        event = AuditEvent(
-            created_at=_now(),
-            actor_id=actor_id,
-            actor_name=clean_str(actor_name)[:150],
-            unit_id_ref=unit_id,
-            action=clean_str(action)[:60],
-            object_type=clean_str(object_type)[:40],
-            object_id=clean_str(object_id)[:40],
-            outcome=clean_str(outcome)[:10],
-            before=before if before is not None else {},
-            after=after if after is not None else {},
-            request_id=clean_str(request_id)[:40],
-            address=clean_str(address)[:64],
-            seq=last.seq + 1,
-            prev_mac=last.mac,
-            alg=alg,
-            schema=SCHEMA_VERSION,
-        )
-        event.mac = compute_mac(key, alg, event.prev_mac, event.seq, record_of(event))
-        event.save(using=using, force_insert=True)
-        _schedule_checkpoints(using, last, event)
-    return event
+        links: list[tuple[Head, AuditEvent]] = []
+        for event in events:
+            event.created_at = _now()
+            event.seq = last.seq + 1
+            event.prev_mac = last.mac
+            event.alg = alg
+            event.schema = SCHEMA_VERSION
+            event.mac = compute_mac(key, alg, event.prev_mac, event.seq, record_of(event))
+            links.append((last, event))
+            last = Head(event.seq, event.mac, event.alg, event.created_at)
+        if len(events) == 1:
+            events[0].save(using=using, force_insert=True)
+        else:
+            with full_batches(using):
+                AuditEvent.objects.using(using).bulk_create(events)
+        _schedule_checkpoints(using, links)
+    return events
 
 
-def _schedule_checkpoints(using: str, last: Head, event: AuditEvent) -> None:
+@contextlib.contextmanager
+def full_batches(using: str) -> Iterator[None]:
+    """Let ``bulk_create`` fill one INSERT up to SQLite's real limit of parameters, as Django 6.0 does.
+
+    Django 5.2 cuts SQLite's bulk writes at 999 parameters (``features.max_query_params``), the
+    compile-time default of SQLite before 3.32, so 100 events took two INSERTs and 1,000 took
+    nineteen. The connection's own limit (``SQLITE_LIMIT_VARIABLE_NUMBER``: 32,766 by default
+    since SQLite 3.32, 250,000 in Debian's build) is used while the block runs; PostgreSQL's
+    65,535 is Django's already. Django 6.0 reads the limit itself (ticket #36143): remove this
+    then.
+    """
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        yield
+        return
+    conn.ensure_connection()
+    features = conn.features
+    had = "max_query_params" in vars(features)
+    saved = features.max_query_params
+    features.max_query_params = max(saved, conn.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    try:
+        yield
+    finally:
+        if had:
+            features.max_query_params = saved
+        else:
+            del features.max_query_params
+
+
+def _schedule_checkpoints(using: str, links: Sequence[tuple[Head, AuditEvent]]) -> None:
     """What is written outside the database after the commit (finding 6 of issue 8).
 
     Always the head (``headlog``; the callbacks of one commit write it once) and, when the
     checkpoint file is older than ``AUDIT_CHECKPOINT_SECONDS``, a checkpoint of the head (the
-    timer). A checkpoint of this event when it is a security event or the
+    timer). A checkpoint of an event when it is a security event or the
     ``AUDIT_CHECKPOINT_EVERY``-th one; with ``AUDIT_CHECKPOINT_DAILY`` (default on), the first
-    event of a new day seals the last event of the day before.
+    event of a new day seals the last event of the day before. ``links`` pairs each event
+    appended with the head it was linked to.
     """
     from . import checkpoints
     from .events import SECURITY_EVENTS
 
-    transaction.on_commit(lambda: _after_commit(using), using=using)
+    transaction.on_commit(partial(_after_commit, using), using=using)
     every = int(getattr(settings, "AUDIT_CHECKPOINT_EVERY", 100) or 0)
+    daily = getattr(settings, "AUDIT_CHECKPOINT_DAILY", True)
     due: list[tuple[int, str, str]] = []
-    if (every > 0 and event.seq % every == 0) or event.action in SECURITY_EVENTS:
-        due.append((event.seq, event.mac, event.alg))
-    if (
-        getattr(settings, "AUDIT_CHECKPOINT_DAILY", True)
-        and last.created_at is not None
-        and timezone.localdate(last.created_at) < timezone.localdate(event.created_at)
-    ):
-        # The first event of a day seals the last event of the day before.
-        due.append((last.seq, last.mac, last.alg))
+    for last, event in links:
+        if (every > 0 and event.seq % every == 0) or event.action in SECURITY_EVENTS:
+            due.append((event.seq, event.mac, event.alg))
+        if (
+            daily
+            and last.created_at is not None
+            and timezone.localdate(last.created_at) < timezone.localdate(event.created_at)
+        ):
+            # The first event of a day seals the last event of the day before.
+            due.append((last.seq, last.mac, last.alg))
     for seq, mac, alg in due:
         transaction.on_commit(
-            lambda s=seq, m=mac, a=alg: checkpoints.write_checkpoint_quietly(
-                s, m, a, kind="auto", using=using
-            ),
+            partial(checkpoints.write_checkpoint_quietly, seq, mac, alg, kind="auto", using=using),
             using=using,
         )
 

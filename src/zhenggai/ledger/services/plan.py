@@ -1,19 +1,26 @@
 """The plan: measures created, edited, assigned, split, moved and deleted; the unit head's
-signature (签字背书) and the amendments after it."""
+signature (签字背书) and the amendments after it.
+
+The bulk paths (``measure_assign_bulk`` here, ``batch.MeasureBatch`` under the workbook's apply) make a
+fixed number of queries whatever the number of measures: the round locked and its measures
+read once, people and the signature looked up once, the writes in bulk and every audit event
+appended under one lock (``audit_record_many``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.chain import full_batches
+from zhenggai.audit.services import audit_entry, audit_record, audit_record_many
 from zhenggai.errors import Gone, InvalidInput, StaleEdit, TransitionRefused
 
 from ..models import (
@@ -103,9 +110,23 @@ def _amend(
     after: dict[str, Any],
 ) -> None:
     """Record an amendment when the plan has been signed."""
+    _amend_many(actor, round, [(measure, description, before, after)])
+
+
+def _amend_many(
+    actor: Any,
+    round: Round,
+    changes: Sequence[tuple[Measure | None, str, dict[str, Any], dict[str, Any]]],
+) -> None:
+    """Record amendments ``(measure, description, before, after)`` when the plan has been signed:
+    one look at the signature, one INSERT."""
+    if not changes:
+        return
     signed = _signed_version(round)
-    if signed is not None:
-        Amendment.objects.create(
+    if signed is None:
+        return
+    rows = [
+        Amendment(
             round=round,
             unit=round.unit,
             measure=measure,
@@ -115,10 +136,15 @@ def _amend(
             before=_plain(before),
             after=_plain(after),
         )
+        for measure, description, before, after in changes
+    ]
+    with full_batches(router.db_for_write(Amendment)):
+        Amendment.objects.bulk_create(rows)
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(d, default=str, ensure_ascii=False))
+    plain: dict[str, Any] = json.loads(json.dumps(d, default=str, ensure_ascii=False))
+    return plain
 
 
 _EDITABLE = ("text", "kind", "leader", "department", "person", "deadline")
@@ -135,16 +161,55 @@ def _snapshot(m: Measure) -> dict[str, Any]:
     }
 
 
-def _check_assignees(round: Round, values: dict[str, Any]) -> None:
+def _members(round: Round, users: Iterable[Any]) -> set[int]:
+    """Which of ``users`` may be given a measure of ``round`` (members of its unit): one query."""
     from zhenggai.units.selectors import members_of
 
-    for field, label in (("leader", "责任领导"), ("person", "责任人")):
+    ids = {u.pk for u in users if u is not None}
+    if not ids:
+        return set()
+    return set(members_of(round.unit).filter(pk__in=ids).order_by().values_list("pk", flat=True))
+
+
+def _check_assignees(round: Round, values: dict[str, Any], members: set[int] | None = None) -> None:
+    """The responsible leader and person must be members of the round's unit, the department
+    inside it. ``members``: those of them who are (``_members``), when already read."""
+    people = (("leader", "责任领导"), ("person", "责任人"))
+    if members is None:
+        members = _members(round, (values.get(field) for field, _ in people))
+    for field, label in people:
         user = values.get(field)
-        if user is not None and not members_of(round.unit).filter(pk=user.pk).exists():
+        if user is not None and user.pk not in members:
             raise InvalidInput(f"{label}“{user}”不是本单位人员", field=field)
     dept = values.get("department")
     if dept is not None and not dept.path.startswith(round.unit.path):
         raise InvalidInput("责任部门不属于本单位", field="department")
+
+
+def _change(
+    m: Measure, round: Round, values: dict[str, Any], members: set[int] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``measure_update``'s checks of ``values``, then ``values`` set on ``m`` (a new version).
+
+    Returns what changed (before, after), or None when nothing did (``m`` keeps its version).
+    """
+    if "text" in values and not str(values["text"]).strip():
+        raise InvalidInput("整改措施内容不能为空", field="text")
+    if "kind" in values and values["kind"] not in MeasureKind.values:
+        raise InvalidInput("整改类型不正确", field="kind")
+    if "deadline" in values and values["deadline"] != m.deadline:
+        check_deadline(round=round, deadline=values["deadline"])
+    _check_assignees(round, values, members)
+    _check_assignees_cleared(values, _label(m))
+    before = _snapshot(m)
+    for k, v in values.items():
+        setattr(m, k, v.strip() if isinstance(v, str) else v)
+    after = _snapshot(m)
+    if before == after:
+        return None
+    m.version += 1
+    changed = {k: after[k] for k in after if after[k] != before[k]}
+    return {k: before[k] for k in changed}, changed
 
 
 @transaction.atomic
@@ -158,25 +223,12 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
     require_cleared(actor, _label(m), "编辑整改措施")
     if m.version != expected_version:
         raise StaleEdit()
-    if "text" in values and not str(values["text"]).strip():
-        raise InvalidInput("整改措施内容不能为空", field="text")
-    if "kind" in values and values["kind"] not in MeasureKind.values:
-        raise InvalidInput("整改类型不正确", field="kind")
-    if "deadline" in values and values["deadline"] != m.deadline:
-        check_deadline(round=m.round, deadline=values["deadline"])
-    _check_assignees(m.round, values)
-    _check_assignees_cleared(values, _label(m))
-    before = _snapshot(m)
-    for k, v in values.items():
-        setattr(m, k, v.strip() if isinstance(v, str) else v)
-    after = _snapshot(m)
-    if before == after:
+    change = _change(m, m.round, values)
+    if change is None:
         return m
-    m.version += 1
     m.full_clean()
     m.save()
-    changed = {k: after[k] for k in after if after[k] != before[k]}
-    old = {k: before[k] for k in changed}
+    old, changed = change
     audit_record(actor=actor, action="measure.update", obj=m, unit_id=m.unit_id, before=old, after=changed)
     _amend(actor, m.round, m, "修改整改措施", old, changed)
     return m
@@ -184,7 +236,13 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
 
 @transaction.atomic
 def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int], **values: Any) -> int:
-    """Assign owners or a deadline to many measures of one round at once."""
+    """Assign owners or a deadline to many measures of one round at once.
+
+    A fixed number of queries whatever their number: the people checked in one query, the
+    measures read in one, the label checks once per distinct label, the changed measures
+    saved in one UPDATE, the amendments in one INSERT and the events under one lock. The
+    events and amendments are those of assigning each measure alone, in plan order.
+    """
     require_role(actor, round.unit, EDIT_ROLES, "分配整改任务")
     values = {k: v for k, v in values.items() if v is not None}
     if not values:
@@ -202,28 +260,35 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
     )
     if not measures:
         raise InvalidInput("请先勾选要分配的措施")
-    for m in measures:
-        require_cleared(actor, _label(m), "分配整改任务")
-        _check_assignees_cleared(values, _label(m))
+    for label in dict.fromkeys(_label(m) for m in measures):  # the same checks, once per label
+        require_cleared(actor, label, "分配整改任务")
+        _check_assignees_cleared(values, label)
+    changed: list[Measure] = []
+    events: list[Any] = []
+    amendments: list[tuple[Measure | None, str, dict[str, Any], dict[str, Any]]] = []
     for m in measures:
         before = _snapshot(m)
         for k, v in values.items():
             setattr(m, k, v)
         after = _snapshot(m)
-        changed = {k: after[k] for k in after if after[k] != before[k]}
-        if not changed:
+        diff = {k: after[k] for k in after if after[k] != before[k]}
+        if not diff:
             continue  # already so: no new version, nothing to audit
         m.version += 1
-        m.save()
-        audit_record(
-            actor=actor,
-            action="measure.assign",
-            obj=m,
-            unit_id=m.unit_id,
-            before={k: before[k] for k in changed},
-            after=changed,
+        old = {k: before[k] for k in diff}
+        changed.append(m)
+        events.append(
+            audit_entry(
+                actor=actor, action="measure.assign", obj=m, unit_id=m.unit_id, before=old, after=diff
+            )
         )
-        _amend(actor, round, m, "批量分配", {k: before[k] for k in changed}, changed)
+        amendments.append((m, "批量分配", old, diff))
+    if changed:
+        Measure.objects.filter(pk__in=[m.pk for m in changed]).update(
+            **values, version=F("version") + 1, updated_at=timezone.now()
+        )
+        _amend_many(actor, round, amendments)
+        audit_record_many(entries=events)
     return len(measures)
 
 
@@ -393,17 +458,18 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
     require_role(actor, measure.unit, EDIT_ROLES, "编辑整改措施")
     m = _locked(measure)
     require_cleared(actor, _label(m), "编辑整改措施")
-    if m.suggested_deadline is None:
+    suggested = m.suggested_deadline
+    if suggested is None:
         raise InvalidInput("该措施没有建议的完成时限")
     before = {"deadline": m.deadline.isoformat() if m.deadline else None}
-    m = measure_update(actor=actor, measure=m, expected_version=m.version, deadline=m.suggested_deadline)
+    m = measure_update(actor=actor, measure=m, expected_version=m.version, deadline=suggested)
     audit_record(
         actor=actor,
         action="measure.accept_suggestion",
         obj=m,
         unit_id=m.unit_id,
         before=before,
-        after={"deadline": m.suggested_deadline.isoformat()},
+        after={"deadline": suggested.isoformat()},
     )
     return m
 
