@@ -47,13 +47,14 @@ demo: setup fonts
 
 test: setup browser office fonts
 	$(VENV)/bin/ruff check src tests bench scripts/sbom
+	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/mypy
 	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/zhenggai makemigrations --check --dry-run >/dev/null
 	$(PY) -m pytest -n auto -m "not postgres"
 
 # The database tests again on PostgreSQL, plus those that only make sense there.
 test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
-	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels
+	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http
 
 bench: setup
 	$(PY) bench/bench_textparse.py

@@ -47,7 +47,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return int(value) if value else default
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -80,7 +80,7 @@ if PROFILE not in {"development", "production"}:
 PRODUCTION = PROFILE == "production"
 
 # The key the development profile falls back to; the production profile refuses it (system check).
-DEVELOPMENT_SECRET_KEY = "zhenggai-insecure-development-key-change-me"
+DEVELOPMENT_SECRET_KEY = "zhenggai-insecure-development-key-change-me"  # noqa: S105  refused in production
 
 
 def _secret_key() -> str:
@@ -145,6 +145,9 @@ MIDDLEWARE = [
     # Repeated 403/404 answers to one logged-in account are recorded (access.probe, rate-limited).
     "zhenggai.http.middleware.ProbeRecordingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: an uncaught ServiceError answered by its
+    # http_status (the 403, 404 or conflict page; JSON under /api/).
+    "zhenggai.http.boundary.ErrorBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "zhenggai.urls"
@@ -196,7 +199,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [PACKAGE_DIR / "static"]
 # Front-end assets installed from the npm registry at set-up (never a CDN, never committed).
 _NODE_MODULES = PROJECT_DIR / "node_modules"
 if (_NODE_MODULES / "bootstrap" / "dist").is_dir():

@@ -22,7 +22,6 @@ from zhenggai.audit.models import AuditEvent
 from zhenggai.errors import DuplicateSubmission, Gone, InvalidInput, ServiceError, TransitionRefused
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.models import (
-    FINISHED_STATUSES,
     Amendment,
     Closure,
     Evidence,
@@ -36,6 +35,7 @@ from zhenggai.ledger.models import (
     ReviewDecision,
     Round,
 )
+from zhenggai.ledger.policy import FINISHED
 from zhenggai.ledger.selectors import MeasureFilters
 
 S = MeasureStatus
@@ -183,7 +183,7 @@ def test_finding12_problem_state_counts_from_the_one_table_of_finished_statuses(
             closed=False,
             total=len(statuses),
             done=statuses.count(S.DONE),
-            finished=sum(s in FINISHED_STATUSES for s in statuses),
+            finished=sum(s in FINISHED for s in statuses),
             not_started=statuses.count(S.NOT_STARTED),
         )
         assert counted == selectors.problem_state(f, statuses)

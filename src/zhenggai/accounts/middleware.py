@@ -14,7 +14,7 @@ whatever the path: the login page, the test client, a future single sign-on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,12 +27,15 @@ from django.utils.http import urlencode
 
 from zhenggai.audit.services import audit_security_event
 
+if TYPE_CHECKING:
+    from .actors import Actor
+
 # Session keys.
 AUTH_AT = "_zg_auth_at"  # unix time of the login
 SEEN_AT = "_zg_seen_at"  # unix time of the last recorded activity
 OTP_NEEDED = "_zg_otp_needed"  # the account has a second factor (asked even where optional)
 OTP_OK = "_zg_otp_ok"  # the second factor was given in this session
-PASSWORD_CHANGE = "_zg_password_change"  # "expired" / "initial": change before anything else
+PASSWORD_CHANGE = "_zg_password_change"  # noqa: S105  a session key: "expired" / "initial", change first
 
 # Activity is written to the session at most this often (seconds): fewer writes, same timeout.
 ACTIVITY_RESOLUTION = 60
@@ -40,7 +43,7 @@ ACTIVITY_RESOLUTION = 60
 PASSWORD_CHANGE_EXEMPT_URLS = {"web:logout", "accounts:password-change"}
 
 
-def stamp_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def stamp_login(sender: Any, request: HttpRequest | None, user: Actor, **kwargs: Any) -> None:
     """At every login: when it happened, and what the session still owes (OTP, a new password)."""
     if request is None or not hasattr(request, "session"):
         return
@@ -78,10 +81,10 @@ class SessionSecurityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            self._enforce_timeouts(request)
+            self._enforce_timeouts(request, request.user)
         return self.get_response(request)
 
-    def _enforce_timeouts(self, request: HttpRequest) -> None:
+    def _enforce_timeouts(self, request: HttpRequest, user: Actor) -> None:
         session = request.session
         now = timezone.now().timestamp()
         auth_at = session.get(AUTH_AT)
@@ -94,7 +97,6 @@ class SessionSecurityMiddleware:
         elif now - auth_at > settings.SESSION_MAX_HOURS * 3600:
             reason = "absolute"
         if reason:
-            user = request.user
             audit_security_event(
                 actor=user, action="auth.session_expired", obj=user, outcome="ok", detail={"timeout": reason}
             )
@@ -104,7 +106,7 @@ class SessionSecurityMiddleware:
             elif reason == "absolute":
                 messages.info(request, f"本次登录已超过 {settings.SESSION_MAX_HOURS} 小时，请重新登录。")
             return
-        if now - seen_at >= ACTIVITY_RESOLUTION:
+        if seen_at is not None and now - seen_at >= ACTIVITY_RESOLUTION:  # None: returned above
             session[SEEN_AT] = now
 
     def process_view(

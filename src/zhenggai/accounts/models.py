@@ -7,7 +7,7 @@ administrator roles (三员分立), by construction of a single field.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -49,14 +49,15 @@ class Sensitivity(models.TextChoices):
         return max(labels, key=lambda v: values.index(v) if v in values else len(values))
 
 
-class UserManager(DjangoUserManager):
+class UserManager(DjangoUserManager["User"]):
     """Usernames are looked up without regard to case (the constraint makes them unique so)."""
 
-    def get_by_natural_key(self, username: str | None) -> Any:
+    def get_by_natural_key(self, username: str | None) -> User:
         return self.get(username__iexact=username)
 
-    def _create_user(self, username: str, email: str | None, password: str | None, **extra: Any) -> Any:
-        user = super()._create_user(username, email, password, **extra)
+    def _create_user(self, username: str, email: str | None, password: str | None, **extra: Any) -> User:
+        # django-stubs omit UserManager._create_user, which create_user and create_superuser call.
+        user: User = super()._create_user(username, email, password, **extra)  # type: ignore[misc]
         if password is not None:
             # Django hashes directly here, bypassing set_password: record history and age.
             from django.contrib.auth.password_validation import password_changed
@@ -66,7 +67,7 @@ class UserManager(DjangoUserManager):
 
     def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra: Any
-    ) -> Any:
+    ) -> User:
         """``createsuperuser`` ends here: no superuser in production, and the password policy always.
 
         Django's command lets the operator bypass the validators and skips them with
@@ -100,7 +101,7 @@ class User(AbstractUser):
     # report a reset they did not ask for.
     security_notice = models.CharField("账号安全提示", max_length=300, blank=True, default="")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = "用户"
@@ -188,7 +189,8 @@ class UserSession(AbstractBaseSession):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
 
-    class Meta(AbstractBaseSession.Meta):
+    # django-stubs omit the abstract base's Meta (django/contrib/sessions/base_session.py has it).
+    class Meta(AbstractBaseSession.Meta):  # type: ignore[name-defined]
         verbose_name = "会话"
         verbose_name_plural = "会话"
 

@@ -17,35 +17,39 @@ administrator asks, another approves (``may_approve_change``); nothing changes b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from .models import AdminRole
 
+if TYPE_CHECKING:
+    from .actors import Viewer
+    from .models import User
 
-def admin_role(user: Any) -> str:
+
+def admin_role(user: Viewer | None) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     return getattr(user, "admin_role", "") or ""
 
 
-def holds_admin_role(user: Any) -> bool:
+def holds_admin_role(user: Viewer | None) -> TypeGuard[User]:
     """True for the three administrators: they may not edit (or be given roles on) ledger data."""
     return admin_role(user) in {AdminRole.SYSTEM, AdminRole.SECURITY, AdminRole.AUDIT}
 
 
-def is_system_admin(user: Any) -> bool:
+def is_system_admin(user: Viewer | None) -> TypeGuard[User]:
     return admin_role(user) == AdminRole.SYSTEM
 
 
-def is_security_admin(user: Any) -> bool:
+def is_security_admin(user: Viewer | None) -> TypeGuard[User]:
     return admin_role(user) == AdminRole.SECURITY
 
 
-def is_audit_admin(user: Any) -> bool:
+def is_audit_admin(user: Viewer | None) -> TypeGuard[User]:
     return admin_role(user) == AdminRole.AUDIT
 
 
-def may_manage_account(actor: Any, target: Any) -> bool:
+def may_manage_account(actor: Viewer | None, target: User) -> bool:
     """The system administrator manages ordinary accounts, never an administrator's (nor his own).
 
     Accounts of the three administrators (and any superuser) are handled on the server by the
@@ -57,14 +61,14 @@ def may_manage_account(actor: Any, target: Any) -> bool:
     )
 
 
-def may_assign_roles(actor: Any, target: Any) -> bool:
+def may_assign_roles(actor: Viewer | None, target: User) -> bool:
     """The security administrator assigns roles, to anyone but himself."""
     return is_security_admin(actor) and target.pk != actor.pk
 
 
-def may_approve_change(actor: Any, *, requested_by_id: int | None, user_id: int) -> bool:
+def may_approve_change(actor: Viewer | None, *, requested_by_id: int | None, user_id: int) -> bool:
     """A second administrator approves a change: a security or system administrator who neither
     asked for it nor is its subject. The audit administrator modifies nothing (REQ-1.7)."""
-    if admin_role(actor) not in {AdminRole.SECURITY, AdminRole.SYSTEM}:
+    if not (is_security_admin(actor) or is_system_admin(actor)):
         return False
     return actor.pk != requested_by_id and actor.pk != user_id

@@ -163,8 +163,9 @@ RESET_NEEDS_DEVICE = (
     "该用户没有已绑定的动态口令：您设置的密码将是登录所需的全部凭据，等于由您掌握其账号。"
     "请改用“账号恢复”：经另一名管理员批准后，一次性口令分两半，分别由两名管理员交给用户。"
 )
+# A refusal message, not a password (S105 reads "PASSWORD" in the name).
 OTP_RESET_NEEDS_OWN_PASSWORD = (
-    "该用户的当前密码由管理员设置、本人尚未修改：此时重置动态口令，知道该密码的管理员即可登录其账号。"
+    "该用户的当前密码由管理员设置、本人尚未修改：此时重置动态口令，知道该密码的管理员即可登录其账号。"  # noqa: S105
     "请待用户修改密码后再重置，或改用“账号恢复”（须另一名管理员批准）。"
 )
 
@@ -542,6 +543,8 @@ def change_request_approve(*, actor: Any, request_id: int) -> tuple[ChangeReques
                 raise AccountError("超级用户不能担任台账业务角色。")
             if user.admin_role:
                 _apply_admin_role(actor=actor, user=user, role="", request=request)
+            if request.unit is None:  # a unit-role request always names its unit (unit_role_request)
+                raise AccountError("该变更请求未指定单位，无法批准。")
             membership_grant(actor=actor, user=user, unit=request.unit, role=request.unit_role)
         else:
             code = _recover(actor=actor, user=user, request=request)

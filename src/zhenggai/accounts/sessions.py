@@ -7,30 +7,34 @@ session's row is deleted when its cookie comes back; ``zhenggai clearsessions`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from .models import User, UserSession
+
 
 class SessionStore(DBStore):
     @classmethod
-    def get_model_class(cls) -> Any:
+    def get_model_class(cls) -> type[UserSession]:
         from .models import UserSession
 
         return UserSession
 
     def _get_session_from_db(self) -> Any:
         key = self.session_key
-        found = super()._get_session_from_db()
+        # django-stubs omit DBStore._get_session_from_db (django/contrib/sessions/backends/db.py).
+        found = super()._get_session_from_db()  # type: ignore[misc]
         if found is None and key:
             # An expired session is deleted when it is presented, not only by clearsessions.
             self.model.objects.filter(session_key=key, expire_date__lte=timezone.now()).delete()
         return found
 
-    def create_model_instance(self, data: dict[str, Any]) -> Any:
-        obj = super().create_model_instance(data)
+    def create_model_instance(self, data: dict[str, Any]) -> UserSession:
+        obj = cast("UserSession", super().create_model_instance(data))  # of get_model_class()
         try:
             obj.user_id = int(data.get(SESSION_KEY))  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -38,7 +42,7 @@ class SessionStore(DBStore):
         return obj
 
 
-def end_sessions(user: Any, *, keep: str | None = None) -> int:
+def end_sessions(user: User, *, keep: str | None = None) -> int:
     """Delete the server-side sessions of ``user`` (all but ``keep``); the number deleted."""
     from .models import UserSession
 

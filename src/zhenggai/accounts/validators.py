@@ -10,11 +10,14 @@ is the legal baseline here, so it is the default (both are settings).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .models import User
 
 CLASSES = (
     ("大写字母", lambda c: c.isupper()),
@@ -33,7 +36,7 @@ class CharacterClassesValidator:
     def __init__(self, min_classes: int = 3) -> None:
         self.min_classes = min_classes
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if character_classes(password) < self.min_classes:
             raise ValidationError(
                 f"密码须包含大写字母、小写字母、数字、符号四类中的至少 {self.min_classes} 类。",
@@ -50,7 +53,7 @@ class PasswordHistoryValidator:
     def __init__(self, history: int = 5) -> None:
         self.history = history
 
-    def _recent(self, user: Any) -> list[str]:
+    def _recent(self, user: User) -> list[str]:
         from .models import PasswordHistory
 
         hashes = list(
@@ -63,14 +66,14 @@ class PasswordHistoryValidator:
             hashes = [user.password]
         return hashes
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if self.history <= 0 or user is None or user.pk is None:
             return
         for encoded in self._recent(user):
             if check_password(password, encoded):
                 raise ValidationError(f"不能使用最近 {self.history} 次用过的密码。", code="password_reused")
 
-    def password_changed(self, password: str, user: Any = None) -> None:
+    def password_changed(self, password: str, user: User | None = None) -> None:
         from .models import PasswordHistory
 
         if user is None or user.pk is None or not user.has_usable_password():

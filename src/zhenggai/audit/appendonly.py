@@ -41,10 +41,10 @@ SQLITE_INSTALL = [
     f'CREATE TABLE IF NOT EXISTS "{FLAG_TABLE}" ("mode" varchar(16) NOT NULL)',
     f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON "{TABLE}"
 WHEN NOT EXISTS (SELECT 1 FROM "{FLAG_TABLE}" WHERE "mode" = 'tamper')
-BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused (审计记录只能追加)'); END""",
+BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused (审计记录只能追加)'); END""",  # noqa: S608  constant table names
     f"""CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON "{TABLE}"
 WHEN NOT EXISTS (SELECT 1 FROM "{FLAG_TABLE}" WHERE "mode" IN ('purge', 'tamper'))
-BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused (审计记录只能追加)'); END""",
+BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused (审计记录只能追加)'); END""",  # noqa: S608  constant table names
 ]
 SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
@@ -132,7 +132,7 @@ def open_bypass(connection: Any) -> bool:
     if connection.vendor != "sqlite":
         return False
     with connection.cursor() as cur:
-        cur.execute(f'SELECT count(*) FROM "{FLAG_TABLE}"')
+        cur.execute(f'SELECT count(*) FROM "{FLAG_TABLE}"')  # noqa: S608  a constant table name
         return bool(cur.fetchone()[0])
 
 
@@ -151,10 +151,10 @@ def maintenance(connection: Any, mode: str = "purge") -> Iterator[None]:
             if vendor == "postgresql":
                 cur.execute("SELECT set_config(%s, %s, true)", [PG_SETTING, mode])
             elif vendor == "sqlite":
-                cur.execute(f'INSERT INTO "{FLAG_TABLE}" ("mode") VALUES (%s)', [mode])
+                cur.execute(f'INSERT INTO "{FLAG_TABLE}" ("mode") VALUES (%s)', [mode])  # noqa: S608  constant table
         yield
         with connection.cursor() as cur:
             if vendor == "postgresql":
                 cur.execute("SELECT set_config(%s, '', true)", [PG_SETTING])
             elif vendor == "sqlite":
-                cur.execute(f'DELETE FROM "{FLAG_TABLE}"')
+                cur.execute(f'DELETE FROM "{FLAG_TABLE}"')  # noqa: S608  a constant table name

@@ -62,7 +62,7 @@ def audit_checkpoint_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
     for name, most, unit in rules:
         value = getattr(settings, name, None)
         try:
-            good = 1 <= int(value) <= most  # type: ignore[arg-type]
+            good = 1 <= int(value) <= most  # type: ignore[arg-type]  # None or junk: TypeError, below
         except (TypeError, ValueError):
             good = False
         if not good:

@@ -14,7 +14,7 @@ calls ``probe_record`` for every 403/404 answered to a logged-in account.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,6 +22,11 @@ from django.utils import timezone
 
 from .models import AuditEvent, ProbeWindow
 from .services import audit_security_event
+
+if TYPE_CHECKING:
+    # accounts.actors.Actor (a logged-in account), spelled through django-stubs: audit sits below
+    # accounts and does not import it (see accounts/actors.py).
+    from django.contrib.auth.models import _User as Actor
 
 #: How many distinct answers an event keeps (the latest).
 RECENT = 10
@@ -39,7 +44,7 @@ def _threshold() -> int:
     return max(1, int(getattr(settings, "AUDIT_PROBE_THRESHOLD", 3)))
 
 
-def probe_record(*, user: Any, status: int, method: str, path: str) -> AuditEvent | None:
+def probe_record(*, user: Actor, status: int, method: str, path: str) -> AuditEvent | None:
     """Count one 403/404 answered to ``user``; the ``access.probe`` event when a report is due."""
     try:
         return _count(user=user, status=status, method=method, path=path)
@@ -49,7 +54,7 @@ def probe_record(*, user: Any, status: int, method: str, path: str) -> AuditEven
 
 
 @transaction.atomic
-def _count(*, user: Any, status: int, method: str, path: str) -> AuditEvent | None:
+def _count(*, user: Actor, status: int, method: str, path: str) -> AuditEvent | None:
     now = timezone.now()
     row = ProbeWindow.objects.select_for_update().filter(user=user).first()
     if row is None:

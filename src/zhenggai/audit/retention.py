@@ -30,6 +30,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -42,6 +43,11 @@ from .canonical import utc_iso
 from .chain import lock_chain, record_of
 from .models import AuditEvent
 from .services import audit_record
+
+if TYPE_CHECKING:
+    # accounts.actors.Actor, spelled through django-stubs: audit sits below accounts and does not
+    # import it (see accounts/actors.py).
+    from django.contrib.auth.models import _User as Actor
 
 MIN_RETENTION_DAYS = 184
 DEFAULT_RETENTION_DAYS = 365
@@ -107,7 +113,9 @@ def _export(rows: list[AuditEvent], path: Path, anchor: dict) -> str:
     return h.finalize().hex()
 
 
-def purge(*, actor: object = None, dry_run: bool = False, now: dt.datetime | None = None) -> PurgeReport:
+def purge(
+    *, actor: Actor | None = None, dry_run: bool = False, now: dt.datetime | None = None
+) -> PurgeReport:
     """Archive and delete the events older than the retention period (see the module docstring)."""
     using = router.db_for_write(AuditEvent)
     conn = connections[using]

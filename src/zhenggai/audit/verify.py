@@ -179,14 +179,14 @@ def verify_chain(
             return res.fail(row.seq, row.pk, "unreadable", f"无法重算 MAC：{exc}")
         if mac != row.mac:
             return res.fail(row.seq, row.pk, "mac", "MAC 不符：记录内容被改动、伪造，或密钥不对")
-        cp = by_seq.get(row.seq)
-        if cp is not None:
-            if cp.mac != row.mac:
+        sealed = by_seq.get(row.seq)
+        if sealed is not None:
+            if sealed.mac != row.mac:
                 return res.fail(
                     row.seq,
                     row.pk,
                     "checkpoint",
-                    f"与检查点（{cp.time}，第 {cp.line} 行）不符：记录链在检查点之后被重写",
+                    f"与检查点（{sealed.time}，第 {sealed.line} 行）不符：记录链在检查点之后被重写",
                 )
             res.checkpoints_checked += 1
         if recorded is not None and row.seq == recorded.seq and recorded.mac != row.mac:
@@ -201,7 +201,7 @@ def verify_chain(
 
     res.last_seq = prev_seq
     beyond = [cp for cp in checkpoints if prev_seq is not None and cp.seq > prev_seq]
-    if beyond:
+    if beyond and prev_seq is not None:
         last = max(beyond, key=lambda c: c.seq)
         return res.fail(
             prev_seq + 1,
@@ -246,7 +246,7 @@ def describe(res: Result) -> str:
             f"核对检查点 {res.checkpoints_checked}/{res.checkpoints_total} 个"
         )
     p = res.problem
-    assert p is not None
+    assert p is not None  # noqa: S101  for the type checker: a failed result has its problem
     where = f"序号 {p.seq}" if p.seq is not None else "检查点"
     if p.row_id is not None:
         where += f"（id {p.row_id}）"

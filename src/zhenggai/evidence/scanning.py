@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -74,7 +74,7 @@ class Scanner(Protocol):
     def scan(self, path: Path, *, name: str, content_type: str) -> Verdict: ...
 
 
-def _windows(stream: BinaryIO) -> Iterator[bytes]:
+def _windows(stream: IO[bytes]) -> Iterator[bytes]:
     """The stream in chunks that overlap, so a pattern across a chunk border is still seen."""
     tail = b""
     while chunk := stream.read(_CHUNK):
@@ -116,7 +116,7 @@ class BuiltinScanner:
             with zipfile.ZipFile(path) as z:
                 for info in z.infolist():
                     with z.open(info) as member:
-                        for window in _windows(member):  # type: ignore[arg-type]
+                        for window in _windows(member):
                             if EICAR in window:
                                 return Verdict(False, f"检出病毒特征（EICAR 测试文件，位于 {info.filename}）")
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
@@ -196,7 +196,7 @@ def _pdf_objects(path: Path) -> str | None:
                     obj = doc.getobj(objid)
                 except LimitExceeded:
                     raise
-                except Exception:  # one broken object does not hide the others
+                except Exception:  # noqa: S112  one broken object does not hide the others
                     continue
                 reason = _active_object(obj)
                 if reason:
@@ -206,7 +206,7 @@ def _pdf_objects(path: Path) -> str | None:
                         reason = _active_names(obj.get_data())
                     except LimitExceeded:
                         raise
-                    except Exception:
+                    except Exception:  # noqa: S112  one broken object stream does not hide the others
                         continue
                     if reason:
                         return reason
@@ -215,7 +215,7 @@ def _pdf_objects(path: Path) -> str | None:
     return None
 
 
-def _name_of(v: Any) -> str | None:
+def _name_of(v: Any) -> str | bytes | None:
     from pdfminer.psparser import PSLiteral
 
     return v.name if isinstance(v, PSLiteral) else None
@@ -239,7 +239,8 @@ class ClamdScanner:
 
     def __init__(self, address: str | None = None, timeout: float | None = None) -> None:
         self.address = address or str(getattr(settings, "EVIDENCE_CLAMD", "") or "")
-        self.timeout = float(timeout or getattr(settings, "EVIDENCE_CLAMD_TIMEOUT", 30))
+        configured = getattr(settings, "EVIDENCE_CLAMD_TIMEOUT", 30)
+        self.timeout = float(timeout or configured)
 
     def _connect(self) -> socket.socket:
         if not self.address:

@@ -442,10 +442,10 @@ _waiting = threading.local()
 
 def _registry() -> list[_Pending]:
     try:
-        return _waiting.files  # type: ignore[no-any-return]
+        files: list[_Pending] = _waiting.files
     except AttributeError:
-        _waiting.files = []
-        return _waiting.files  # type: ignore[no-any-return]
+        files = _waiting.files = []
+    return files
 
 
 @dataclass(eq=False)
@@ -461,7 +461,8 @@ class _Pending:
     def registered(self) -> bool:
         """Whether the commit callback is still there (rolling back removes it)."""
         conn = connections[self.using]
-        return any(func == self.promote for _sids, func, _robust in conn.run_on_commit)
+        # Each entry is (savepoint ids, func, robust); django-stubs still lists two of the three.
+        return any(entry[1] == self.promote for entry in conn.run_on_commit)
 
     def promote(self) -> None:
         """The on-commit callback: the rename into the store."""

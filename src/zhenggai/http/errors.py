@@ -1,26 +1,27 @@
 """The answer every audience gives to a refused service call.
 
 ``refusals_recorded`` runs a service call and records a refusal after its transaction has
-rolled back; ``http_error`` maps a ``ServiceError`` to the answer its ``http_status`` names;
-``service_errors_answered`` and ``action_view`` wrap a page view so a refusal is a page, never
-a server error.
+rolled back; ``http_error`` maps a ``ServiceError`` to the answer its ``http_status`` names.
+A refusal a view does not handle itself is answered by the error boundary
+(``zhenggai.http.boundary``), so it is a page (or JSON under ``/api/``), never a server error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from zhenggai.errors import Gone, InvalidInput, ServiceError
 from zhenggai.ledger import services
+
+from .authed import AuthedRequest
 
 
 class Conflict(Exception):
@@ -37,10 +38,10 @@ class Conflict(Exception):
 def http_error(err: ServiceError, back: str = "") -> Exception:
     """What a page raises for a refused service call, by the error's ``http_status``.
 
-    The one place that reads ``ServiceError.http_status``: 403 → the 403 page, 404 → the
-    404 page, anything else (409 for a refused transition, a stale edit or an object
-    deleted meanwhile; 400 for input no form field shows) → the conflict page with the
-    service's message and a link back.
+    The one mapping of ``ServiceError.http_status`` to a page (``refusals_recorded`` and the
+    error boundary use it): 403 → the 403 page, 404 → the 404 page, anything else (409 for
+    a refused transition, a stale edit or an object deleted meanwhile; 400 for input no form
+    field shows) → the conflict page with the service's message and a link back.
     """
     if err.http_status == 403:
         return PermissionDenied(str(err))
@@ -51,7 +52,7 @@ def http_error(err: ServiceError, back: str = "") -> Exception:
 
 @contextmanager
 def refusals_recorded(
-    request: HttpRequest, *, action: str, obj: Any, back: str = "", gone_back: str = ""
+    request: AuthedRequest, *, action: str, obj: Model, back: str = "", gone_back: str = ""
 ) -> Iterator[None]:
     """Run a service call; record a refusal after its transaction has rolled back.
 
@@ -74,30 +75,6 @@ def conflict_response(request: HttpRequest, err: Conflict) -> HttpResponse:
     return render(request, "409.html", context, status=err.status)
 
 
-def service_errors_answered(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A view whose refused service calls answer with a page, never a server error.
-
-    ``Conflict`` (from ``refusals_recorded``) is the conflict page; a ``ServiceError`` the
-    view did not handle (an ``InvalidInput`` no form field shows) is answered by its
-    ``http_status`` through ``http_error``.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except Conflict as err:
-            return conflict_response(request, err)
-        except ServiceError as err:
-            answer = http_error(err)
-            if isinstance(answer, Conflict):
-                answer.recorded = False  # not through refusals_recorded: nothing was written
-                return conflict_response(request, answer)
-            raise answer from err
-
-    return wrapper
-
-
 def action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A POST-only view of a logged-in user whose refused service calls answer with a page."""
-    return login_required(require_POST(service_errors_answered(view)))
+    """A POST-only view of a logged-in user (its refusals are answered by the error boundary)."""
+    return login_required(require_POST(view))

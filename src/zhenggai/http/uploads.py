@@ -31,7 +31,10 @@ from typing import Any
 
 from django.conf import settings
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.errors import InvalidInput
+
+from .authed import AuthedRequest
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _SESSION_KEYS = {"import": "zhenggai_imports", "xlsx": "zhenggai_xlsx_imports"}
@@ -60,11 +63,11 @@ def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value or ""))
 
 
-def _folder(user: Any, kind: str) -> Path:
+def _folder(user: Actor, kind: str) -> Path:
     return Path(settings.UPLOAD_TMP_DIR) / kind / str(int(user.pk))
 
 
-def _private_folder(user: Any, kind: str) -> Path:
+def _private_folder(user: Actor, kind: str) -> Path:
     """The uploader's folder, created (and kept) 0700 down from the upload root."""
     root = Path(settings.UPLOAD_TMP_DIR)
     folder = _folder(user, kind)
@@ -101,7 +104,13 @@ def _remove(folder: Path, digest: str) -> None:
 
 
 def keep(
-    request: Any, data: bytes, *, name: str, kind: str = "import", extra: bytes | None = None, **about: Any
+    request: AuthedRequest,
+    data: bytes,
+    *,
+    name: str,
+    kind: str = "import",
+    extra: bytes | None = None,
+    **about: Any,
 ) -> str:
     """Store the bytes under their digest (with ``extra``, a companion file, if given) and
     remember them (with ``about``) in the session; return the digest.
@@ -128,7 +137,7 @@ def keep(
     return digest
 
 
-def _check_quota(user: Any, kind: str, digest: str, size: int) -> None:
+def _check_quota(user: Actor, kind: str, digest: str, size: int) -> None:
     """Clear the user's expired uploads, then refuse one more past the quota."""
     max_files, max_bytes = _quota()
     files = 0
@@ -154,7 +163,7 @@ def _check_quota(user: Any, kind: str, digest: str, size: int) -> None:
         )
 
 
-def entry(request: Any, digest: str, *, kind: str = "import") -> dict[str, Any] | None:
+def entry(request: AuthedRequest, digest: str, *, kind: str = "import") -> dict[str, Any] | None:
     """What the session remembers of an upload of this user, or None."""
     if not is_digest(digest):
         return None
@@ -175,7 +184,7 @@ def _fresh(folder: Path, digest: str) -> Path | None:
     return path
 
 
-def load(request: Any, digest: str, *, kind: str = "import") -> bytes | None:
+def load(request: AuthedRequest, digest: str, *, kind: str = "import") -> bytes | None:
     """The bytes of this user's upload, or None when gone (or expired, not theirs, altered)."""
     if entry(request, digest, kind=kind) is None:
         return None
@@ -187,7 +196,7 @@ def load(request: Any, digest: str, *, kind: str = "import") -> bytes | None:
     return data if data is not None and hashlib.sha256(data).hexdigest() == digest else None
 
 
-def load_extra(request: Any, digest: str, *, kind: str = "import") -> bytes | None:
+def load_extra(request: AuthedRequest, digest: str, *, kind: str = "import") -> bytes | None:
     """The companion file kept with this user's upload, or None (gone, expired, not theirs)."""
     if entry(request, digest, kind=kind) is None:
         return None
@@ -200,7 +209,7 @@ def load_extra(request: Any, digest: str, *, kind: str = "import") -> bytes | No
         return None
 
 
-def forget(request: Any, digest: str, *, kind: str = "import") -> None:
+def forget(request: AuthedRequest, digest: str, *, kind: str = "import") -> None:
     """Remove the file and the session entry once the import is done."""
     if not is_digest(digest):
         return

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import InvalidInput
 from zhenggai.textparse import budget
@@ -213,7 +214,7 @@ def _suggested_deadline(m: ParsedMeasure, feedback: dt.date | None) -> dt.date |
 
 
 def round_import(
-    *, actor: Any, unit: Unit, data: bytes, name: str, result: ParseResult | None = None
+    *, actor: Actor, unit: Unit, data: bytes, name: str, result: ParseResult | None = None
 ) -> tuple[Round, bool]:
     """Create a round from a document; returns ``(round, created)``. All or nothing.
 
@@ -234,7 +235,7 @@ def round_import(
         return existing, False
 
 
-def _create(actor: Any, unit: Unit, preview: ImportPreview) -> Round:
+def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
     r = preview.result
     insp = r.inspection
     title = r.title or preview.name.rsplit(".", 1)[0]

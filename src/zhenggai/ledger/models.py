@@ -1,13 +1,11 @@
 """The rectification ledger: rounds, findings, measures, progress, reviews, close-outs.
 
-Models hold data and constraints; the workflow (who may move what where) lives in
-``services.py``. Every scoped row carries an explicit ``unit`` (the inspected unit
-of its round) so that scoping is one indexed filter.
+Models hold data and constraints; the workflow (who may move what where, which statuses
+count as finished) lives in ``policy.py``. Every scoped row carries an explicit ``unit``
+(the inspected unit of its round) so that scoping is one indexed filter.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -124,11 +122,6 @@ class MeasureStatus(models.TextChoices):
     STAGE_DONE = "stage_done", "阶段性完成"
 
 
-#: The statuses in which a measure counts as finished (a problem may be closed when every
-#: measure is in one of them). The one definition: services, selectors and views use this.
-FINISHED_STATUSES: frozenset[str] = frozenset({MeasureStatus.DONE, MeasureStatus.STAGE_DONE})
-
-
 class Measure(models.Model):
     """A rectification measure of one problem, with its owners and deadline."""
 
@@ -198,9 +191,6 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return self.text[:40]
 
-    def is_overdue(self, today: dt.date) -> bool:
-        return self.deadline is not None and self.deadline < today and self.status not in FINISHED_STATUSES
-
 
 class Progress(models.Model):
     """A progress entry (整改进展) on a measure; evidence files hang off it."""
@@ -225,6 +215,10 @@ class Progress(models.Model):
                 name="progress_token_once_per_measure",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"整改进展 #{self.pk}"
+
 
 
 class Evidence(models.Model):
@@ -253,10 +247,14 @@ class Evidence(models.Model):
         verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at", "id"]
 
+    def __str__(self) -> str:
+        return self.original_name
+
     @property
     def digest(self) -> str:
         """``algorithm:hex``, as the verifier and the backup manifest print it."""
         return f"{self.algorithm}:{self.storage_name}"
+
 
 
 class ReviewDecision(models.TextChoices):
@@ -278,6 +276,10 @@ class Review(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"审核 #{self.pk}"
+
+
 
 class ClosureAction(models.TextChoices):
     CLOSE = "close", "对账销号"
@@ -298,6 +300,10 @@ class Closure(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"销号记录 #{self.pk}"
+
+
 
 class PlanSignature(models.Model):
     """The unit leader's sign-off (签字背书) of one version of the plan."""
@@ -315,6 +321,10 @@ class PlanSignature(models.Model):
             models.UniqueConstraint(fields=["round", "version"], name="signature_once_per_version")
         ]
 
+    def __str__(self) -> str:
+        return f"方案签字 第{self.version}版"
+
+
 
 class Amendment(models.Model):
     """A change to a signed plan: what changed, from what, to what, by whom."""
@@ -331,6 +341,10 @@ class Amendment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"方案变更 #{self.pk}"
+
 
 
 class OutcomeKind(models.TextChoices):
@@ -356,3 +370,6 @@ class Outcome(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"整改成效 #{self.pk}"

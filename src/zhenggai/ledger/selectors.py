@@ -13,19 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import roles_for_unit, visible_units_q
 
 from .models import (
-    FINISHED_STATUSES,
     Amendment,
     Evidence,
     Finding,
@@ -35,11 +35,31 @@ from .models import (
     Outcome,
     PlanSignature,
     ProblemStatus,
+    Progress,
+    Review,
     Round,
 )
+from .policy import (
+    COUNTED_COMPLETE,
+    REPORTABLE,
+    ProblemState,
+    clearance_of,
+    is_overdue,
+    overdue_q,
+    problem_measure_counts,
+    problem_ready_q,
+    problem_state,
+    problem_state_counted,
+)
+
+# Who is cleared for which label is a rule of ``policy``, read here too (``selectors.cleared_for``).
+from .policy import cleared_for as cleared_for
+from .policy import effective_sensitivity as effective_sensitivity
+
+if TYPE_CHECKING:
+    from zhenggai.audit.models import AuditEvent
 
 S = MeasureStatus
-OPEN_STATUSES = (S.NOT_STARTED, S.IN_PROGRESS, S.PENDING_REVIEW)
 
 
 def today() -> dt.date:
@@ -49,16 +69,7 @@ def today() -> dt.date:
 # --- 安全标记 (REQ-1.10) ------------------------------------------------------------------------
 
 
-def clearance_of(user: Any) -> str:
-    """The highest label the user may see (公开 for the anonymous)."""
-    return getattr(user, "clearance", None) or Sensitivity.PUBLIC
-
-
-def cleared_for(user: Any, label: str) -> bool:
-    return label in Sensitivity.up_to(clearance_of(user))
-
-
-def finding_cleared_q(user: Any, prefix: str = "") -> Q:
+def finding_cleared_q(user: Viewer, prefix: str = "") -> Q:
     """Findings (at ``prefix``) labelled within the user's clearance.
 
     A finding's label is never below its parent's (``ledger.services`` keeps it so), so its
@@ -70,31 +81,26 @@ def finding_cleared_q(user: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}sensitivity__in": allowed})
 
 
-def measure_cleared_q(user: Any, prefix: str = "") -> Q:
+def measure_cleared_q(user: Viewer, prefix: str = "") -> Q:
     """Measures (at ``prefix``) whose label and whose problem's label are within the user's clearance."""
     return finding_cleared_q(user, prefix) & finding_cleared_q(user, f"{prefix}finding__")
-
-
-def effective_sensitivity(measure: Measure) -> str:
-    """The label that counts for a measure (and its evidence): the higher of its own and its problem's."""
-    return Sensitivity.highest(measure.sensitivity, measure.finding.sensitivity)
 
 
 # --- single objects -----------------------------------------------------------------------------
 
 
-def round_list_for_user(*, user: Any) -> QuerySet[Round]:
+def round_list_for_user(*, user: Viewer) -> QuerySet[Round]:
     return Round.objects.filter(visible_units_q(user)).select_related("unit")
 
 
-def round_get_for_user(*, user: Any, pk: int) -> Round:
+def round_get_for_user(*, user: Viewer, pk: int) -> Round:
     r = round_list_for_user(user=user).filter(pk=pk).first()
     if r is None:
         raise Http404("未找到该巡察轮次")
     return r
 
 
-def finding_get_for_user(*, user: Any, pk: int) -> Finding:
+def finding_get_for_user(*, user: Viewer, pk: int) -> Finding:
     f = (
         Finding.objects.filter(visible_units_q(user), finding_cleared_q(user))
         .select_related("round", "unit", "parent")
@@ -106,7 +112,7 @@ def finding_get_for_user(*, user: Any, pk: int) -> Finding:
     return f
 
 
-def measure_get_for_user(*, user: Any, pk: int) -> Measure:
+def measure_get_for_user(*, user: Viewer, pk: int) -> Measure:
     m = (
         Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
         .select_related("round", "unit", "finding", "leader", "person", "department")
@@ -118,7 +124,7 @@ def measure_get_for_user(*, user: Any, pk: int) -> Measure:
     return m
 
 
-def evidence_get_for_user(*, user: Any, pk: int) -> Evidence:
+def evidence_get_for_user(*, user: Viewer, pk: int) -> Evidence:
     e = (
         Evidence.objects.filter(visible_units_q(user), measure_cleared_q(user, "measure__"))
         .select_related("measure")
@@ -130,7 +136,7 @@ def evidence_get_for_user(*, user: Any, pk: int) -> Evidence:
     return e
 
 
-def roles_in_round(*, user: Any, round: Round) -> set[str]:
+def roles_in_round(*, user: Viewer, round: Round) -> set[str]:
     return roles_for_unit(user=user, unit=round.unit)
 
 
@@ -158,11 +164,11 @@ class Tally:
         return round(100 * self.problems_complete / self.problems, 2) if self.problems else None
 
     def count_problem(self, state: str) -> None:
-        """Count one problem in ``state`` (what ``problem_state`` says of it)."""
+        """Count one problem in ``state`` (what ``policy.problem_state`` says of it)."""
         self.problems += 1
-        self.problems_complete += state in (CLOSED, COMPLETE)
-        self.problems_basic += state == BASIC
-        self.problems_closed += state == CLOSED
+        self.problems_complete += state in COUNTED_COMPLETE
+        self.problems_basic += state == ProblemState.BASIC
+        self.problems_closed += state == ProblemState.CLOSED
 
     def add(self, other: Tally) -> None:
         self.measures.update(other.measures)
@@ -191,54 +197,9 @@ class Overview:
     roots: list[Node]
     tally: Tally
     by_department: list[tuple[str, Tally]]
-    signed: Any
+    signed: PlanSignature | None
     hidden_problems: int = 0
     hidden_measures: int = 0
-
-
-# The states of a problem, as pages, notices and the workbook print them.
-CLOSED, COMPLETE, BASIC, WORKING, NOT_STARTED = "已销号", "已完成", "基本完成", "整改中", "未开始"
-
-
-def problem_state_counted(*, closed: bool, total: int, done: int, finished: int, not_started: int) -> str:
-    """A problem's state from its close-out and the counts of its measures by status.
-
-    The one definition of the problem state (``problem_state`` and ``round_problem_tally``
-    count and call this). A problem is 已完成 only when closed or when every measure is
-    已完成; 基本完成 when every one is finished, some only 阶段性完成. A reopened problem is
-    open again and its finished measures went back to 整改中 (``services.finding_reopen``),
-    so it is 整改中 until the work is done and reviewed again.
-    """
-    if closed:
-        return CLOSED
-    if total and done == total:
-        return COMPLETE
-    if total and finished == total:
-        return BASIC
-    if not total or not_started == total:
-        return NOT_STARTED
-    return WORKING
-
-
-def problem_state(finding: Finding, statuses: list[str]) -> str:
-    """已销号 / 已完成 / 基本完成 / 整改中 / 未开始 of a problem whose measures have ``statuses``."""
-    return problem_state_counted(
-        closed=finding.status == ProblemStatus.CLOSED,
-        total=len(statuses),
-        done=sum(s == S.DONE for s in statuses),
-        finished=sum(s in FINISHED_STATUSES for s in statuses),
-        not_started=sum(s == S.NOT_STARTED for s in statuses),
-    )
-
-
-def problem_measure_counts() -> dict[str, Count]:
-    """Annotations of a problem queryset: its measures counted by what ``problem_state_counted`` needs."""
-    return {
-        "m_total": Count("measures"),
-        "m_done": Count("measures", filter=Q(measures__status=S.DONE)),
-        "m_finished": Count("measures", filter=Q(measures__status__in=list(FINISHED_STATUSES))),
-        "m_not_started": Count("measures", filter=Q(measures__status=S.NOT_STARTED)),
-    }
 
 
 def round_problem_tally(*, round: Round, chunk_size: int = 2000) -> Tally:
@@ -250,7 +211,8 @@ def round_problem_tally(*, round: Round, chunk_size: int = 2000) -> Tally:
     """
     t = Tally()
     rows = (
-        Finding.objects.filter(round=round, kind=FindingKind.PROBLEM)
+        # The django-stubs plugin cannot see annotations passed as ``**kwargs``: it refuses "m_total".
+        Finding.objects.filter(round=round, kind=FindingKind.PROBLEM)  # type: ignore[misc]
         .order_by()
         .annotate(**problem_measure_counts())
         .values_list("status", "m_total", "m_done", "m_finished", "m_not_started")
@@ -268,7 +230,7 @@ def round_problem_tally(*, round: Round, chunk_size: int = 2000) -> Tally:
     return t
 
 
-def round_overview(*, user: Any, round: Round) -> Overview:
+def round_overview(*, user: Viewer, round: Round) -> Overview:
     """The findings tree with status counts, completion and overdue, by category and department.
 
     Three queries whatever the size: findings, measures (a narrow projection), signature.
@@ -293,7 +255,7 @@ def round_overview(*, user: Any, round: Round) -> Overview:
         per_finding[fid].append((status, deadline, dname))
         t = dept[dname or "（未分配部门）"]
         t.measures[status] += 1
-        if deadline and deadline < now and status in OPEN_STATUSES:
+        if is_overdue(status, deadline, now):
             t.overdue += 1
     nodes = {f.pk: Node(f) for f in findings}
     roots: list[Node] = []
@@ -305,7 +267,7 @@ def round_overview(*, user: Any, round: Round) -> Overview:
         ms = per_finding.get(n.finding.pk, [])
         for status, deadline, _ in ms:
             t.measures[status] += 1
-            if deadline and deadline < now and status in OPEN_STATUSES:
+            if is_overdue(status, deadline, now):
                 t.overdue += 1
         if n.finding.kind == FindingKind.PROBLEM:
             n.state = problem_state(n.finding, [s for s, _, _ in ms])
@@ -338,13 +300,13 @@ def round_overview(*, user: Any, round: Round) -> Overview:
 # --- lists: my tasks, search -------------------------------------------------------------------
 
 
-def _measure_list_base(user: Any) -> QuerySet[Measure]:
+def _measure_list_base(user: Viewer) -> QuerySet[Measure]:
     return Measure.objects.filter(visible_units_q(user), measure_cleared_q(user)).select_related(
         "round", "finding", "person", "leader", "department"
     )
 
 
-def my_tasks(*, user: Any) -> dict[str, list[Any]]:
+def my_tasks(*, user: Viewer) -> dict[str, list[Measure] | list[Finding]]:
     """What the user must do, overdue first then by deadline.
 
     ``todo``: measures the user is responsible for that are open; ``review``:
@@ -352,8 +314,13 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
     measures without a responsible person where the user is clerk; ``close``:
     problems ready to close where the user supervises. Four queries at most.
     """
-    out: dict[str, list[Any]] = {"todo": [], "review": [], "unassigned": [], "close": []}
-    if not getattr(user, "is_authenticated", False):
+    out: dict[str, list[Measure] | list[Finding]] = {
+        "todo": [],
+        "review": [],
+        "unassigned": [],
+        "close": [],
+    }
+    if not user.is_authenticated:
         return out  # an anonymous user has no tasks (and no pk to filter on)
     base = _measure_list_base(user)
     memberships = list(getattr(user, "_zhenggai_memberships", None) or [])
@@ -372,7 +339,7 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
     def ordered(qs: QuerySet[Measure]) -> list[Measure]:
         # Ordered by the database before the cut, so the 500 shown are the most urgent.
         late = Case(
-            When(deadline__lt=today(), status__in=OPEN_STATUSES, then=Value(0)),
+            When(overdue_q(today()), then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
@@ -380,7 +347,7 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
         return list(qs[:500])
 
     roles = {m.role for m in memberships}
-    out["todo"] = ordered(base.filter(person=user, status__in=[S.NOT_STARTED, S.IN_PROGRESS, S.STAGE_DONE]))
+    out["todo"] = ordered(base.filter(person=user, status__in=sorted(REPORTABLE)))
     if Role.UNIT_LEADER in roles:
         out["review"] = ordered(base.filter(under({Role.UNIT_LEADER}), status=S.PENDING_REVIEW))
     if Role.CLERK in roles:
@@ -393,17 +360,15 @@ def my_tasks(*, user: Any) -> dict[str, list[Any]]:
                 under({Role.SUPERVISOR}),
                 finding_cleared_q(user),
                 kind=FindingKind.PROBLEM,
-                status=ProblemStatus.OPEN,
             )
-            .annotate(
-                total=Count("measures"),
-                finished=Count("measures", filter=Q(measures__status__in=list(FINISHED_STATUSES))),
-            )
-            .filter(total__gt=0, finished=F("total"))  # in the database, before the cut
+            .annotate(**problem_measure_counts())
+            .filter(problem_ready_q())  # in the database, before the cut
+            .annotate(total=F("m_total"))
             .select_related("round")
             .order_by("round_id", "position")
         )
-        out["close"] = list(open_problems[:500])
+        ready: list[Finding] = list(open_problems[:500])
+        out["close"] = ready
     return out
 
 
@@ -419,7 +384,7 @@ class MeasureFilters:
     text: str = ""
 
 
-def measure_search(*, user: Any, filters: MeasureFilters, unassigned: bool = False) -> QuerySet[Measure]:
+def measure_search(*, user: Viewer, filters: MeasureFilters, unassigned: bool = False) -> QuerySet[Measure]:
     """Measures the user may see, narrowed by the filters (and to those with no responsible
     person yet, 待分配, if ``unassigned``); ordered by problem and position."""
     qs = _measure_list_base(user)
@@ -439,18 +404,18 @@ def measure_search(*, user: Any, filters: MeasureFilters, unassigned: bool = Fal
     if f.deadline_to:
         qs = qs.filter(deadline__lte=f.deadline_to)
     if f.overdue:
-        qs = qs.filter(deadline__lt=today(), status__in=OPEN_STATUSES)
+        qs = qs.filter(overdue_q(today()))
     if f.text.strip():
         for word in f.text.split()[:5]:
             qs = qs.filter(Q(text__icontains=word) | Q(finding__title__icontains=word))
     return qs.order_by("round_id", "finding__position", "position", "id")
 
 
-def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Any]]:
+def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Progress | Review | AuditEvent]]:
     """Progress, reviews and audit events of a measure, in time order (3 queries + evidence)."""
     from zhenggai.audit.models import AuditEvent
 
-    items: list[tuple[dt.datetime, str, Any]] = []
+    items: list[tuple[dt.datetime, str, Progress | Review | AuditEvent]] = []
     for p in measure.progress.select_related("author").prefetch_related("evidence"):
         items.append((p.created_at, "progress", p))
     for r in measure.reviews.select_related("reviewer"):
@@ -474,7 +439,7 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Any]]:
 # --- what the round, problem and measure pages show besides the tree -----------------------------
 
 
-def round_rows(*, user: Any, today: dt.date) -> QuerySet[Round]:
+def round_rows(*, user: Viewer, today: dt.date) -> QuerySet[Round]:
     """Visible rounds with their measure counts, in one query whatever their size."""
     problems = (
         Finding.objects.filter(round=OuterRef("pk"), kind=FindingKind.PROBLEM)
@@ -483,15 +448,12 @@ def round_rows(*, user: Any, today: dt.date) -> QuerySet[Round]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    open_statuses = list(OPEN_STATUSES)
     return (
         round_list_for_user(user=user)
         .annotate(
             measure_count=Count("measures"),
             done_count=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)),
-            overdue_count=Count(
-                "measures", filter=Q(measures__deadline__lt=today, measures__status__in=open_statuses)
-            ),
+            overdue_count=Count("measures", filter=overdue_q(today, "measures__")),
             problem_count=Coalesce(Subquery(problems, output_field=IntegerField()), Value(0)),
         )
         .order_by("-created_at", "-id")
@@ -523,16 +485,6 @@ def finding_path(finding: Finding) -> list[Finding]:
 def finding_parents(*, round: Round) -> QuerySet[Finding]:
     """Nodes of a round that may take children (categories and issues)."""
     return Finding.objects.filter(round=round).exclude(kind=FindingKind.PROBLEM).order_by("position")
-
-
-def sibling_index(measure: Measure) -> tuple[int, int]:
-    """The measure's place among its problem's measures: (index from 0, count)."""
-    ids = list(
-        Measure.objects.filter(finding_id=measure.finding_id)
-        .order_by("position", "id")
-        .values_list("pk", flat=True)
-    )
-    return ids.index(measure.pk) if measure.pk in ids else 0, len(ids)
 
 
 def empty_measures() -> QuerySet[Measure]:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.services import membership_grant
 
 SYSTEM_USERNAME = "system-import"
 
 
-def system_actor_for(unit: Unit) -> Any:
+def system_actor_for(unit: Unit) -> Actor:
     """An account that cannot log in, holding the clerk role at ``unit``, for command-line imports."""
     User = get_user_model()
     user = User.objects.filter(username=SYSTEM_USERNAME).first()

@@ -101,7 +101,7 @@ def sqlite_pragmas(conn: Any) -> dict[str, str]:
 
 def _postgres(alias: str, conn: Any) -> list[checks.CheckMessage]:
     found = postgres_settings(conn)
-    messages = []
+    messages: list[checks.CheckMessage] = []
     for name, good in PG_DURABLE.items():
         value = found.get(name, "?")
         if value in good:
@@ -133,7 +133,7 @@ def _sqlite(alias: str, conn: Any) -> list[checks.CheckMessage]:
         bad["synchronous"] = found["synchronous"]
     if found["foreign_keys"] != "1":
         bad["foreign_keys"] = found["foreign_keys"]
-    messages = []
+    messages: list[checks.CheckMessage] = []
     for pragma, value in bad.items():
         want, zh, en, command = _SQLITE_RULES[pragma]
         messages.append(

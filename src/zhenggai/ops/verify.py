@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 
 from zhenggai.evidence.store import evidence_path, file_digests
+
+if TYPE_CHECKING:
+    from zhenggai.ledger.models import Evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ def _blob_state(name: str, algorithm: str) -> tuple[str, dict[str, str], int]:
     return ("ok" if digests[algorithm] == name else "changed"), digests, size
 
 
-def verify_evidence(queryset: object | None = None) -> EvidenceReport:
+def verify_evidence(queryset: QuerySet[Evidence] | None = None) -> EvidenceReport:
     """Re-hash every blob named by an Evidence row (each blob once); report each row whose file is bad.
 
     A row is bad when its file is missing, or its bytes no longer have the recorded digest,
@@ -63,7 +69,7 @@ def verify_evidence(queryset: object | None = None) -> EvidenceReport:
 
     qs = queryset if queryset is not None else Evidence.objects.all()
     rows: Iterator[tuple[int, str, str, str, str, int]] = (
-        qs.order_by("pk")  # type: ignore[attr-defined]
+        qs.order_by("pk")
         .values_list("pk", "original_name", "storage_name", "algorithm", "sha256", "size")
         .iterator()
     )

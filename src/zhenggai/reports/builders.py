@@ -20,11 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from zhenggai.accounts.actors import Viewer
+from zhenggai.accounts.models import User
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import (
-    FINISHED_STATUSES,
     FindingKind,
     Measure,
     MeasureKind,
@@ -32,6 +32,7 @@ from zhenggai.ledger.models import (
     Round,
     RoundKind,
 )
+from zhenggai.ledger.policy import FINISHED
 from zhenggai.textparse.enumerations import split_measures
 from zhenggai.textparse.markers import Line, match_heading
 from zhenggai.textparse.numerals import fold_width
@@ -82,7 +83,7 @@ def _neutralise(text: str) -> str:
     return _ORDINAL_AT_BOUNDARY.sub(lambda m: f"{m.group(1)}其{m.group(2)}，", text)
 
 
-_STATUS_WORD = {
+_STATUS_WORD: dict[str, str] = {
     MeasureStatus.DONE: "已完成",
     MeasureStatus.STAGE_DONE: "已取得阶段性成效，持续推进",
     MeasureStatus.PENDING_REVIEW: "已完成，正在审核",
@@ -97,7 +98,7 @@ def _measure_clause(row: MeasureRow, *, neutralise: bool) -> str:
     if neutralise:
         text, progress = _neutralise(text), _neutralise(progress)
     word = _STATUS_WORD.get(m.status, "")
-    if m.kind == MeasureKind.LONG_TERM and m.status in FINISHED_STATUSES:
+    if m.kind == MeasureKind.LONG_TERM and m.status in FINISHED:
         word = "长期坚持"
     if progress and not word:
         word = "正在推进"
@@ -256,7 +257,7 @@ def notice_title(round: Round) -> tuple[str, ...]:
     return (round.unit.name, f"关于{what}进展情况的通报")
 
 
-def build_notice(*, user: Any, round: Round, draft: NoticeDraft | None = None) -> OfficialDocument:
+def build_notice(*, user: Viewer, round: Round, draft: NoticeDraft | None = None) -> OfficialDocument:
     """The 整改进展情况的通报 of ``round`` as ``user`` may see it (Http404 outside their units)."""
     ledger = document_ledger(user, round)
     draft = draft or draft_for(round)
@@ -291,7 +292,7 @@ def build_notice(*, user: Any, round: Round, draft: NoticeDraft | None = None) -
 # --- the plan -----------------------------------------------------------------------------------
 
 
-def _person(user: Any, hint: str) -> str:
+def _person(user: User | None, hint: str) -> str:
     if user is not None:
         return str(user)
     return hint
@@ -403,7 +404,7 @@ def plan_title(round: Round) -> tuple[str, ...]:
     return (round.unit.name, f"关于落实{group}反馈意见的整改方案")
 
 
-def build_plan(*, user: Any, round: Round, on: dt.date | None = None) -> OfficialDocument:
+def build_plan(*, user: Viewer, round: Round, on: dt.date | None = None) -> OfficialDocument:
     """The 整改方案 of ``round``: problems with measures, and the three lists as attachments."""
     ledger = document_ledger(user, round)
     t = ledger.overview.tally

@@ -163,7 +163,7 @@ def system_font_file(family: str) -> tuple[Path, int] | None:
     exe = shutil.which("fc-match")
     if exe is None:
         return None
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603  fc-match/fc-list found by shutil.which, argv list, no shell
         [exe, "--format=%{family}\n%{file}\n%{index}", family],
         capture_output=True,
         text=True,
@@ -225,7 +225,7 @@ def fc_match(name: str) -> str | None:
     exe = shutil.which("fc-match")
     if exe is None:
         return None
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603  fc-match/fc-list found by shutil.which, argv list, no shell
         [exe, "--format=%{family}", name], capture_output=True, text=True, check=False, timeout=30
     )
     return proc.stdout.strip() if proc.returncode == 0 else None
@@ -235,7 +235,7 @@ def installed_families() -> set[str]:
     exe = shutil.which("fc-list")
     if exe is None:
         return set()
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603  fc-match/fc-list found by shutil.which, argv list, no shell
         [exe, "--format=%{family}\n"], capture_output=True, text=True, check=False, timeout=60
     )
     return {name.strip() for line in proc.stdout.splitlines() for name in line.split(",") if name.strip()}

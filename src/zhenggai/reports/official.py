@@ -18,8 +18,6 @@ from zhenggai.ledger.models import (
 
 Role = Literal["body", "h1", "h2", "h3", "h4"]
 
-Role = Literal["body", "h1", "h2", "h3", "h4"]
-
 # --- the content model ---------------------------------------------------------------------------
 
 
@@ -170,7 +168,7 @@ def superior_of(group: str) -> str:
     return m.group(1) if m and m.group(1) else ""
 
 
-KIND_WORD = {
+KIND_WORD: dict[str, str] = {
     RoundKind.REGULAR: "巡察",
     RoundKind.SPECIAL: "专项巡察",
     RoundKind.MOBILE: "机动巡察",

@@ -188,7 +188,7 @@ def _protected(text: str) -> Markup:
 
 
 def _para(block: Para) -> Markup:
-    cls = [block.role] if block.role != "body" else []
+    cls: list[str] = [block.role] if block.role != "body" else []
     if block.indent:
         cls.append("i")
     inner = _protected(block.text)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from zhenggai.accounts.actors import Viewer
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import (
     Measure,
@@ -87,7 +88,7 @@ class DocumentLedger:
     accountable: int
 
 
-def document_ledger(user: Any, round: Round) -> DocumentLedger:
+def document_ledger(user: Viewer, round: Round) -> DocumentLedger:
     overview = selectors.round_overview(user=user, round=round)  # scope check
     latest: dict[int, str] = {}
     for measure_id, text in (

@@ -15,14 +15,17 @@ in the event, with the operating-system account that ran the command.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict, Unpack
 
 from django.db import transaction
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
@@ -70,12 +73,27 @@ def _context(via: str) -> dict[str, Any]:
     return {"via": via, "os_user": os_user}
 
 
-def document_export(*, actor: Any, round: Round, kind: str, fmt: str, via: str = "web") -> Export:
+@dataclass(frozen=True)
+class WorkbookExport:
+    """A written workbook: the name to save it under, its type and how many measures it holds."""
+
+    name: str
+    content_type: str
+    measures: int
+
+
+def _round_for(actor: Actor, round: Round | int) -> Round:
+    """The round (or round id) as ``actor`` may see it: the one scope check of every export."""
+    pk = round.pk if isinstance(round, Round) else round
+    return selectors.round_get_for_user(user=actor, pk=pk)  # an outsider gets Http404
+
+
+def document_export(*, actor: Actor, round: Round | int, kind: str, fmt: str, via: str = "web") -> Export:
     """Build the plan or the notice of ``round`` as ``actor`` sees it, render it, record the export."""
     if kind not in DOCUMENTS or fmt not in DOCUMENTS[kind][1]:
         raise InvalidInput(f"不能导出该文档：{kind}.{fmt}")
     context = _context(via)
-    round = selectors.round_get_for_user(user=actor, pk=round.pk)  # scope: an outsider gets Http404
+    round = _round_for(actor, round)
     build = builders.build_notice if kind == "notice" else builders.build_plan
     doc = build(user=actor, round=round)
     warnings = list(doc.warnings)
@@ -104,26 +122,29 @@ def document_export(*, actor: Any, round: Round, kind: str, fmt: str, via: str =
     return Export(data, name, CONTENT_TYPES[fmt], warnings)
 
 
-def workbook_export(*, actor: Any, round: Round, target: str | Path | IO[bytes], via: str = "web") -> int:
-    """Write the 整改台账 of ``round`` as ``actor`` sees it to ``target``; record it; return the rows.
+def workbook_export(
+    *, actor: Actor, round: Round | int, target: str | Path | IO[bytes], via: str = "web"
+) -> WorkbookExport:
+    """Write the 整改台账 of ``round`` as ``actor`` sees it to ``target``; record it.
 
     The caller hands the file over (or renames it into place) only when this returns.
     """
     context = _context(via)
-    round = selectors.round_get_for_user(user=actor, pk=round.pk)  # scope: an outsider gets Http404
+    round = _round_for(actor, round)
     count = LedgerExporter(user=actor, round=round).write(target)
+    name = download_name(round)
     audit_record(
         actor=actor,
         action="round.xlsx_export",
         obj=round,
         unit_id=round.unit_id,
-        after={"format": "xlsx", "file": download_name(round), "measures": count, **context},
+        after={"format": "xlsx", "file": name, "measures": count, **context},
     )
-    return count
+    return WorkbookExport(name, CONTENT_TYPES["xlsx"], count)
 
 
 def workbook_import(
-    *, actor: Any, round: Round, data: bytes, dry_run: bool, via: str = "web"
+    *, actor: Actor, round: Round, data: bytes, dry_run: bool, via: str = "web"
 ) -> ImportReport:
     """Compare an edited 整改台账 with the ledger and, unless ``dry_run``, apply it all or nothing.
 
@@ -136,7 +157,14 @@ def workbook_import(
     return import_workbook(actor=actor, round=round, data=data, dry_run=dry_run, detail=context)
 
 
-__all__ = ["CONTENT_TYPES", "Export", "document_export", "workbook_export", "workbook_import"]
+__all__ = [
+    "CONTENT_TYPES",
+    "Export",
+    "WorkbookExport",
+    "document_export",
+    "workbook_export",
+    "workbook_import",
+]
 
 
 # --- the clerk's draft of the notice -------------------------------------------------------------
@@ -154,10 +182,26 @@ DRAFT_FIELDS = (
 )
 
 
+class DraftFields(TypedDict, total=False):
+    """The clerk's parts of the notice, as ``draft_save`` takes them (``DRAFT_FIELDS``)."""
+
+    organisation_text: str
+    long_term_text: str
+    next_steps_text: str
+    phone: str
+    address: str
+    email: str
+    signing_unit: str
+    signed_on: dt.date | None
+
+
 @transaction.atomic
-def draft_save(*, actor: Any, round: Round, expected_version: int, **values: Any) -> NoticeDraft:
+def draft_save(
+    *, actor: Actor, round: Round, expected_version: int, **fields: Unpack[DraftFields]
+) -> NoticeDraft:
     """Save the clerk's parts of the notice (clerks of the round's unit only; audited)."""
     require_role(actor, round.unit, EDIT_ROLES, "编写整改进展通报")
+    values: Mapping[str, object] = fields  # read by name below, each name one of DRAFT_FIELDS
     unknown = set(values) - set(DRAFT_FIELDS)
     if unknown:
         raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")

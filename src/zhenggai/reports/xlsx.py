@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, Round
 
 from .exporters import Column
@@ -84,7 +85,7 @@ class ScriptError(Exception):
     """A command-line run cannot start (no such round or user); one line for stderr."""
 
 
-def scripted_actor_and_round(round_arg: str, username: str | None) -> tuple[Any, Round]:
+def scripted_actor_and_round(round_arg: str, username: str | None) -> tuple[Actor, Round]:
     """Who acts for ``zhenggai export-xlsx`` / ``import-xlsx``, and the round they act on.
 
     ``--user`` names an account, which must be able to see the round; without it the

@@ -25,6 +25,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from zhenggai.accounts.actors import Viewer
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import (
     Evidence,
@@ -33,6 +34,7 @@ from zhenggai.ledger.models import (
     Progress,
     Round,
 )
+from zhenggai.ledger.policy import is_overdue, overdue_q
 from zhenggai.units.selectors import members_of
 
 from .exporters import Exporter, Row, SheetLayout, cell_text, data_cell, write_table
@@ -50,7 +52,6 @@ from .xlsx import (
 )
 
 CHUNK = 2000
-_OPEN = frozenset(selectors.OPEN_STATUSES)
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -98,14 +99,13 @@ def round_tally(round: Round, today: dt.date) -> tuple[selectors.Tally, list[tup
     every measure's projection, which a 100,000-measure export should not). The
     problem states are ``selectors.round_problem_tally``'s; a test keeps the two equal.
     """
-    open_q = Q(deadline__lt=today, status__in=list(selectors.OPEN_STATUSES))
     total = selectors.Tally()
     by_department: dict[str, selectors.Tally] = defaultdict(selectors.Tally)
     grouped = (
         Measure.objects.filter(round=round)
         .order_by()
         .values_list("department__name", "status")
-        .annotate(n=Count("pk"), late=Count("pk", filter=open_q))
+        .annotate(n=Count("pk"), late=Count("pk", filter=overdue_q(today)))
     )
     for name, status, n, late in grouped:
         for t in (total, by_department[name or "（未分配部门）"]):
@@ -121,7 +121,7 @@ class LedgerExporter(Exporter):
     sheet_title = MAIN_SHEET
     columns = COLUMNS
 
-    def __init__(self, *, user: Any, round: Round, today: dt.date | None = None) -> None:
+    def __init__(self, *, user: Viewer, round: Round, today: dt.date | None = None) -> None:
         self.user = user
         self.round = round
         self.today = today or selectors.today()
@@ -273,7 +273,7 @@ class LedgerExporter(Exporter):
             evidence,
         ) in enumerate(self.queryset().iterator(chunk_size=CHUNK), 1):
             category, problem = problems.get(finding_id, ("", ""))
-            overdue = deadline is not None and deadline < today and status in _OPEN
+            overdue = is_overdue(status, deadline, today)
             yield Row(
                 (
                     seq,
@@ -313,7 +313,7 @@ class LedgerExporter(Exporter):
         wb.properties.creator = "zhenggai"
 
 
-def export_round(*, user: Any, round: Round, target: str | Path | IO[bytes]) -> int:
+def export_round(*, user: Viewer, round: Round, target: str | Path | IO[bytes]) -> int:
     """Write the 整改台账 workbook of ``round`` as ``user`` sees it; return the number of measures.
 
     Not recorded: views and commands export through ``reports.services.workbook_export``,

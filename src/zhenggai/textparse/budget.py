@@ -60,7 +60,7 @@ def read_and_parse(
     header = json.dumps({"name": name, "memory": memory_bytes}).encode()
     payload = struct.pack("!I", len(header)) + header + data
     try:
-        done = subprocess.run(  # our own module; the file and its name go through stdin
+        done = subprocess.run(  # noqa: S603  our own module; the file and its name go through stdin
             CHILD_COMMAND,
             input=payload,
             capture_output=True,

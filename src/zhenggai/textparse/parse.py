@@ -173,7 +173,7 @@ class _Assembler:
         return self.text[i : i + len(title)] if i >= 0 else title
 
     def _finding(self, node: Node) -> Finding:
-        assert node.kind is not None
+        assert node.kind is not None  # noqa: S101  for the type checker: finding nodes have a kind
         return Finding(
             kind=node.kind,
             number=node.number,

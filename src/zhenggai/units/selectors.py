@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from .models import Membership, Role, Unit, UnitKind
 
+if TYPE_CHECKING:
+    # accounts.actors.Viewer (User | AnonymousUser), spelled through django-stubs: units sits
+    # below accounts and does not import it (see accounts/actors.py).
+    from django.contrib.auth.models import _AnyUser as Viewer
+    from django.contrib.auth.models import _User as Actor
 
-def _memberships(user: Any) -> list[Membership]:
-    if not getattr(user, "is_authenticated", False):
+#: The user's memberships, kept on the user object for the rest of the request (not a field).
+_CACHE = "_zhenggai_memberships"
+
+
+def _memberships(user: Viewer | None) -> list[Membership]:
+    if user is None or not user.is_authenticated:
         return []
-    cached = getattr(user, "_zhenggai_memberships", None)
+    cached: list[Membership] | None = getattr(user, _CACHE, None)
     if cached is None:
         cached = list(Membership.objects.select_related("unit").filter(user=user))
-        user._zhenggai_memberships = cached
+        setattr(user, _CACHE, cached)
     return cached
 
 
-def visible_units_q(user: Any, field: str = "unit") -> Q:
+def visible_units_q(user: Viewer, field: str = "unit") -> Q:
     """A filter on ``<field>`` that keeps rows of units in the subtrees of the
     user's memberships; matches nothing for a user with none."""
     key = f"{field}__path__startswith" if field else "path__startswith"
@@ -31,17 +40,17 @@ def visible_units_q(user: Any, field: str = "unit") -> Q:
     return q
 
 
-def unit_list_for_user(*, user: Any) -> QuerySet[Unit]:
+def unit_list_for_user(*, user: Viewer) -> QuerySet[Unit]:
     return Unit.objects.filter(visible_units_q(user, field="")).order_by("path")
 
 
-def roles_for_unit(*, user: Any, unit: Unit) -> set[str]:
-    """Roles the user holds at ``unit`` or any unit above it."""
+def roles_for_unit(*, user: Viewer | None, unit: Unit) -> set[str]:
+    """Roles the user holds at ``unit`` or any unit above it (none for the console, ``None``)."""
     ancestors = set(unit.ancestor_ids)
     return {m.role for m in _memberships(user) if m.unit_id in ancestors}
 
 
-def members_of(unit: Unit) -> QuerySet[Any]:
+def members_of(unit: Unit) -> QuerySet[Actor]:
     """Users who hold any role at ``unit`` or inside its subtree (assignable people)."""
     from django.contrib.auth import get_user_model
 
@@ -59,9 +68,9 @@ __all__ = ["Role", "members_of", "roles_for_unit", "unit_list_for_user", "visibl
 # --- choices and names for the pages ----------------------------------------------------------
 
 
-def clerk_units(*, user: Any) -> list[Unit]:
+def clerk_units(*, user: Viewer) -> list[Unit]:
     """Units where the user is clerk (整改办): where they may import or build a round."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return []
     return list(Unit.objects.filter(memberships__user=user, memberships__role=Role.CLERK).order_by("path"))
 
@@ -71,11 +80,11 @@ def departments_under(unit: Unit) -> QuerySet[Unit]:
     return Unit.objects.filter(path__startswith=unit.path, kind=UnitKind.DEPARTMENT).order_by("name", "pk")
 
 
-def departments_for_user(*, user: Any) -> QuerySet[Unit]:
+def departments_for_user(*, user: Viewer) -> QuerySet[Unit]:
     return unit_list_for_user(user=user).filter(kind=UnitKind.DEPARTMENT).order_by("name", "pk")
 
 
-def people_for_user(*, user: Any) -> QuerySet[Any]:
+def people_for_user(*, user: Viewer) -> QuerySet[Actor]:
     """Active users who hold a role in a unit the user may see (search filter choices)."""
     User = get_user_model()
     visible = unit_list_for_user(user=user).values("pk")
@@ -94,8 +103,8 @@ def names_of(*, user_ids: set[int], unit_ids: set[int]) -> tuple[dict[int, str],
     return users, units
 
 
-def roles_of(*, user: Any) -> set[str]:
+def roles_of(*, user: Viewer) -> set[str]:
     """Every role the user holds anywhere (which sections of 我的任务 apply)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return set()
     return set(Membership.objects.filter(user=user).values_list("role", flat=True))

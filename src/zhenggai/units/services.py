@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -10,9 +10,15 @@ from zhenggai.audit.services import audit_record
 
 from .models import Membership, Role, Unit, UnitKind
 
+if TYPE_CHECKING:
+    # accounts.actors.Actor and the user model, spelled through django-stubs: units sits below
+    # accounts and does not import it (see accounts/actors.py). ``actor=None``: the console.
+    from django.contrib.auth.models import _User as Actor
+    from django.contrib.auth.models import _User as User
+
 
 @transaction.atomic
-def unit_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU) -> Unit:
+def unit_create(*, actor: Actor | None, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU) -> Unit:
     """Create a unit under ``parent`` (or a root)."""
     unit = Unit(name=name.strip(), parent=parent, kind=kind)
     unit.full_clean(exclude=["path"])
@@ -29,13 +35,15 @@ def unit_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitK
     return unit
 
 
-def unit_get_or_create(*, actor: Any, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU) -> Unit:
+def unit_get_or_create(
+    *, actor: Actor | None, name: str, parent: Unit | None, kind: str = UnitKind.BUREAU
+) -> Unit:
     existing = Unit.objects.filter(parent=parent, name=name.strip()).first()
     return existing or unit_create(actor=actor, name=name, parent=parent, kind=kind)
 
 
 @transaction.atomic
-def membership_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> Membership:
+def membership_grant(*, actor: Actor | None, user: User, unit: Unit, role: str) -> Membership:
     """Give ``user`` ``role`` at ``unit`` (idempotent)."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role}")
@@ -52,7 +60,7 @@ def membership_grant(*, actor: Any, user: Any, unit: Unit, role: str) -> Members
 
 
 @transaction.atomic
-def membership_revoke(*, actor: Any, user: Any, unit: Unit, role: str) -> bool:
+def membership_revoke(*, actor: Actor | None, user: User, unit: Unit, role: str) -> bool:
     """Take ``role`` at ``unit`` away from ``user``; returns whether there was one to take."""
     m = Membership.objects.filter(user=user, unit=unit, role=role).first()
     if m is None:

@@ -9,15 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 
+from zhenggai.accounts.models import User
 from zhenggai.errors import InvalidInput
 from zhenggai.ledger import services
-from zhenggai.ledger.models import MeasureKind, MeasureStatus, ReviewDecision, RoundKind
+from zhenggai.ledger.models import (
+    Finding,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
+    ReviewDecision,
+    Round,
+    RoundKind,
+)
 from zhenggai.units.models import Unit
 
 REQUIRED = {"required": "请填写此项"}
@@ -48,7 +58,13 @@ def add_service_error(form: forms.Form, err: InvalidInput) -> None:
     form.add_error(field, str(err))
 
 
-def check_deadline(form: forms.Form, round: Any, *, unchanged: dt.date | None = None) -> None:
+def model_choices(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's own copy of its ``ModelChoiceField`` ``name``, to set its queryset
+    (``form.fields`` holds every field as a plain ``Field``)."""
+    return cast("forms.ModelChoiceField[Any]", form.fields[name])
+
+
+def check_deadline(form: forms.Form, round: Round | None, *, unchanged: dt.date | None = None) -> None:
     """Put the service's refusal of an out-of-range 完成时限 next to the field (the service
     checks again); a deadline left as it was is not checked."""
     deadline = form.cleaned_data.get("deadline")
@@ -96,7 +112,7 @@ class MultipleFileField(forms.FileField):
 
 
 class RoundForm(forms.Form):
-    unit = forms.ModelChoiceField(
+    unit: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         queryset=None, label="被巡察单位", empty_label=None, error_messages=CHOICE_INVALID
     )
     title = forms.CharField(
@@ -108,13 +124,15 @@ class RoundForm(forms.Form):
     period_end = date_field("巡察结束日期")
     feedback_date = date_field("反馈日期")
 
-    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
-        self.fields["unit"].help_text = "计划和报告期限按反馈日期自动计算"
+        field = model_choices(self, "unit")
+        field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
+        field.help_text = "计划和报告期限按反馈日期自动计算"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", "巡察结束日期早于开始日期")
@@ -131,19 +149,19 @@ class ImportUploadForm(forms.Form):
             "invalid": "上传的文件无效，请重新选择",
         },
     )
-    unit = forms.ModelChoiceField(
+    unit: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         queryset=None, label="被巡察单位", empty_label=None, error_messages=CHOICE_INVALID
     )
 
-    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["unit"]
+        field = model_choices(self, "unit")
         field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
         if len(units) == 1:
             # One unit: nothing to choose, and a bare POST without it still works.
             field.widget = forms.HiddenInput()
             field.required = False
-            self._only_unit = units[0]
+            self._only_unit: Unit | None = units[0]
         else:
             self._only_unit = None
 
@@ -167,13 +185,20 @@ class ImportConfirmForm(forms.Form):
     )
 
 
+class ParentChoiceField(forms.ModelChoiceField):
+    """The parent of a new finding, shown by its number and title."""
+
+    def label_from_instance(self, obj: Finding) -> str:
+        return f"{obj.number} {obj.title}".strip()[:60]
+
+
 class FindingForm(forms.Form):
     kind = forms.ChoiceField(
         label="层级",
         choices=[("category", "问题类别"), ("issue", "问题"), ("problem", "具体问题")],
         error_messages=CHOICE_INVALID,
     )
-    parent = forms.ModelChoiceField(
+    parent = ParentChoiceField(
         queryset=None,
         label="上级",
         required=False,
@@ -183,10 +208,9 @@ class FindingForm(forms.Form):
     number = forms.CharField(label="编号", max_length=20, required=False, help_text="如：一、（一）、1.")
     title = forms.CharField(label="标题", max_length=500, error_messages=REQUIRED)
 
-    def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, parents: QuerySet[Finding], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = parents
-        self.fields["parent"].label_from_instance = lambda f: f"{f.number} {f.title}".strip()[:60]
+        model_choices(self, "parent").queryset = parents
 
 
 # --- measures ------------------------------------------------------------------------------------
@@ -206,14 +230,14 @@ class MeasureCreateForm(forms.Form):
     )
     deadline = date_field("完成时限")
 
-    def __init__(self, *args: Any, round: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, round: Round | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.round = round
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
         check_deadline(self, self.round)
-        return data
+        return self.cleaned_data
 
 
 class MeasureEditForm(forms.Form):
@@ -223,21 +247,21 @@ class MeasureEditForm(forms.Form):
         error_messages={"required": "整改措施内容不能为空"},
     )
     kind = forms.ChoiceField(label="整改类型", choices=MeasureKind.choices, error_messages=CHOICE_INVALID)
-    leader = forms.ModelChoiceField(
+    leader: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None,
         label="责任领导",
         required=False,
         empty_label="（未指定）",
         error_messages=CHOICE_INVALID,
     )
-    department = forms.ModelChoiceField(
+    department: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         queryset=None,
         label="责任部门",
         required=False,
         empty_label="（未指定）",
         error_messages=CHOICE_INVALID,
     )
-    person = forms.ModelChoiceField(
+    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None, label="责任人", required=False, empty_label="（未指定）", error_messages=CHOICE_INVALID
     )
     deadline = date_field("完成时限")
@@ -245,20 +269,27 @@ class MeasureEditForm(forms.Form):
         widget=forms.HiddenInput(), min_value=1, error_messages={"required": "页面已过期，请刷新后重新编辑"}
     )
 
-    def __init__(self, *args: Any, people: Any, departments: Any, round: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        people: QuerySet[User],
+        departments: QuerySet[Unit],
+        round: Round | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["leader"].queryset = people
-        self.fields["person"].queryset = people
-        self.fields["department"].queryset = departments
+        model_choices(self, "leader").queryset = people
+        model_choices(self, "person").queryset = people
+        model_choices(self, "department").queryset = departments
         self.round = round
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
         check_deadline(self, self.round, unchanged=self.initial.get("deadline"))
-        return data
+        return self.cleaned_data
 
     @classmethod
-    def initial_for(cls, measure: Any) -> dict[str, Any]:
+    def initial_for(cls, measure: Measure) -> dict[str, Any]:
         return {
             "text": measure.text,
             "kind": measure.kind,
@@ -298,7 +329,9 @@ class ProgressForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "请填写整改进展"},
     )
-    files = MultipleFileField(
+    # Named like ``BaseForm.files`` (the uploaded files), which mypy takes it to replace; the form's
+    # metaclass moves every field off the class, so ``self.files`` stays Django's.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="佐证材料",
         required=False,
         help_text="可选多个文件；接受 PDF、JPG、PNG、DOCX、XLSX、TXT",
@@ -333,7 +366,8 @@ class ReviewForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("decision") == ReviewDecision.RETURN and not (data.get("reason") or "").strip():
             self.add_error("reason", "退回时请写明理由")
         return data
@@ -347,37 +381,44 @@ class ReasonForm(forms.Form):
 
 class BulkAssignForm(forms.Form):
     measures = IdListField(required=False)
-    leader = forms.ModelChoiceField(
+    leader: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None,
         label="责任领导",
         required=False,
         empty_label="（不修改）",
         error_messages=CHOICE_INVALID,
     )
-    department = forms.ModelChoiceField(
+    department: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         queryset=None,
         label="责任部门",
         required=False,
         empty_label="（不修改）",
         error_messages=CHOICE_INVALID,
     )
-    person = forms.ModelChoiceField(
+    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None, label="责任人", required=False, empty_label="（不修改）", error_messages=CHOICE_INVALID
     )
     deadline = date_field("完成时限")
     next = forms.CharField(widget=forms.HiddenInput(), required=False)
 
-    def __init__(self, *args: Any, people: Any, departments: Any, round: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        people: QuerySet[User],
+        departments: QuerySet[Unit],
+        round: Round | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["leader"].queryset = people
-        self.fields["person"].queryset = people
-        self.fields["department"].queryset = departments
+        model_choices(self, "leader").queryset = people
+        model_choices(self, "person").queryset = people
+        model_choices(self, "department").queryset = departments
         self.round = round
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
         check_deadline(self, self.round)
-        return data
+        return self.cleaned_data
 
     def clean_measures(self) -> list[int]:
         ids = self.cleaned_data["measures"]
@@ -390,7 +431,7 @@ class BulkAssignForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    round = forms.ModelChoiceField(
+    round: forms.ModelChoiceField[Round] = forms.ModelChoiceField(
         queryset=None, label="巡察轮次", required=False, empty_label="全部轮次", error_messages=CHOICE_INVALID
     )
     status = forms.ChoiceField(
@@ -399,10 +440,10 @@ class SearchForm(forms.Form):
         choices=[("", "全部状态"), *MeasureStatus.choices],
         error_messages=CHOICE_INVALID,
     )
-    department = forms.ModelChoiceField(
+    department: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         queryset=None, label="责任部门", required=False, empty_label="全部部门", error_messages=CHOICE_INVALID
     )
-    person = forms.ModelChoiceField(
+    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None, label="责任人", required=False, empty_label="全部人员", error_messages=CHOICE_INVALID
     )
     deadline_from = date_field("完成时限自")
@@ -416,17 +457,25 @@ class SearchForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "措施或问题中的文字"}),
     )
 
-    def __init__(self, *args: Any, rounds: Any | None, people: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        rounds: QuerySet[Round] | None,
+        people: QuerySet[User],
+        departments: QuerySet[Unit],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if rounds is None:
             del self.fields["round"]
         else:
-            self.fields["round"].queryset = rounds
-        self.fields["person"].queryset = people
-        self.fields["department"].queryset = departments
+            model_choices(self, "round").queryset = rounds
+        model_choices(self, "person").queryset = people
+        model_choices(self, "department").queryset = departments
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         lo, hi = data.get("deadline_from"), data.get("deadline_to")
         if lo and hi and hi < lo:
             self.add_error("deadline_to", "结束日期早于开始日期")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
@@ -10,23 +10,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
 
-from zhenggai.accounts import lockout
+from zhenggai.accounts.login import INVALID_LOGIN, LoginRefused, auth_login_attempt
 from zhenggai.accounts.models import AdminRole, Sensitivity
-from zhenggai.audit.services import audit_security_event
 from zhenggai.http.middleware import client_address
 from zhenggai.units.models import Role, Unit
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
 
 class LoginForm(auth_forms.AuthenticationForm):
-    """Django's login form, refused while the account or the address is locked (REQ-1.3).
+    """Django's login form; the attempt itself (lockout, password, count, record) is the
+    service ``auth_login_attempt`` (REQ-1.3): this form validates the fields and shows its answer."""
 
-    The lock is checked before the password, so the right password changes nothing; each
-    failure counts against the name and the address, and is recorded.
-    """
-
-    error_messages: ClassVar[dict[str, str]] = {
+    # A class attribute in Django, which django-stubs declare an instance variable.
+    error_messages: ClassVar[dict[str, _StrOrPromise]] = {  # type: ignore[misc]
         **auth_forms.AuthenticationForm.error_messages,
-        "invalid_login": "请输入一个正确的用户名和密码（密码区分大小写）。",
+        "invalid_login": INVALID_LOGIN,
     }
 
     def clean(self) -> dict[str, Any]:
@@ -35,39 +35,15 @@ class LoginForm(auth_forms.AuthenticationForm):
         if not username or not password:
             return self.cleaned_data  # the fields' own "required" errors
         address = client_address(self.request) if self.request is not None else ""
-        claimed = _claimed_user(username)
-        lock = lockout.current_lock(username, address)
-        if lock is not None:
-            audit_security_event(
-                actor=claimed,
-                action="auth.locked_login",
-                obj=claimed,
-                username=username,
-                reason=lock.message,
-                detail={"scope": str(lock.scope)},
-            )
-            raise ValidationError(lock.message, code="locked")
         try:
-            super().clean()
-        except ValidationError:
-            audit_security_event(
-                actor=claimed,
-                action="auth.login_failed",
-                obj=claimed,
-                outcome="failed",
-                username=username,
-                reason="用户名或密码不正确",
+            self.user_cache = auth_login_attempt(
+                username=username, password=password, address=address, request=self.request
             )
-            new_lock = lockout.register_failure(username=username, address=address, user=claimed)
-            if new_lock is not None:
-                raise ValidationError(new_lock.message, code="locked") from None
-            raise
-        lockout.register_success(username=username)
+        except LoginRefused as err:
+            if err.code == "invalid_login":
+                raise self.get_invalid_login_error() from None
+            raise ValidationError(str(err), code=err.code) from None
         return self.cleaned_data
-
-
-def _claimed_user(username: str) -> Any:
-    return get_user_model().objects.filter(username__iexact=username.strip()).first()
 
 
 class OTPForm(forms.Form):
@@ -139,7 +115,8 @@ class UserCreateForm(forms.Form):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "两次输入的密码不一致。")

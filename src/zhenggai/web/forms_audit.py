@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from zhenggai.audit.events import EVENTS, OUTCOMES
 from zhenggai.audit.models import AuditEvent
@@ -54,50 +51,19 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
+        # The form's own copies of its choice fields (``fields`` holds each as a plain ``Field``).
+        action, object_type = (cast(forms.ChoiceField, self.fields[k]) for k in ("action", "object_type"))
+        action.choices = [
             ("", "全部事件"),
             *((k, f"{v}（{k}）") for k, v in sorted(EVENTS.items())),
         ]
         types = AuditEvent.objects.exclude(object_type="").values_list("object_type", flat=True).distinct()
-        self.fields["object_type"].choices = [("", "全部类型"), *((t, t) for t in sorted(set(types)))]
+        object_type.choices = [("", "全部类型"), *((t, t) for t in sorted(set(types)))]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         lo, hi = data.get("start"), data.get("end")
         if lo and hi and hi < lo:
             self.add_error("end", "结束日期早于开始日期")
         return data
-
-    def filters(self) -> dict[str, str]:
-        """The filters in force, as text (recorded with each read and export)."""
-        if not self.is_bound or not self.is_valid():
-            return {}
-        return {
-            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
-            for k, v in self.cleaned_data.items()
-            if v
-        }
-
-    def apply(self, qs: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
-        if not self.is_bound or not self.is_valid():
-            return qs
-        d = self.cleaned_data
-        tz = timezone.get_current_timezone()
-        if d.get("start"):
-            qs = qs.filter(created_at__gte=dt.datetime.combine(d["start"], dt.time.min, tzinfo=tz))
-        if d.get("end"):
-            end = dt.datetime.combine(d["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-            qs = qs.filter(created_at__lt=end)
-        if d.get("actor"):
-            qs = qs.filter(
-                Q(actor_name__iexact=d["actor"].strip()) | Q(actor__display_name=d["actor"].strip())
-            )
-        if d.get("action"):
-            qs = qs.filter(action=d["action"])
-        if d.get("object_type"):
-            qs = qs.filter(object_type=d["object_type"])
-        if d.get("object_id"):
-            qs = qs.filter(object_id=d["object_id"].strip())
-        if d.get("outcome"):
-            qs = qs.filter(outcome=d["outcome"])
-        return qs

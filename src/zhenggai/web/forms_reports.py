@@ -96,7 +96,8 @@ class NoticeDraftForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not any((data.get(k) or "").strip() for k in ("phone", "address", "email")):
             raise forms.ValidationError("请至少填写一种监督渠道（联系电话、邮寄地址或电子邮箱）")
         return data

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import migrations, models, transaction
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -69,7 +71,7 @@ def _path(root: Path, name: str) -> Path:
     return root / name[:2] / name
 
 
-def to_content_addressed(apps, schema_editor):
+def to_content_addressed(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Evidence = apps.get_model("ledger", "Evidence")
     root = Path(settings.EVIDENCE_DIR)
     old_files: set[Path] = set()
@@ -97,7 +99,7 @@ def to_content_addressed(apps, schema_editor):
     transaction.on_commit(remove_old, using=schema_editor.connection.alias)
 
 
-def to_random_names(apps, schema_editor):
+def to_random_names(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Evidence = apps.get_model("ledger", "Evidence")
     root = Path(settings.EVIDENCE_DIR)
     for ev in Evidence.objects.using(schema_editor.connection.alias).order_by("pk").iterator():

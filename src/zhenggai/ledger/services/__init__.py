@@ -2,7 +2,8 @@
 
 ``rounds`` (rounds and findings), ``plan`` (measures, the signature and amendments),
 ``tracking`` (progress, submission, review), ``closure`` (close-out, send-back, reopen) and
-``labels`` (安全标记). Who may do what from which state is ``zhenggai.ledger.policy``.
+``labels`` (安全标记); ``evidence`` opens a file, checked and recorded. Who may do what from
+which state is ``zhenggai.ledger.policy``.
 Callers import from here: ``from zhenggai.ledger import services``.
 """
 
@@ -23,10 +24,16 @@ from ._common import (
     add_months,
     record_refusal,
 )
+from .batch import MeasureBatch
 from .closure import (
     finding_close,
     finding_reopen,
     finding_send_back,
+)
+from .evidence import (
+    EvidenceDamaged,
+    OpenedEvidence,
+    evidence_open,
 )
 from .labels import (
     finding_set_sensitivity,
@@ -66,10 +73,14 @@ __all__ = [
     "SIGN_ROLES",
     "SUPERVISE_ROLES",
     "TRANSITIONS",
+    "EvidenceDamaged",
+    "MeasureBatch",
+    "OpenedEvidence",
     "add_months",
     "can",
     "check_deadline",
     "deadline_bounds",
+    "evidence_open",
     "finding_close",
     "finding_create",
     "finding_reopen",

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import Gone, InvalidInput
 
-from .. import selectors
 from ..models import (
     Measure,
     MeasureStatus,
     Round,
 )
+from ..policy import cleared_for, effective_sensitivity
 
 S = MeasureStatus
 
@@ -34,14 +37,14 @@ def add_months(d: dt.date, months: int) -> dt.date:
 
 
 def _label(m: Measure) -> str:
-    return selectors.effective_sensitivity(m)
+    return effective_sensitivity(m)
 
 
-def _check_assignees_cleared(values: dict[str, Any], label: str) -> None:
+def _check_assignees_cleared(values: Mapping[str, Any], label: str) -> None:
     """A responsible leader or person must be cleared for the measure, or they could not see it."""
     for field, name in (("leader", "责任领导"), ("person", "责任人")):
         user = values.get(field)
-        if user is not None and not selectors.cleared_for(user, label):
+        if user is not None and not cleared_for(user, label):
             raise InvalidInput(
                 f"{name}“{user}”的许可级别低于该措施的安全标记（{Sensitivity(label).label}），不能承担该措施",
                 field=field,
@@ -86,7 +89,7 @@ def _set_status(m: Measure, target: str) -> None:
     m.save(update_fields=["status", "completed_at", "version", "updated_at"])
 
 
-def record_refusal(*, actor: Any, action: str, obj: Any, reason: str) -> None:
+def record_refusal(*, actor: Actor, action: str, obj: models.Model, reason: str) -> None:
     """Record a refused action (forged or stale request); called outside the failed transaction."""
     audit_record(
         actor=actor,

@@ -3,31 +3,29 @@ relapse (回头看)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import InvalidInput, NotAllowed, TransitionRefused
 
 from .. import selectors
 from ..models import (
-    FINISHED_STATUSES,
     Closure,
     ClosureAction,
     Finding,
     FindingKind,
     Measure,
-    MeasureStatus,
-    ProblemStatus,
     Review,
     ReviewDecision,
 )
 from ..policy import (
-    REOPEN_SOURCES,
+    MEASURE_TRANSITIONS,
+    PROBLEM_TRANSITIONS,
+    READY_TO_CLOSE,
     SUPERVISE_ROLES,
-    TRANSITIONS,
+    problem_state,
     require_cleared,
     require_role,
 )
@@ -35,10 +33,11 @@ from ._common import (
     _set_status,
 )
 
-S = MeasureStatus
+#: Where a problem's send-back and reopening take the measures they send back to work.
+_BACK_TO_WORK = MEASURE_TRANSITIONS["send_back"].target
 
 
-def _lock_problem(finding: Finding, actor: Any, what: str) -> Finding:
+def _lock_problem(finding: Finding, actor: Actor, what: str) -> Finding:
     f = Finding.objects.select_for_update().select_related("round", "unit").get(pk=finding.pk)
     require_role(actor, f.unit, SUPERVISE_ROLES, what)
     require_cleared(actor, f.sensitivity, what)
@@ -47,7 +46,7 @@ def _lock_problem(finding: Finding, actor: Any, what: str) -> Finding:
     return f
 
 
-def _require_all_measures_cleared(actor: Any, f: Finding, what: str) -> None:
+def _require_all_measures_cleared(actor: Actor, f: Finding, what: str) -> None:
     """Closing or sending back acts on every measure of the problem: the actor must see them all."""
     cleared = selectors.finding_cleared_q(actor)
     if cleared and f.measures.exclude(cleared).exists():
@@ -55,18 +54,20 @@ def _require_all_measures_cleared(actor: Any, f: Finding, what: str) -> None:
 
 
 @transaction.atomic
-def finding_close(*, actor: Any, finding: Finding) -> Finding:
+def finding_close(*, actor: Actor, finding: Finding) -> Finding:
     """A supervisor closes a problem whose measures are all complete (对账销号)."""
     f = _lock_problem(finding, actor, "对问题销号")
     _require_all_measures_cleared(actor, f, "对问题销号")
-    if f.status == ProblemStatus.CLOSED:
+    step = PROBLEM_TRANSITIONS["close"]
+    if f.status not in step.sources:
         raise TransitionRefused("该问题已经销号")
     statuses = list(f.measures.values_list("status", flat=True))
     if not statuses:
         raise TransitionRefused("该问题没有整改措施，不能销号")
-    if any(s not in FINISHED_STATUSES for s in statuses):
+    if problem_state(f, statuses) not in READY_TO_CLOSE:
         raise TransitionRefused("该问题还有未完成的整改措施，不能销号")
-    f.status = ProblemStatus.CLOSED
+    before = f.status
+    f.status = step.target
     f.closed_at = timezone.now()
     f.closed_by = actor
     f.save(update_fields=["status", "closed_at", "closed_by"])
@@ -76,27 +77,27 @@ def finding_close(*, actor: Any, finding: Finding) -> Finding:
         action="finding.close",
         obj=f,
         unit_id=f.unit_id,
-        before={"status": ProblemStatus.OPEN},
-        after={"status": ProblemStatus.CLOSED},
+        before={"status": before},
+        after={"status": f.status},
     )
     return f
 
 
 @transaction.atomic
-def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
+def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding:
     """A supervisor refuses the close-out: the problem's finished measures go back to work."""
     f = _lock_problem(finding, actor, "退回问题整改")
     _require_all_measures_cleared(actor, f, "退回问题整改")
-    if f.status == ProblemStatus.CLOSED:
+    step = PROBLEM_TRANSITIONS["send_back"]
+    if f.status not in step.sources:
         raise TransitionRefused("该问题已经销号，如需重新整改请使用“重新打开”")
     if not reason.strip():
         raise InvalidInput("退回时请写明理由", field="reason")
-    sources, target = TRANSITIONS["send_back"]
     moved = []
-    finished = Measure.objects.select_for_update().filter(finding=f, status__in=list(sources))
+    finished = Measure.objects.select_for_update().filter(finding=f, status__in=sorted(step.measures))
     for m in finished.order_by("position", "id"):
         status_before = m.status
-        _set_status(m, target)
+        _set_status(m, _BACK_TO_WORK)
         Review.objects.create(
             measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=reason.strip()
         )
@@ -125,7 +126,7 @@ def finding_send_back(*, actor: Any, finding: Finding, reason: str) -> Finding:
 
 
 @transaction.atomic
-def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
+def finding_reopen(*, actor: Actor, finding: Finding, reason: str) -> Finding:
     """A supervisor reopens a closed problem (回头看 found a relapse).
 
     The problem is open again, and so is the work: each finished measure (已完成, 阶段性完成)
@@ -135,19 +136,19 @@ def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
     """
     f = _lock_problem(finding, actor, "重新打开问题")
     _require_all_measures_cleared(actor, f, "重新打开问题")
-    if f.status != ProblemStatus.CLOSED:
+    step = PROBLEM_TRANSITIONS["reopen"]
+    if f.status not in step.sources:
         raise TransitionRefused("只有已销号的问题可以重新打开")
     if not reason.strip():
         raise InvalidInput("重新打开时请写明理由", field="reason")
-    target = TRANSITIONS["send_back"][1]
     why = f"问题重新打开：{reason.strip()}"
     for m in (
         Measure.objects.select_for_update()
-        .filter(finding=f, status__in=list(REOPEN_SOURCES))
+        .filter(finding=f, status__in=sorted(step.measures))
         .order_by("position", "id")
     ):
         status_before = m.status
-        _set_status(m, target)
+        _set_status(m, _BACK_TO_WORK)
         Review.objects.create(
             measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=why
         )
@@ -159,7 +160,8 @@ def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
             before={"status": status_before},
             after={"status": m.status, "reason": why},
         )
-    f.status = ProblemStatus.OPEN
+    before = f.status
+    f.status = step.target
     f.closed_at = None
     f.closed_by = None
     f.reopen_count += 1
@@ -172,7 +174,7 @@ def finding_reopen(*, actor: Any, finding: Finding, reason: str) -> Finding:
         action="finding.reopen",
         obj=f,
         unit_id=f.unit_id,
-        before={"status": ProblemStatus.CLOSED},
-        after={"status": ProblemStatus.OPEN, "reason": reason.strip()},
+        before={"status": before},
+        after={"status": f.status, "reason": reason.strip()},
     )
     return f

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import InvalidInput, NotAllowed
 
-from .. import selectors
 from ..models import (
     Finding,
     Measure,
@@ -18,6 +16,7 @@ from ..models import (
 )
 from ..policy import (
     LABEL_ROLES,
+    cleared_for,
     require_cleared,
     require_role,
 )
@@ -29,11 +28,11 @@ from ._common import (
 S = MeasureStatus
 
 
-def _check_label(actor: Any, label: str, current: str, what: str) -> None:
+def _check_label(actor: Actor, label: str, current: str, what: str) -> None:
     if label not in Sensitivity.values:
         raise InvalidInput("安全标记不正确", field="sensitivity")
     require_cleared(actor, current, what)
-    if not selectors.cleared_for(actor, label):
+    if not cleared_for(actor, label):
         raise NotAllowed(f"不能把安全标记设为“{Sensitivity(label).label}”：高于您本人的许可级别")
 
 
@@ -42,7 +41,7 @@ def _rank(label: str) -> int:
 
 
 @transaction.atomic
-def finding_set_sensitivity(*, actor: Any, finding: Finding, sensitivity: str) -> Finding:
+def finding_set_sensitivity(*, actor: Actor, finding: Finding, sensitivity: str) -> Finding:
     """The clerk or the unit leader labels a finding (公开/内部/敏感), within their own clearance.
 
     Never below the parent's label; raising it raises every finding below that is labelled
@@ -96,7 +95,7 @@ def finding_set_sensitivity(*, actor: Any, finding: Finding, sensitivity: str) -
 
 
 @transaction.atomic
-def measure_set_sensitivity(*, actor: Any, measure: Measure, sensitivity: str) -> Measure:
+def measure_set_sensitivity(*, actor: Actor, measure: Measure, sensitivity: str) -> Measure:
     """The clerk or the unit leader labels a measure, within their own clearance; recorded.
 
     What counts for the measure and its evidence is the higher of this and its problem's label.

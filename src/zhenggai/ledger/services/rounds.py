@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.audit.services import audit_record
 from zhenggai.errors import InvalidInput
@@ -36,7 +36,7 @@ S = MeasureStatus
 @transaction.atomic
 def round_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: Unit,
     title: str,
     kind: str = RoundKind.REGULAR,
@@ -89,7 +89,7 @@ def round_create(
 
 @transaction.atomic
 def finding_create(
-    *, actor: Any, round: Round, parent: Finding | None, kind: str, title: str, number: str = ""
+    *, actor: Actor, round: Round, parent: Finding | None, kind: str, title: str, number: str = ""
 ) -> Finding:
     """Add a node to the findings tree (by hand)."""
     require_role(actor, round.unit, EDIT_ROLES, "编辑问题清单")

@@ -12,11 +12,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from zhenggai.ledger.models import MeasureStatus, ProblemStatus
+from zhenggai.ledger.policy import ProblemState, is_overdue
 from zhenggai.ledger.selectors import today
 
 register = template.Library()
 
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     MeasureStatus.NOT_STARTED: "status-not-started",
     MeasureStatus.IN_PROGRESS: "status-in-progress",
     MeasureStatus.PENDING_REVIEW: "status-pending-review",
@@ -24,12 +25,12 @@ STATUS_CSS = {
     MeasureStatus.STAGE_DONE: "status-stage-done",
 }
 STATUS_LABELS = dict(MeasureStatus.choices)
-PROBLEM_CSS = {
-    "已销号": "status-closed",
-    "已完成": "status-done",
-    "基本完成": "status-stage-done",
-    "整改中": "status-in-progress",
-    "未开始": "status-not-started",
+PROBLEM_CSS: dict[str, str] = {
+    ProblemState.CLOSED: "status-closed",
+    ProblemState.COMPLETE: "status-done",
+    ProblemState.BASIC: "status-stage-done",
+    ProblemState.WORKING: "status-in-progress",
+    ProblemState.NOT_STARTED: "status-not-started",
 }
 
 
@@ -74,19 +75,20 @@ def problem_badge(state: str) -> SafeString:
 
 @register.simple_tag
 def closed_badge(finding: Any) -> SafeString:
+    """The 已销号 badge of a closed problem (its other states need its measures: ``problem_badge``)."""
     if finding.status == ProblemStatus.CLOSED:
-        return SafeString('<span class="badge status-closed">已销号</span>')
+        return problem_badge(ProblemState.CLOSED)
     return SafeString("")
 
 
 @register.filter
 def overdue(measure: Any) -> bool:
-    return bool(measure.is_overdue(today()))
+    return is_overdue(measure.status, measure.deadline, today())
 
 
 @register.simple_tag
 def overdue_badge(measure: Any) -> SafeString:
-    if measure.is_overdue(today()):
+    if is_overdue(measure.status, measure.deadline, today()):
         return SafeString('<span class="badge status-overdue">已逾期</span>')
     return SafeString("")
 
@@ -124,7 +126,7 @@ def field(bound: forms.BoundField, css: str = "") -> dict[str, Any]:
         base = "form-control"
     if bound.errors:
         base += " is-invalid"
-    attrs = {"class": base}
+    attrs: dict[str, str | bool] = {"class": base}
     if bound.errors:
         attrs["aria-describedby"] = f"{bound.auto_id}_errors"
     return {

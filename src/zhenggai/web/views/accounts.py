@@ -1,4 +1,4 @@
-"""Log in and out: Django's views with the lockout form, the audit trail and our template.
+"""Log in and out: Django's views with the lockout form, our template; the record is ``accounts.login``.
 
 A correct password logs the user in; the session middleware then asks for the second
 factor and a password change where they are due (zhenggai.accounts.middleware).
@@ -12,14 +12,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 
+from zhenggai.accounts.login import auth_logged_in, auth_logged_out
 from zhenggai.accounts.middleware import PASSWORD_CHANGE
 from zhenggai.accounts.models import AdminRole
-from zhenggai.accounts.services import otp_device
-from zhenggai.audit.services import audit_record
 
 from ..forms_accounts import LoginForm
 
@@ -29,14 +29,10 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
-        second = "required" if settings.OTP_REQUIRED or otp_device(user) is not None else "none"
         response = super().form_valid(form)
-        audit_record(actor=user, action="auth.login", obj=user, after={"second_factor": second})
-        reason = self.request.session.get(PASSWORD_CHANGE)
-        if reason:
-            audit_record(actor=user, action="auth.password_expired", obj=user, after={"reason": reason})
+        auth_logged_in(user=user, password_change=self.request.session.get(PASSWORD_CHANGE) or "")
         if user.security_notice:
             # What an administrator did to the account, at every login until the user has taken
             # it back (their own password or phone): a reset they did not ask for gets reported.
@@ -68,5 +64,5 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            audit_record(actor=request.user, action="auth.logout", obj=request.user)
+            auth_logged_out(user=request.user)
         return super().post(request, *args, **kwargs)

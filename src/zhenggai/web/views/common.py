@@ -8,8 +8,9 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
+from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
-from zhenggai.ledger import selectors
+from zhenggai.ledger import policy
 
 
 def page_number(request: HttpRequest) -> str:
@@ -18,7 +19,7 @@ def page_number(request: HttpRequest) -> str:
 
 # --- 安全标记 (REQ-1.10) ------------------------------------------------------------------------
 
-LABEL_CSS = {
+LABEL_CSS: dict[str, str] = {
     Sensitivity.PUBLIC: "text-bg-light border",
     Sensitivity.INTERNAL: "text-bg-secondary",
     Sensitivity.SENSITIVE: "text-bg-danger",
@@ -46,9 +47,9 @@ class LabelForm(forms.Form):
             widget.choices = [(v, n) for v, n in Sensitivity.choices if v in offered]
 
 
-def label_choices(user: Any, floor: str | None = None) -> list[str]:
+def label_choices(user: Viewer, floor: str | None = None) -> list[str]:
     """Labels the user may give: up to their clearance, and not below ``floor`` (a parent's)."""
-    offered = Sensitivity.up_to(selectors.clearance_of(user))
+    offered = Sensitivity.up_to(policy.clearance_of(user))
     if floor in Sensitivity.values:
         offered = [v for v in offered if Sensitivity.values.index(v) >= Sensitivity.values.index(floor)]
     return offered

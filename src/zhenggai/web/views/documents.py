@@ -1,8 +1,8 @@
 """The plan and the progress notice: downloads for anyone who can see the round, the clerk's form.
 
 Downloads are rendered in the request and sent whole (the seed round: .docx well under a
-second, PDF about a second); the browser shows its own progress meanwhile. A round
-outside the user's units is 404 (``round_get_for_user``).
+second, PDF about a second); the browser shows its own progress meanwhile. The export
+service checks the scope (a round outside the user's units is 404) and records the export.
 """
 
 from __future__ import annotations
@@ -13,26 +13,23 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zhenggai.errors import InvalidInput
-from zhenggai.http.errors import Conflict, conflict_response, refusals_recorded
-from zhenggai.ledger import selectors, services
+from zhenggai.http.authed import AuthedRequest
+from zhenggai.http.errors import refusals_recorded
+from zhenggai.ledger import policy, selectors, services
 from zhenggai.reports.builders import build_notice
 from zhenggai.reports.models import NoticeDraft
 from zhenggai.reports.official import Blank, OfficialDocument, Para
 from zhenggai.reports.selectors import draft_for
 from zhenggai.reports.services import document_export, draft_save
-from zhenggai.units.models import Role
 
 from ..forms import add_service_error
 from ..forms_reports import NoticeDraftForm
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PDF = "application/pdf"
 
 
 def _download(data: bytes, name: str, content_type: str) -> FileResponse:
@@ -44,28 +41,27 @@ def _download(data: bytes, name: str, content_type: str) -> FileResponse:
     return response
 
 
-def _export(request: HttpRequest, round_id: int, kind: str, fmt: str) -> FileResponse:
-    """Build a document of a round the user may see; the service records the export; send it."""
-    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    export = document_export(actor=request.user, round=round_, kind=kind, fmt=fmt, via="web")
+def _export(request: AuthedRequest, round_id: int, kind: str, fmt: str) -> FileResponse:
+    """The service checks the scope, builds the document and records the export; send it."""
+    export = document_export(actor=request.user, round=round_id, kind=kind, fmt=fmt, via="web")
     return _download(export.data, export.name, export.content_type)
 
 
 @require_GET
 @login_required
-def plan_docx(request: HttpRequest, round_id: int) -> FileResponse:
+def plan_docx(request: AuthedRequest, round_id: int) -> FileResponse:
     return _export(request, round_id, "plan", "docx")
 
 
 @require_GET
 @login_required
-def notice_docx(request: HttpRequest, round_id: int) -> FileResponse:
+def notice_docx(request: AuthedRequest, round_id: int) -> FileResponse:
     return _export(request, round_id, "notice", "docx")
 
 
 @require_GET
 @login_required
-def notice_pdf(request: HttpRequest, round_id: int) -> FileResponse:
+def notice_pdf(request: AuthedRequest, round_id: int) -> FileResponse:
     return _export(request, round_id, "notice", "pdf")
 
 
@@ -102,14 +98,14 @@ def _initial(draft: NoticeDraft) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def notice_edit(request: HttpRequest, round_id: int) -> HttpResponse:
+def notice_edit(request: AuthedRequest, round_id: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    is_clerk = Role.CLERK in selectors.roles_in_round(user=request.user, round=round_)
+    may_edit = "edit_notice" in policy.allowed_actions(request.user, round_)
     here = reverse("reports:notice-edit", args=[round_.pk])
     draft = draft_for(round_)
     status = 200
     if request.method == "POST":
-        if not is_clerk:
+        if not may_edit:
             reason = "您没有权限编写整改进展通报"
             services.record_refusal(actor=request.user, action="notice.save", obj=round_, reason=reason)
             raise PermissionDenied(reason)
@@ -130,8 +126,6 @@ def notice_edit(request: HttpRequest, round_id: int) -> HttpResponse:
                 except InvalidInput as err:
                     add_service_error(form, err)
                     status = 400
-                except Conflict as err:
-                    return conflict_response(request, err)
                 else:
                     messages.success(request, "已保存整改进展通报稿。")
                     return redirect(here)
@@ -139,7 +133,7 @@ def notice_edit(request: HttpRequest, round_id: int) -> HttpResponse:
             status = 400
     else:
         form = NoticeDraftForm(initial=_initial(draft), feedback_date=round_.feedback_date)
-        if not is_clerk:
+        if not may_edit:
             for field in form.fields.values():
                 field.disabled = True
     doc = build_notice(user=request.user, round=round_, draft=draft)
@@ -149,7 +143,7 @@ def notice_edit(request: HttpRequest, round_id: int) -> HttpResponse:
         {
             "round": round_,
             "form": form,
-            "is_clerk": is_clerk,
+            "may_edit": may_edit,
             "saved": draft.pk is not None,
             "preview": preview_blocks(doc),
             "warnings": doc.warnings,

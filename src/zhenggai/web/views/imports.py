@@ -11,11 +11,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from zhenggai.errors import InvalidInput
 from zhenggai.http import uploads
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded
 from zhenggai.ledger.imports import import_parse, import_preview, parse_restored, parse_stored, round_import
 from zhenggai.textparse.model import ParseResult
@@ -28,7 +29,7 @@ from ..forms import ImportConfirmForm, ImportUploadForm, add_service_error
 GONE = "上传的文件已失效，请重新上传"
 
 
-def _clerk_units(request: HttpRequest) -> list[Unit]:
+def _clerk_units(request: AuthedRequest) -> list[Unit]:
     units = unit_selectors.clerk_units(user=request.user)
     if not units:
         raise PermissionDenied("只有整改办工作人员可以导入巡察文件")
@@ -36,7 +37,7 @@ def _clerk_units(request: HttpRequest) -> list[Unit]:
 
 
 @login_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthedRequest) -> HttpResponse:
     units = _clerk_units(request)
     bound = request.method == "POST"
     form = ImportUploadForm(request.POST if bound else None, request.FILES if bound else None, units=units)
@@ -54,13 +55,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _upload_page(
-    request: HttpRequest, form: ImportUploadForm, units: list[Unit], *, status: int, error: str = ""
+    request: AuthedRequest, form: ImportUploadForm, units: list[Unit], *, status: int, error: str = ""
 ) -> HttpResponse:
     context = {"form": form, "several": len(units) > 1, "error": error}
     return render(request, "web/imports/upload.html", context, status=status)
 
 
-def _kept(request: HttpRequest, digest: str) -> tuple[bytes, dict[str, Any], Unit, ParseResult]:
+def _kept(request: AuthedRequest, digest: str) -> tuple[bytes, dict[str, Any], Unit, ParseResult]:
     """This user's upload, the clerk unit it is for and its parse, or 404."""
     entry = uploads.entry(request, digest)
     data = uploads.load(request, digest) if entry else None
@@ -72,7 +73,7 @@ def _kept(request: HttpRequest, digest: str) -> tuple[bytes, dict[str, Any], Uni
 
 
 @login_required
-def import_preview_page(request: HttpRequest, digest: str) -> HttpResponse:
+def import_preview_page(request: AuthedRequest, digest: str) -> HttpResponse:
     data, entry, unit, result = _kept(request, digest)
     try:
         preview = import_preview(data=data, name=entry["name"], unit=unit, result=result)
@@ -97,7 +98,7 @@ def import_preview_page(request: HttpRequest, digest: str) -> HttpResponse:
 
 
 @action_view
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthedRequest) -> HttpResponse:
     form = ImportConfirmForm(request.POST)
     if not form.is_valid():
         units = _clerk_units(request)

@@ -8,29 +8,29 @@ leader approves, marks 阶段性完成 or returns; the clerk or unit leader sets
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 from django import forms as djforms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.errors import DuplicateSubmission, InvalidInput
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import (
     Conflict,
     action_view,
     conflict_response,
     refusals_recorded,
-    service_errors_answered,
 )
-from zhenggai.ledger import selectors, services
-from zhenggai.ledger.models import Measure, MeasureKind, MeasureStatus
+from zhenggai.ledger import policy, selectors, services
+from zhenggai.ledger.models import Measure, Progress
 from zhenggai.units import selectors as unit_selectors
-from zhenggai.units.models import Role
 from zhenggai.units.selectors import members_of
 
 from .. import presenters
@@ -38,7 +38,6 @@ from ..forms import MeasureEditForm, MoveForm, ProgressForm, ReviewForm, SplitFo
 from ..templatetags.zhenggai import zdatetime
 from .common import LabelForm, label_badge, label_choices
 
-S = MeasureStatus
 # The audit action of each review decision, as the service names it.
 REVIEW_ACTIONS = {
     "approve": "measure.approve",
@@ -74,7 +73,7 @@ def _label_rows(rows: list[presenters.HistoryRow]) -> list[presenters.HistoryRow
 
 
 def _measure_page(
-    request: HttpRequest,
+    request: AuthedRequest,
     measure: Measure,
     *,
     forms: dict[str, djforms.Form] | None = None,
@@ -82,62 +81,52 @@ def _measure_page(
     alert: str = "",
     rejected: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The measure page; ``forms`` replaces the blank form of a section (with its errors)."""
+    """The measure page; ``forms`` replaces the blank form of a section (with its errors).
+
+    What it offers is ``policy.allowed_actions`` (``actions``); the template tests membership.
+    """
     forms = forms or {}
     user = request.user
-    roles = selectors.roles_in_round(user=user, round=measure.round)
-    is_clerk = Role.CLERK in roles
-    is_owner = measure.person_id is not None and measure.person_id == user.pk
     history = _label_rows(presenters.history_rows(selectors.measure_history(measure=measure)))
     has_progress = any(row.kind == "progress" for row in history)
-    reporter = is_owner or is_clerk
-    index, count = selectors.sibling_index(measure) if is_clerk else (0, 0)
+    actions = policy.allowed_actions(user, measure, has_progress=has_progress)
     ctx: dict[str, Any] = {
         "measure": measure,
         "round": measure.round,
         "finding": measure.finding,
         "path": [*selectors.finding_path(measure.finding), measure.finding],
         "history": history,
-        "is_clerk": is_clerk,
-        "is_owner": is_owner,
+        "actions": actions,
+        "is_owner": policy.is_responsible(user, measure),
         "alert": alert,
         "rejected": rejected,
         "open_form": next(iter(forms), ""),
-        "can_accept_suggestion": is_clerk
-        and measure.suggested_deadline is not None
-        and measure.suggested_deadline != measure.deadline,
-        "can_move_up": is_clerk and index > 0,
-        "can_move_down": is_clerk and index < count - 1,
-        "can_delete": is_clerk and not has_progress,
-        "can_progress": reporter and measure.status not in (S.DONE, S.PENDING_REVIEW),
-        "can_submit": reporter and measure.status in (S.IN_PROGRESS, S.STAGE_DONE) and has_progress,
-        "can_review": Role.UNIT_LEADER in roles and measure.status == S.PENDING_REVIEW,
-        "long_term": measure.kind == MeasureKind.LONG_TERM,
     }
-    if is_clerk:
+    if "edit" in actions:
         ctx["edit_form"] = forms.get("edit") or _edit_form(measure)
+    if "split" in actions:
         ctx["split_form"] = forms.get("split") or SplitForm(
             initial={"texts": measure.text, "version": measure.version}
         )
-    if ctx["can_progress"]:
+    if "progress" in actions:
         ctx["progress_form"] = forms.get("progress") or ProgressForm()
-    if ctx["can_review"]:
+    if "review" in actions:
         ctx["review_form"] = forms.get("review") or ReviewForm()
     ctx["label"] = label_badge(selectors.effective_sensitivity(measure))
     ctx["own_label"] = label_badge(measure.sensitivity)
-    if roles & services.LABEL_ROLES:
+    if "label" in actions:
         ctx["label_form"] = forms.get("label") or LabelForm(
             initial={"sensitivity": measure.sensitivity}, offered=label_choices(user)
         )
     return render(request, "web/measures/detail.html", ctx, status=status)
 
 
-def _get(request: HttpRequest, pk: int) -> tuple[Measure, str]:
+def _get(request: AuthedRequest, pk: int) -> tuple[Measure, str]:
     measure = selectors.measure_get_for_user(user=request.user, pk=pk)
     return measure, reverse("web:measure-detail", args=[measure.pk])
 
 
-def _recorded(request: HttpRequest, action: str, measure: Measure) -> AbstractContextManager[None]:
+def _recorded(request: AuthedRequest, action: str, measure: Measure) -> AbstractContextManager[None]:
     """``refusals_recorded`` for a measure: back to its page, or to its problem's if it is gone."""
     return refusals_recorded(
         request,
@@ -149,15 +138,14 @@ def _recorded(request: HttpRequest, action: str, measure: Measure) -> AbstractCo
 
 
 @login_required
-@service_errors_answered
-def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     measure = selectors.measure_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         return measure_label(request, measure)
     return _measure_page(request, measure)
 
 
-def measure_label(request: HttpRequest, measure: Measure) -> HttpResponse:
+def measure_label(request: AuthedRequest, measure: Measure) -> HttpResponse:
     """Set the measure's own 安全标记 (posted to the measure's own page)."""
     back = reverse("web:measure-detail", args=[measure.pk])
     form = LabelForm(request.POST, offered=label_choices(request.user))
@@ -179,7 +167,7 @@ def measure_label(request: HttpRequest, measure: Measure) -> HttpResponse:
 
 
 @action_view
-def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     form = _edit_form(measure, request.POST)
     if form.is_valid():
@@ -211,7 +199,7 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_accept_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_accept_suggestion(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     try:
         with _recorded(request, "measure.update", measure):
@@ -219,14 +207,14 @@ def measure_accept_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidInput as err:
         messages.error(request, str(err))
     else:
-        messages.success(
-            request, f"已采用建议时限：{m.deadline.year}年{m.deadline.month}月{m.deadline.day}日。"
-        )
+        # The service took the suggested deadline (it refuses a measure without one): a date.
+        deadline = cast(dt.date, m.deadline)
+        messages.success(request, f"已采用建议时限：{deadline.year}年{deadline.month}月{deadline.day}日。")
     return redirect(back)
 
 
 @action_view
-def measure_split(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_split(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     form = SplitForm(request.POST)
     if form.is_valid():
@@ -247,7 +235,7 @@ def measure_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_move(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_move(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -260,7 +248,7 @@ def measure_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, _ = _get(request, pk)
     problem = reverse("web:problem-detail", args=[measure.finding_id])
     with _recorded(request, "measure.delete", measure):
@@ -270,7 +258,7 @@ def measure_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_add(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     form = ProgressForm(request.POST, request.FILES)
     if form.is_valid():
@@ -286,11 +274,13 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
                         token=form.cleaned_data["token"],
                     )
                 except DuplicateSubmission as dup:
-                    # The same form sent again (back and resubmit): show the entry it made.
+                    # The same form sent again (back and resubmit): show the entry it made, the
+                    # progress entry (``progress_add`` puts it in ``existing``).
+                    first = cast(Progress, dup.existing)
                     messages.info(
-                        request, f"{dup}您在 {zdatetime(dup.existing.created_at)} 填报的进展见下方整改记录。"
+                        request, f"{dup}您在 {zdatetime(first.created_at)} 填报的进展见下方整改记录。"
                     )
-                    return redirect(f"{back}#progress-{dup.existing.pk}")
+                    return redirect(f"{back}#progress-{first.pk}")
         except InvalidInput as err:
             add_service_error(form, err)
         else:
@@ -300,7 +290,7 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_submit(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     with _recorded(request, "measure.submit", measure):
         services.measure_submit(actor=request.user, measure=measure)
@@ -309,7 +299,7 @@ def measure_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_review(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_review(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():

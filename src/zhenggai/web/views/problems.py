@@ -5,38 +5,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from zhenggai.errors import InvalidInput
-from zhenggai.http.errors import action_view, refusals_recorded, service_errors_answered
-from zhenggai.ledger import selectors, services
-from zhenggai.ledger.models import FINISHED_STATUSES, Finding, FindingKind, ProblemStatus
-from zhenggai.units.models import Role
+from zhenggai.http.authed import AuthedRequest
+from zhenggai.http.errors import action_view, refusals_recorded
+from zhenggai.ledger import policy, selectors, services
+from zhenggai.ledger.models import Finding, FindingKind
 
 from ..forms import MeasureCreateForm, ReasonForm, add_service_error
 from .common import LabelForm, label_badge, label_choices
 
-SENDABLE = services.TRANSITIONS["send_back"][0]
-
 
 def _problem_page(
-    request: HttpRequest, finding: Finding, *, forms: dict[str, object] | None = None, status: int = 200
+    request: AuthedRequest, finding: Finding, *, forms: dict[str, object] | None = None, status: int = 200
 ) -> HttpResponse:
     forms = forms or {}
     user = request.user
     every = list(finding.measures.select_related("leader", "person", "department").order_by("position", "id"))
-    # The state counts every measure; the list shows those within the user's clearance.
-    statuses = [m.status for m in every]
+    # The state and the actions count every measure; the list shows those within the user's clearance.
     measures = [m for m in every if selectors.cleared_for(user, m.sensitivity)]
-    roles = selectors.roles_in_round(user=user, round=finding.round)
-    # Closing and sending back act on every measure: only for a supervisor who sees them all.
-    supervisor = Role.SUPERVISOR in roles and finding.kind == FindingKind.PROBLEM
-    sees_all = len(measures) == len(every)
-    is_open = finding.status == ProblemStatus.OPEN
-    is_clerk = Role.CLERK in roles
-    can_label = bool(roles & services.LABEL_ROLES)
+    actions = policy.allowed_actions(user, finding, measures=every)
     parent_label = finding.parent.sensitivity if finding.parent else None
     return render(
         request,
@@ -56,24 +47,17 @@ def _problem_page(
                     offered=label_choices(user, parent_label),
                 )
             )
-            if can_label
+            if "label" in actions
             else None,
-            "state": selectors.problem_state(finding, statuses)
+            "state": policy.problem_state(finding, [m.status for m in every])
             if finding.kind == FindingKind.PROBLEM
             else "",
             "closures": list(finding.closures.select_related("actor")),
-            "can_close": supervisor
-            and sees_all
-            and is_open
-            and bool(statuses)
-            and all(s in FINISHED_STATUSES for s in statuses),
-            "can_send_back": supervisor and sees_all and is_open and any(s in SENDABLE for s in statuses),
-            # Reopening sends every finished measure back to work: the supervisor must see them all.
-            "can_reopen": supervisor and sees_all and not is_open,
-            "is_clerk": is_clerk,
+            "actions": actions,
             "send_back_form": forms.get("send_back") or ReasonForm(prefix="send_back"),
             "reopen_form": forms.get("reopen") or ReasonForm(prefix="reopen"),
-            "measure_form": forms.get("measure") or (MeasureCreateForm() if is_clerk else None),
+            "measure_form": forms.get("measure")
+            or (MeasureCreateForm() if "add_measure" in actions else None),
             "open_form": next(iter(forms), ""),
         },
         status=status,
@@ -81,15 +65,14 @@ def _problem_page(
 
 
 @login_required
-@service_errors_answered
-def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         return problem_label(request, finding)
     return _problem_page(request, finding)
 
 
-def problem_label(request: HttpRequest, finding: Finding) -> HttpResponse:
+def problem_label(request: AuthedRequest, finding: Finding) -> HttpResponse:
     """Set the problem's 安全标记 (posted to the problem's own page)."""
     back = reverse("web:problem-detail", args=[finding.pk])
     parent_label = finding.parent.sensitivity if finding.parent else None
@@ -110,7 +93,7 @@ def problem_label(request: HttpRequest, finding: Finding) -> HttpResponse:
 
 
 @action_view
-def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_close(request: AuthedRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     back = reverse("web:problem-detail", args=[finding.pk])
     with refusals_recorded(request, action="finding.close", obj=finding, back=back):
@@ -119,7 +102,7 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-def _with_reason(request: HttpRequest, pk: int, key: str, action: str, done: str) -> HttpResponse:
+def _with_reason(request: AuthedRequest, pk: int, key: str, action: str, done: str) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     back = reverse("web:problem-detail", args=[finding.pk])
     form = ReasonForm(request.POST, prefix=key)
@@ -137,12 +120,12 @@ def _with_reason(request: HttpRequest, pk: int, key: str, action: str, done: str
 
 
 @action_view
-def problem_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_send_back(request: AuthedRequest, pk: int) -> HttpResponse:
     return _with_reason(request, pk, "send_back", "finding.send_back", "已退回整改，相关措施回到“整改中”。")
 
 
 @action_view
-def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
     return _with_reason(
         request,
         pk,
@@ -153,7 +136,7 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_view
-def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_create(request: AuthedRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     form = MeasureCreateForm(request.POST, round=finding.round)
     if form.is_valid():

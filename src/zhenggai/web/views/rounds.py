@@ -8,17 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from zhenggai.errors import InvalidInput
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded
-from zhenggai.ledger import selectors, services
-from zhenggai.ledger.models import Round
+from zhenggai.ledger import policy, selectors, services
+from zhenggai.ledger.models import Finding, Round
 from zhenggai.units import selectors as unit_selectors
-from zhenggai.units.models import Role
 from zhenggai.units.selectors import members_of
 
 from .. import presenters
@@ -31,7 +32,7 @@ MEASURES_PER_PAGE = 100
 
 
 @login_required
-def round_list(request: HttpRequest) -> HttpResponse:
+def round_list(request: AuthedRequest) -> HttpResponse:
     rows = selectors.round_rows(user=request.user, today=selectors.today())
     page = Paginator(rows, ROUNDS_PER_PAGE).get_page(page_number(request))
     return render(
@@ -45,7 +46,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def round_create(request: HttpRequest) -> HttpResponse:
+def round_create(request: AuthedRequest) -> HttpResponse:
     units = unit_selectors.clerk_units(user=request.user)
     if not units:
         raise PermissionDenied("只有整改办工作人员可以新建巡察轮次")
@@ -65,14 +66,16 @@ def round_create(request: HttpRequest) -> HttpResponse:
 
 
 def _overview_page(
-    request: HttpRequest, round_: Round, *, finding_form: FindingForm | None = None, status: int = 200
+    request: AuthedRequest, round_: Round, *, finding_form: FindingForm | None = None, status: int = 200
 ) -> HttpResponse:
     overview = selectors.round_overview(user=request.user, round=round_)
-    roles = selectors.roles_in_round(user=request.user, round=round_)
-    is_clerk = Role.CLERK in roles
-    if is_clerk and finding_form is None:
-        finding_form = FindingForm(parents=_parents(request, round_))
     signed = overview.signed
+    amendments = selectors.amendments_since(round=round_, signature=signed)
+    actions = policy.allowed_actions(
+        request.user, round_, measures=overview.tally.measure_total, signed=signed, amendments=amendments
+    )
+    if "add_finding" in actions and finding_form is None:
+        finding_form = FindingForm(parents=_parents(request, round_))
     return render(
         request,
         "web/rounds/detail.html",
@@ -89,9 +92,8 @@ def _overview_page(
             "departments": overview.by_department,
             "outcomes": presenters.summarise_outcomes(selectors.outcomes_of(round=round_)),
             "signed": signed,
-            "amendments": selectors.amendments_since(round=round_, signature=signed),
-            "can_sign": Role.UNIT_LEADER in roles,
-            "is_clerk": is_clerk,
+            "amendments": amendments,
+            "actions": actions,
             "finding_form": finding_form,
         },
         status=status,
@@ -99,12 +101,12 @@ def _overview_page(
 
 
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return _overview_page(request, selectors.round_get_for_user(user=request.user, pk=pk))
 
 
 @action_view
-def round_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def round_sign(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
     back = reverse("web:round-detail", args=[round_.pk])
     with refusals_recorded(request, action="plan.sign", obj=round_, back=back):
@@ -113,13 +115,13 @@ def round_sign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-def _parents(request: HttpRequest, round_: Round) -> Any:
+def _parents(request: AuthedRequest, round_: Round) -> QuerySet[Finding]:
     """Nodes that may take children, within the user's clearance (安全标记, REQ-1.10)."""
     return selectors.finding_parents(round=round_).filter(selectors.finding_cleared_q(request.user))
 
 
 @action_view
-def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_create(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
     form = FindingForm(request.POST, parents=_parents(request, round_))
     if form.is_valid():
@@ -138,7 +140,7 @@ def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _measures_page(
-    request: HttpRequest, round_: Round, *, assign_form: BulkAssignForm | None = None, status: int = 200
+    request: AuthedRequest, round_: Round, *, assign_form: BulkAssignForm | None = None, status: int = 200
 ) -> HttpResponse:
     people = members_of(round_.unit)
     departments = unit_selectors.departments_under(round_.unit)
@@ -152,8 +154,8 @@ def _measures_page(
             unassigned=bool(data.get("unassigned")),
         )
     page = Paginator(rows, MEASURES_PER_PAGE).get_page(page_number(request))
-    is_clerk = Role.CLERK in selectors.roles_in_round(user=request.user, round=round_)
-    if is_clerk and assign_form is None:
+    actions = policy.allowed_actions(request.user, round_)
+    if "assign" in actions and assign_form is None:
         assign_form = BulkAssignForm(
             people=people, departments=departments, initial={"next": request.get_full_path()}
         )
@@ -164,7 +166,7 @@ def _measures_page(
             "round": round_,
             "search": search,
             "page": page,
-            "is_clerk": is_clerk,
+            "actions": actions,
             "assign_form": assign_form,
             "querystring": _querystring_without_page(request),
         },
@@ -179,12 +181,12 @@ def _querystring_without_page(request: HttpRequest) -> str:
 
 
 @login_required
-def round_measures(request: HttpRequest, pk: int) -> HttpResponse:
+def round_measures(request: AuthedRequest, pk: int) -> HttpResponse:
     return _measures_page(request, selectors.round_get_for_user(user=request.user, pk=pk))
 
 
 @action_view
-def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def round_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
     form = BulkAssignForm(
         request.POST,

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import selectors
 from zhenggai.ledger.selectors import MeasureFilters
 from zhenggai.units import selectors as unit_selectors
@@ -35,7 +36,7 @@ def filters_from(data: dict[str, Any], *, round_id: int | None = None) -> Measur
 
 
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedRequest) -> HttpResponse:
     form = SearchForm(
         request.GET or None,
         rounds=selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id"),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import selectors
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
@@ -21,7 +22,7 @@ SECTIONS = [
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     tasks = selectors.my_tasks(user=request.user)
     roles = unit_selectors.roles_of(user=request.user)
     sections = [

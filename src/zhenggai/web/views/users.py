@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from zhenggai.accounts import lockout, services, totp
+from zhenggai.accounts.login import auth_otp_failed, auth_otp_verified, auth_password_change_failed
 from zhenggai.accounts.middleware import OTP_NEEDED, OTP_OK, PASSWORD_CHANGE, otp_pending
 from zhenggai.accounts.models import AdminRole, ChangeKind, LoginThrottle, ThrottleScope
 from zhenggai.accounts.roles import (
@@ -31,7 +32,8 @@ from zhenggai.accounts.roles import (
     may_assign_roles,
     may_manage_account,
 )
-from zhenggai.audit.services import audit_record, audit_security_event
+from zhenggai.audit.services import audit_security_event
+from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.middleware import client_address
 from zhenggai.units.models import Membership
 
@@ -55,7 +57,7 @@ def _next_url(request: HttpRequest, default: str = "") -> str:
     return default or reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _locked_out(request: HttpRequest) -> HttpResponse | None:
+def _locked_out(request: AuthedRequest) -> HttpResponse | None:
     """End a half-logged-in session whose account or address is locked."""
     lock = lockout.current_lock(request.user.username, client_address(request))
     if lock is None:
@@ -65,18 +67,9 @@ def _locked_out(request: HttpRequest) -> HttpResponse | None:
     return redirect(settings.LOGIN_URL)
 
 
-def _otp_failed(request: HttpRequest, form: OTPForm, step: str) -> HttpResponse | None:
-    """Record a wrong code; it counts towards the lockout like a wrong password."""
-    user = request.user
-    audit_security_event(
-        actor=user,
-        action="auth.otp_failed",
-        obj=user,
-        outcome="failed",
-        reason="动态口令不正确",
-        detail={"step": step},
-    )
-    lock = lockout.register_failure(username=user.username, address=client_address(request), user=user)
+def _otp_failed(request: AuthedRequest, form: OTPForm, step: str) -> HttpResponse | None:
+    """A wrong code, recorded and counted towards the lockout like a wrong password."""
+    lock = auth_otp_failed(user=request.user, address=client_address(request), step=step)
     if lock is not None:
         logout(request)
         messages.error(request, lock.message)
@@ -85,7 +78,7 @@ def _otp_failed(request: HttpRequest, form: OTPForm, step: str) -> HttpResponse 
     return None
 
 
-def _second_factor_done(request: HttpRequest) -> None:
+def _second_factor_done(request: AuthedRequest) -> None:
     request.session[OTP_OK] = True
     request.session[OTP_NEEDED] = True
     # A new session id once the login is complete (ASVS 7.2.4).
@@ -95,7 +88,7 @@ def _second_factor_done(request: HttpRequest) -> None:
 # --- the second factor ----------------------------------------------------------------------
 
 
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthedRequest) -> HttpResponse:
     next_url = _next_url(request)
     if not otp_pending(request):
         return redirect(next_url)
@@ -108,7 +101,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if services.otp_check(user=request.user, code=form.cleaned_data["code"]):
             _second_factor_done(request)
-            audit_record(actor=request.user, action="auth.otp_verified", obj=request.user)
+            auth_otp_verified(user=request.user)
             return redirect(next_url)
         refused = _otp_failed(request, form, "verify")
         if refused:
@@ -116,7 +109,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url})
 
 
-def otp_enrol(request: HttpRequest) -> HttpResponse:
+def otp_enrol(request: AuthedRequest) -> HttpResponse:
     next_url = _next_url(request)
     user = request.user
     if services.otp_device(user) is not None:
@@ -146,7 +139,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "next": next_url,
-        "qr_svg": mark_safe(qr),
+        "qr_svg": mark_safe(qr),  # noqa: S308 - segno's SVG of our own URI (see above)
         "secret_groups": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
         "issuer": settings.OTP_ISSUER,
         "required": settings.OTP_REQUIRED,
@@ -157,7 +150,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 # --- the user's own account -----------------------------------------------------------------
 
 
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthedRequest) -> HttpResponse:
     reason = request.session.get(PASSWORD_CHANGE, "")
     if request.method == "POST":
         # The current password is a password guess like a login's: same lock, same count.
@@ -176,23 +169,16 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "密码已修改。您在其他设备上的登录已全部退出。")
         return redirect(_next_url(request))
     if request.method == "POST":
-        wrong_current = "old_password" in form.errors
-        audit_security_event(
-            actor=request.user,
-            action="auth.password_change_failed",
-            obj=request.user,
-            outcome="failed",
-            reason="当前密码不正确" if wrong_current else "",
-            detail={"errors": sorted(form.errors)},
+        lock = auth_password_change_failed(
+            user=request.user,
+            address=client_address(request),
+            wrong_current="old_password" in form.errors,
+            errors=list(form.errors),
         )
-        if wrong_current:
-            lock = lockout.register_failure(
-                username=request.user.username, address=client_address(request), user=request.user
-            )
-            if lock is not None:
-                logout(request)
-                messages.error(request, lock.message)
-                return redirect(settings.LOGIN_URL)
+        if lock is not None:
+            logout(request)
+            messages.error(request, lock.message)
+            return redirect(settings.LOGIN_URL)
     context = {
         "form": form,
         "reason": reason,
@@ -202,7 +188,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change.html", context)
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     user = request.user
     context = {
         "otp_device": services.otp_device(user),
@@ -223,7 +209,7 @@ def admin_page(*roles: str) -> Callable[..., Callable[..., HttpResponse]]:
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if admin_role(request.user) not in roles:
                 reason = "只有" + "或".join(AdminRole(r).label for r in roles) + "可以执行此操作"
                 audit_security_event(
@@ -244,7 +230,7 @@ ACCOUNT_ADMINS = (AdminRole.SYSTEM, AdminRole.SECURITY)
 
 
 @admin_page(*ACCOUNT_ADMINS)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     users = list(User.objects.order_by("username"))
     locked = set(
         LoginThrottle.objects.filter(scope=ThrottleScope.ACCOUNT, locked_until__isnull=False)
@@ -260,7 +246,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_page(AdminRole.SYSTEM)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthedRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -279,7 +265,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @admin_page(*ACCOUNT_ADMINS)
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(User, pk=pk)
     context = {
         "target": target,
@@ -305,7 +291,7 @@ def _target(pk: int) -> Any:
 
 @require_POST
 @admin_page(AdminRole.SYSTEM)
-def user_active(request: HttpRequest, pk: int) -> HttpResponse:
+def user_active(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     active = request.POST.get("active") == "1"
     services.user_set_active(actor=request.user, user=target, active=active)
@@ -315,7 +301,7 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_page(AdminRole.SYSTEM)
-def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def user_unlock(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     services.user_unlock(actor=request.user, user=target)
     messages.success(request, f"已解除账号 {target.username} 的登录锁定。")
@@ -324,7 +310,7 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_page(AdminRole.SYSTEM)
-def user_otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def user_otp_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     try:
         services.otp_reset(actor=request.user, user=target)
@@ -336,7 +322,7 @@ def user_otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_page(AdminRole.SYSTEM)
-def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+def user_password(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     services.require_manage(request.user, target, "auth.password_reset")
     form = SetPasswordForm(target, request.POST or None)
@@ -360,7 +346,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_page(AdminRole.SYSTEM)
-def user_recovery(request: HttpRequest, pk: int) -> HttpResponse:
+def user_recovery(request: AuthedRequest, pk: int) -> HttpResponse:
     """Both credentials lost: a request another administrator approves; the first half of the
     one-time code is shown here, once, to the requester."""
     target = _target(pk)
@@ -372,7 +358,7 @@ def user_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     return _code_page(request, change, half, first=True)
 
 
-def _code_page(request: HttpRequest, change: Any, half: str, *, first: bool) -> HttpResponse:
+def _code_page(request: AuthedRequest, change: Any, half: str, *, first: bool) -> HttpResponse:
     # Rendered in the POST's answer, never stored in the session or a message (no-store page).
     context = {"change": change, "target": change.user, "half": half, "first": first}
     return TemplateResponse(request, "accounts/recovery_code.html", context)
@@ -380,7 +366,7 @@ def _code_page(request: HttpRequest, change: Any, half: str, *, first: bool) -> 
 
 @require_POST
 @admin_page(AdminRole.SECURITY)
-def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+def user_role(request: AuthedRequest, pk: int) -> HttpResponse:
     """The user's administrator role; with ``clearance`` in the form, the user's clearance instead."""
     target = _target(pk)
     if "clearance" in request.POST:
@@ -402,7 +388,7 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:user-detail", pk=pk)
 
 
-def _user_clearance(request: HttpRequest, target: Any) -> HttpResponse:
+def _user_clearance(request: AuthedRequest, target: Any) -> HttpResponse:
     """主体安全标记 (REQ-1.10): the service refuses (recorded) anyone but the security administrator."""
     form = ClearanceForm(request.POST)
     if form.is_valid():
@@ -419,7 +405,7 @@ def _user_clearance(request: HttpRequest, target: Any) -> HttpResponse:
 
 @require_POST
 @admin_page(AdminRole.SECURITY)
-def user_unit_role(request: HttpRequest, pk: int) -> HttpResponse:
+def user_unit_role(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(pk)
     form = UnitRoleForm(request.POST)
     if form.is_valid():
@@ -453,7 +439,7 @@ def user_unit_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_page(*ACCOUNT_ADMINS)
-def change_requests(request: HttpRequest) -> HttpResponse:
+def change_requests(request: AuthedRequest) -> HttpResponse:
     rows = [
         (
             change,
@@ -466,7 +452,7 @@ def change_requests(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_page(*ACCOUNT_ADMINS)
-def change_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def change_request_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     """Approve (another administrator) or reject/withdraw a pending change."""
     back = _next_url(request, reverse("accounts:change-requests"))
     try:

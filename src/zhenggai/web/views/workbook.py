@@ -20,21 +20,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from zhenggai.http import uploads
-from zhenggai.ledger import selectors, services
+from zhenggai.http.authed import AuthedRequest
+from zhenggai.ledger import policy, selectors, services
 from zhenggai.ledger.models import Round
 from zhenggai.reports.services import workbook_export, workbook_import
 from zhenggai.reports.xlsx import EDITABLE, LABELS, STATUS_LABEL
-from zhenggai.reports.xlsx_export import download_name
 from zhenggai.reports.xlsx_import import MAX_ERRORS, ImportReport, WorkbookRefused, open_workbook
-from zhenggai.units.models import Role
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GONE = "上传的台账已失效，请重新上传"
 #: Changes and row errors are shown this many at a time (a page never carries the whole list).
 PAGE_SIZE = 100
@@ -66,26 +64,28 @@ class XlsxUploadForm(forms.Form):
 
 
 @login_required
-def xlsx_export(request: HttpRequest, round_id: int) -> FileResponse:
-    """The workbook, written to a temporary file in constant memory, recorded, then streamed."""
-    round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
+def xlsx_export(request: AuthedRequest, round_id: int) -> FileResponse:
+    """The workbook, written to a temporary file in constant memory, recorded, then streamed.
+
+    The service checks the scope (an outsider gets 404) and records the export.
+    """
     # Not a context manager: FileResponse closes (and so deletes) the file once it is sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
     try:
-        workbook_export(actor=request.user, round=round_, target=out, via="web")
+        export = workbook_export(actor=request.user, round=round_id, target=out, via="web")
         out.seek(0)
     except BaseException:
         out.close()
         raise
-    return FileResponse(out, as_attachment=True, filename=download_name(round_), content_type=XLSX_MIME)
+    return FileResponse(out, as_attachment=True, filename=export.name, content_type=export.content_type)
 
 
 # --- import: upload, dry run, confirm ----------------------------------------------------------------
 
 
-def _clerk_round(request: HttpRequest, round_id: int) -> Round:
+def _clerk_round(request: AuthedRequest, round_id: int) -> Round:
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    if Role.CLERK not in selectors.roles_in_round(user=request.user, round=round_):
+    if "import_workbook" not in policy.allowed_actions(request.user, round_):
         reason = "只有整改办工作人员可以导入台账"
         if request.method == "POST":
             services.record_refusal(actor=request.user, action="round.xlsx_import", obj=round_, reason=reason)
@@ -94,7 +94,7 @@ def _clerk_round(request: HttpRequest, round_id: int) -> Round:
 
 
 @login_required
-def xlsx_import(request: HttpRequest, round_id: int) -> HttpResponse:
+def xlsx_import(request: AuthedRequest, round_id: int) -> HttpResponse:
     round_ = _clerk_round(request, round_id)
     bound = request.method == "POST"
     form = XlsxUploadForm(request.POST if bound else None, request.FILES if bound else None)
@@ -112,7 +112,7 @@ def xlsx_import(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 def _upload_page(
-    request: HttpRequest, round_: Round, form: XlsxUploadForm, *, status: int, error: str = ""
+    request: AuthedRequest, round_: Round, form: XlsxUploadForm, *, status: int, error: str = ""
 ) -> HttpResponse:
     context = {
         "round": round_,
@@ -125,7 +125,7 @@ def _upload_page(
 
 
 @login_required
-def xlsx_import_preview(request: HttpRequest, round_id: int, digest: str) -> HttpResponse:
+def xlsx_import_preview(request: AuthedRequest, round_id: int, digest: str) -> HttpResponse:
     round_ = _clerk_round(request, round_id)
     data, entry = _kept(request, round_, digest)
     try:
@@ -137,7 +137,7 @@ def xlsx_import_preview(request: HttpRequest, round_id: int, digest: str) -> Htt
 
 
 def _preview_page(
-    request: HttpRequest,
+    request: AuthedRequest,
     round_: Round,
     report: ImportReport,
     name: str,
@@ -182,7 +182,7 @@ def _page_links(page: Page, url: Callable[[int], str]) -> list[dict[str, Any]]:
 
 @login_required
 @require_POST
-def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
+def xlsx_import_confirm(request: AuthedRequest, round_id: int) -> HttpResponse:
     round_ = _clerk_round(request, round_id)
     digest = request.POST.get("digest", "")
     data, entry = _kept(request, round_, digest)
@@ -216,7 +216,7 @@ def xlsx_import_confirm(request: HttpRequest, round_id: int) -> HttpResponse:
 # --- the uploaded bytes between the dry run and the confirmation (http.uploads, kind "xlsx") ----------
 
 
-def _kept(request: HttpRequest, round_: Round, digest: str) -> tuple[bytes, dict[str, Any]]:
+def _kept(request: AuthedRequest, round_: Round, digest: str) -> tuple[bytes, dict[str, Any]]:
     """This user's upload for this round, unaltered, or 404."""
     entry = uploads.entry(request, digest, kind="xlsx")
     data = uploads.load(request, digest, kind="xlsx") if entry and entry.get("round") == round_.pk else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,7 +37,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["password_stdin"]:
-            password = opts.get("stdin", sys.stdin).readline().rstrip("\n")
+            console: TextIO = sys.stdin
+            stream: TextIO = opts.get("stdin", console)
+            password = stream.readline().rstrip("\n")
         else:
             password = getpass.getpass("密码：")
             if getpass.getpass("再次输入密码：") != password:

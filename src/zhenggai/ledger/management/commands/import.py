@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from zhenggai.errors import ServiceError
 from zhenggai.ledger.imports import round_import
@@ -18,7 +18,7 @@ from zhenggai.units.models import Unit
 class Command(BaseCommand):
     help = "从巡察反馈意见、整改方案或整改进展通报创建巡察轮次"
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--unit", help="被巡察单位名称（默认取文件中的被巡察单位）")
         parser.add_argument("--json", action="store_true")
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(str(round_.pk))
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         self.stderr.write(f"zhenggai: {message}")
         raise SystemExit(2)
 

@@ -24,7 +24,7 @@ from zhenggai.units.models import Role, UnitKind
 from zhenggai.units.services import membership_grant, unit_get_or_create
 
 SEED = Path(settings.PROJECT_DIR) / "seeds" / "000_3fc582a97ef44a37.txt"
-DEMO_PASSWORD = "zhenggai-demo-2026"
+DEMO_PASSWORD = "zhenggai-demo-2026"  # noqa: S105  the demo accounts' password, printed to the operator
 
 ACCOUNTS = [
     # username, name, role, unit key
@@ -129,7 +129,7 @@ def _assign(round_: Round, clerk: Any, users: dict[str, Any], depts: list[Any]) 
             deadline=today + dt.timedelta(days=15 * (i % 6) - 20),
         )
     first = Measure.objects.filter(round=round_).order_by("finding__position", "position").first()
-    if first is not None:
+    if first is not None and first.person is not None:
         services.progress_add(
             actor=first.person, measure=first, text="已制定《2022年度学习计划》并印发全队，明确十大学习专题。"
         )

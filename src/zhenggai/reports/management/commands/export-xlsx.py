@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self._fail(f"无法写入 {target}：{exc.strerror or exc}")
         try:
             with os.fdopen(fd, "wb") as out:
-                count = workbook_export(actor=actor, round=round_, target=out, via="cli")
+                count = workbook_export(actor=actor, round=round_, target=out, via="cli").measures
             os.replace(part, target)
         except Http404:
             Path(part).unlink(missing_ok=True)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class DocumentCommand(BaseCommand):
     kind = "notice"
     formats: tuple[str, ...] = ("docx", "pdf")
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("round", help="巡察轮次编号")
         for fmt in self.formats:
             parser.add_argument(f"--{fmt}", metavar="FILE", help=f"输出 {fmt} 文件")
@@ -72,7 +72,7 @@ class DocumentCommand(BaseCommand):
         except OSError as exc:
             self._fail(f"无法写入 {path}：{exc.strerror or exc}")
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         self.stderr.write(f"zhenggai: {message}")
         raise SystemExit(2)
 
