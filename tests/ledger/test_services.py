@@ -1121,12 +1121,12 @@ def test_when_the_audit_record_fails_the_change_is_rolled_back(personas, monkeyp
         "round_create": lambda: services.round_create(actor=p.clerk, unit=p.unit_a, title="新轮次"),
     }
 
-    def broken_audit(**kwargs: Any) -> None:
+    def broken_audit(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("audit log unavailable")
 
     before = world()
     for stage in (services.rounds, services.plan, services.tracking, services.closure, services.labels):
-        for name in ("audit_record", "audit_record_many"):
+        for name in ("audit_record", "audit_record_many", "audit_change"):
             if hasattr(stage, name):
                 monkeypatch.setattr(stage, name, broken_audit)
     with pytest.raises(RuntimeError, match="audit log unavailable"):

@@ -140,6 +140,19 @@ def audit_record(*, actor: Any, action: str, **fields: Unpack[EventFields]) -> A
     return append_many([audit_entry(actor=actor, action=action, **fields)])[0]
 
 
+def audit_change(
+    actor: Any,
+    action: str,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """``audit_record`` of an event about a row scoped to a unit (``obj.unit_id``): what the
+    ledger and report services record after a write or a recorded read."""
+    return audit_record(actor=actor, action=action, obj=obj, unit_id=obj.unit_id, before=before, after=after)
+
+
 def audit_record_many(*, entries: Sequence[AuditEvent]) -> list[AuditEvent]:
     """Write the events made by ``audit_entry``, in order, in the current transaction.
 

@@ -26,7 +26,7 @@ from typing import IO, Any, TypedDict, Unpack
 from django.db import transaction
 
 from zhenggai.accounts.actors import Actor
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.services import audit_change, audit_record
 from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
 from zhenggai.ledger.models import Round
@@ -133,11 +133,10 @@ def workbook_export(
     round = _round_for(actor, round)
     count = LedgerExporter(user=actor, round=round).write(target)
     name = download_name(round)
-    audit_record(
-        actor=actor,
-        action="round.xlsx_export",
-        obj=round,
-        unit_id=round.unit_id,
+    audit_change(
+        actor,
+        "round.xlsx_export",
+        round,
         after={"format": "xlsx", "file": name, "measures": count, **context},
     )
     return WorkbookExport(name, CONTENT_TYPES["xlsx"], count)
@@ -225,11 +224,10 @@ def draft_save(
     draft.updated_by = actor
     draft.save()
     after = {f: getattr(draft, f) for f in DRAFT_FIELDS}
-    audit_record(
-        actor=actor,
-        action="notice.save",
-        obj=round,
-        unit_id=round.unit_id,
+    audit_change(
+        actor,
+        "notice.save",
+        round,
         before={k: v for k, v in before.items() if after.get(k) != v},
         after={k: v for k, v in after.items() if before.get(k) != v},
     )

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhenggai.accounts.actors import Actor
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.services import audit_change
 from zhenggai.errors import InvalidInput, NotAllowed, TransitionRefused
 
 from .. import selectors
@@ -72,14 +72,7 @@ def finding_close(*, actor: Actor, finding: Finding) -> Finding:
     f.closed_by = actor
     f.save(update_fields=["status", "closed_at", "closed_by"])
     Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE)
-    audit_record(
-        actor=actor,
-        action="finding.close",
-        obj=f,
-        unit_id=f.unit_id,
-        before={"status": before},
-        after={"status": f.status},
-    )
+    audit_change(actor, "finding.close", f, before={"status": before}, after={"status": f.status})
     return f
 
 
@@ -101,11 +94,10 @@ def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding
         Review.objects.create(
             measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=reason.strip()
         )
-        audit_record(
-            actor=actor,
-            action="measure.send_back",
-            obj=m,
-            unit_id=m.unit_id,
+        audit_change(
+            actor,
+            "measure.send_back",
+            m,
             before={"status": status_before},
             after={"status": m.status, "reason": reason.strip()},
         )
@@ -115,13 +107,7 @@ def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding
     Closure.objects.create(
         finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK, reason=reason.strip()
     )
-    audit_record(
-        actor=actor,
-        action="finding.send_back",
-        obj=f,
-        unit_id=f.unit_id,
-        after={"measures": moved, "reason": reason.strip()},
-    )
+    audit_change(actor, "finding.send_back", f, after={"measures": moved, "reason": reason.strip()})
     return f
 
 
@@ -152,11 +138,10 @@ def finding_reopen(*, actor: Actor, finding: Finding, reason: str) -> Finding:
         Review.objects.create(
             measure=m, unit=m.unit, reviewer=actor, decision=ReviewDecision.RETURN, reason=why
         )
-        audit_record(
-            actor=actor,
-            action="measure.send_back",
-            obj=m,
-            unit_id=m.unit_id,
+        audit_change(
+            actor,
+            "measure.send_back",
+            m,
             before={"status": status_before},
             after={"status": m.status, "reason": why},
         )
@@ -169,11 +154,10 @@ def finding_reopen(*, actor: Actor, finding: Finding, reason: str) -> Finding:
     Closure.objects.create(
         finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN, reason=reason.strip()
     )
-    audit_record(
-        actor=actor,
-        action="finding.reopen",
-        obj=f,
-        unit_id=f.unit_id,
+    audit_change(
+        actor,
+        "finding.reopen",
+        f,
         before={"status": before},
         after={"status": f.status, "reason": reason.strip()},
     )

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from django.http import Http404
 
 from zhenggai.accounts.actors import Actor
-from zhenggai.audit.services import audit_record, audit_security_event
+from zhenggai.audit.services import audit_change, audit_security_event
 from zhenggai.errors import ServiceError
 from zhenggai.evidence.store import evidence_path, new_hash
 
@@ -99,11 +99,10 @@ def evidence_open(*, actor: Actor, evidence: Evidence | int) -> OpenedEvidence:
             _refuse(actor, ev, DAMAGED, {"problem": "digest", "now": now})
             raise EvidenceDamaged(DAMAGED)
         # Reading evidence is itself on the record (等保 安全审计: 佐证材料下载).
-        audit_record(
-            actor=actor,
-            action="evidence.download",
-            obj=ev,
-            unit_id=ev.unit_id,
+        audit_change(
+            actor,
+            "evidence.download",
+            ev,
             after={"measure": ev.measure_id, "name": ev.original_name, "digest": ev.digest},
         )
     except BaseException:

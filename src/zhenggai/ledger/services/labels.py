@@ -6,7 +6,7 @@ from django.db import transaction
 
 from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.services import audit_change
 from zhenggai.errors import InvalidInput, NotAllowed
 
 from ..models import (
@@ -71,23 +71,15 @@ def finding_set_sensitivity(*, actor: Actor, finding: Finding, sensitivity: str)
         stack.extend(children.get(node.pk, []))
     f.sensitivity = sensitivity
     f.save(update_fields=["sensitivity"])
-    audit_record(
-        actor=actor,
-        action="label.change",
-        obj=f,
-        unit_id=f.unit_id,
-        before={"sensitivity": before},
-        after={"sensitivity": sensitivity},
-    )
+    audit_change(actor, "label.change", f, before={"sensitivity": before}, after={"sensitivity": sensitivity})
     for node in raised:
         old = node.sensitivity
         node.sensitivity = sensitivity
         node.save(update_fields=["sensitivity"])
-        audit_record(
-            actor=actor,
-            action="label.change",
-            obj=node,
-            unit_id=node.unit_id,
+        audit_change(
+            actor,
+            "label.change",
+            node,
             before={"sensitivity": old},
             after={"sensitivity": sensitivity, "with": f.pk},
         )
@@ -108,11 +100,10 @@ def measure_set_sensitivity(*, actor: Actor, measure: Measure, sensitivity: str)
         return m
     m.sensitivity = sensitivity
     m.save(update_fields=["sensitivity", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="label.change",
-        obj=m,
-        unit_id=m.unit_id,
+    audit_change(
+        actor,
+        "label.change",
+        m,
         before={"sensitivity": before, "effective": before_effective},
         after={"sensitivity": sensitivity, "effective": _label(m)},
     )

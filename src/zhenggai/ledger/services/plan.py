@@ -20,7 +20,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from zhenggai.audit.chain import full_batches
-from zhenggai.audit.services import audit_entry, audit_record, audit_record_many
+from zhenggai.audit.services import audit_change, audit_entry, audit_record_many
 from zhenggai.errors import Gone, InvalidInput, StaleEdit, TransitionRefused
 
 from ..models import (
@@ -229,7 +229,7 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
     m.full_clean()
     m.save()
     old, changed = change
-    audit_record(actor=actor, action="measure.update", obj=m, unit_id=m.unit_id, before=old, after=changed)
+    audit_change(actor, "measure.update", m, before=old, after=changed)
     _amend(actor, m.round, m, "修改整改措施", old, changed)
     return m
 
@@ -333,13 +333,7 @@ def measure_create(
     )
     m.full_clean()
     m.save()
-    audit_record(
-        actor=actor,
-        action="measure.create",
-        obj=m,
-        unit_id=m.unit_id,
-        after={"finding": finding.pk, "text": m.text, "kind": kind},
-    )
+    audit_change(actor, "measure.create", m, after={"finding": finding.pk, "text": m.text, "kind": kind})
     _amend(actor, round, m, "新增整改措施", {}, {"text": m.text})
     return m
 
@@ -381,22 +375,10 @@ def measure_split(
         )
         n.full_clean()
         n.save()
-        audit_record(
-            actor=actor,
-            action="measure.create",
-            obj=n,
-            unit_id=n.unit_id,
-            after={"finding": n.finding_id, "text": n.text, "kind": n.kind},
-        )
+        created_values = {"finding": n.finding_id, "text": n.text, "kind": n.kind}
+        audit_change(actor, "measure.create", n, after=created_values)
         created.append(n)
-    audit_record(
-        actor=actor,
-        action="measure.split",
-        obj=m,
-        unit_id=m.unit_id,
-        before={"text": before},
-        after={"parts": [c.pk for c in created]},
-    )
+    audit_change(actor, "measure.split", m, before={"text": before}, after={"parts": [c.pk for c in created]})
     _amend(actor, m.round, m, "拆分整改措施", {"text": before}, {"texts": parts})
     return created
 
@@ -423,11 +405,10 @@ def measure_move(*, actor: Any, measure: Measure, direction: str) -> None:
     for pos, s in enumerate(siblings, 1):
         if s.position != pos:
             Measure.objects.filter(pk=s.pk).update(position=pos)
-    audit_record(
-        actor=actor,
-        action="measure.move",
-        obj=measure,
-        unit_id=measure.unit_id,
+    audit_change(
+        actor,
+        "measure.move",
+        measure,
         before={"position": old_position},
         after={"direction": direction, "position": j + 1},
     )
@@ -445,7 +426,7 @@ def measure_delete(*, actor: Any, measure: Measure) -> None:
     if m.progress.exists():
         raise TransitionRefused("该措施已有整改进展，不能删除")
     snapshot = _snapshot(m)
-    audit_record(actor=actor, action="measure.delete", obj=m, unit_id=m.unit_id, before=snapshot)
+    audit_change(actor, "measure.delete", m, before=snapshot)
     _amend(actor, m.round, None, "删除整改措施", snapshot, {})
     m.delete()
     later = Measure.objects.filter(finding_id=m.finding_id, position__gt=m.position)
@@ -463,14 +444,8 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
         raise InvalidInput("该措施没有建议的完成时限")
     before = {"deadline": m.deadline.isoformat() if m.deadline else None}
     m = measure_update(actor=actor, measure=m, expected_version=m.version, deadline=suggested)
-    audit_record(
-        actor=actor,
-        action="measure.accept_suggestion",
-        obj=m,
-        unit_id=m.unit_id,
-        before=before,
-        after={"deadline": suggested.isoformat()},
-    )
+    after = {"deadline": suggested.isoformat()}
+    audit_change(actor, "measure.accept_suggestion", m, before=before, after=after)
     return m
 
 
@@ -500,11 +475,5 @@ def plan_sign(*, actor: Any, round: Round) -> PlanSignature:
         round=r, unit=r.unit, signer=actor, version=r.plan_version, digest=plan_digest(r)
     )
     Round.objects.filter(pk=r.pk).update(plan_version=F("plan_version") + 1)
-    audit_record(
-        actor=actor,
-        action="plan.sign",
-        obj=r,
-        unit_id=r.unit_id,
-        after={"version": sig.version, "digest": sig.digest},
-    )
+    audit_change(actor, "plan.sign", r, after={"version": sig.version, "digest": sig.digest})
     return sig

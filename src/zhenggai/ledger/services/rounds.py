@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.services import audit_change
 from zhenggai.errors import InvalidInput
 from zhenggai.units.models import Unit
 
@@ -72,18 +72,8 @@ def round_create(
         r.report_due = add_months(feedback_date, settings.REPORT_DUE_MONTHS)
     r.full_clean()
     r.save()
-    audit_record(
-        actor=actor,
-        action="round.create",
-        obj=r,
-        unit_id=unit.pk,
-        after={
-            "title": r.title,
-            "kind": kind,
-            "feedback_date": feedback_date,
-            "source_sha256": source_sha256,
-        },
-    )
+    created = {"title": r.title, "kind": kind, "feedback_date": feedback_date, "source_sha256": source_sha256}
+    audit_change(actor, "round.create", r, after=created)
     return r
 
 
@@ -117,11 +107,6 @@ def finding_create(
     )
     f.full_clean()
     f.save()
-    audit_record(
-        actor=actor,
-        action="finding.create",
-        obj=f,
-        unit_id=round.unit_id,
-        after={"title": f.title, "kind": kind, "parent": parent.pk if parent else None},
-    )
+    created = {"title": f.title, "kind": kind, "parent": parent.pk if parent else None}
+    audit_change(actor, "finding.create", f, after=created)
     return f

@@ -9,7 +9,7 @@ from typing import BinaryIO
 from django.db import transaction
 
 from zhenggai.accounts.actors import Actor
-from zhenggai.audit.services import audit_record
+from zhenggai.audit.services import audit_change, audit_record
 from zhenggai.errors import DuplicateSubmission, InvalidInput
 from zhenggai.evidence import store as evidence_store
 
@@ -93,14 +93,7 @@ def progress_add(
         before = m.status
         if m.status == S.NOT_STARTED:
             _set_status(m, transition(m, "start"))
-            audit_record(
-                actor=actor,
-                action="measure.start",
-                obj=m,
-                unit_id=m.unit_id,
-                before={"status": before},
-                after={"status": m.status},
-            )
+            audit_change(actor, "measure.start", m, before={"status": before}, after={"status": m.status})
         audit_record(
             actor=actor,
             action="progress.add",
@@ -129,14 +122,7 @@ def measure_submit(*, actor: Actor, measure: Measure) -> Measure:
     target = check_submit(actor, m, _label(m), has_progress=m.progress.exists())
     before = m.status
     _set_status(m, target)
-    audit_record(
-        actor=actor,
-        action="measure.submit",
-        obj=m,
-        unit_id=m.unit_id,
-        before={"status": before},
-        after={"status": m.status},
-    )
+    audit_change(actor, "measure.submit", m, before={"status": before}, after={"status": m.status})
     return m
 
 
@@ -148,11 +134,10 @@ def measure_review(*, actor: Actor, measure: Measure, decision: str, reason: str
     before = m.status
     _set_status(m, target)
     Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=decision, reason=reason.strip())
-    audit_record(
-        actor=actor,
-        action=f"measure.{action}",
-        obj=m,
-        unit_id=m.unit_id,
+    audit_change(
+        actor,
+        f"measure.{action}",
+        m,
         before={"status": before},
         after={"status": m.status, "reason": reason.strip()},
     )
