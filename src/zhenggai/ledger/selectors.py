@@ -23,7 +23,7 @@ from django.utils import timezone
 from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.models import Role
-from zhenggai.units.selectors import roles_for_unit, visible_units_q
+from zhenggai.units.selectors import memberships_of, roles_for_unit, visible_units_q
 
 from .models import (
     Amendment,
@@ -323,11 +323,7 @@ def my_tasks(*, user: Viewer) -> dict[str, list[Measure] | list[Finding]]:
     if not user.is_authenticated:
         return out  # an anonymous user has no tasks (and no pk to filter on)
     base = _measure_list_base(user)
-    memberships = list(getattr(user, "_zhenggai_memberships", None) or [])
-    if not memberships:
-        from zhenggai.units.selectors import _memberships
-
-        memberships = _memberships(user)
+    memberships = memberships_of(user)
 
     def under(roles: set[str]) -> Q:
         q = Q(pk__in=[])

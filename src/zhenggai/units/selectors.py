@@ -29,6 +29,11 @@ def _memberships(user: Viewer | None) -> list[Membership]:
     return cached
 
 
+def memberships_of(user: Viewer | None) -> list[Membership]:
+    """The user's memberships with their units (read once per request and kept on the user)."""
+    return _memberships(user)
+
+
 def visible_units_q(user: Viewer, field: str = "unit") -> Q:
     """A filter on ``<field>`` that keeps rows of units in the subtrees of the
     user's memberships; matches nothing for a user with none."""
