@@ -303,7 +303,7 @@ def test_an_identical_upload_that_rolls_back_never_takes_the_blob_of_one_that_co
     """
     assert connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL)"
     a_stored, b_stored, a_failed = threading.Event(), threading.Event(), threading.Event()
-    real_store, real_audit = evidence.store, services.audit_record
+    real_store, real_audit = evidence.store, services.tracking.audit_record
 
     def store(stream: Any, name: str) -> Any:  # A stores first: its bytes are the "new" ones
         if threading.current_thread().name == "B":
