@@ -220,3 +220,23 @@ def test_a_clerk_of_several_units_chooses_the_unit_of_the_import(personas: Any, 
     assert "导入到：望江县财政局" in clerk.get(response.url).content.decode()
     clerk.post(reverse("web:import-confirm"), {"digest": response.url.rstrip("/").rsplit("/", 1)[-1]})
     assert list(Round.objects.values_list("unit", flat=True)) == [personas.unit_b.pk]
+
+
+def test_the_preview_page_says_the_same_text_was_imported_from_another_file(
+    personas: Any, client_for: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.ledger.test_import_same_document import LETTER
+    from tests.textparse.builders import make_docx
+    from zhenggai.ledger.imports import round_import
+
+    first, _ = round_import(
+        actor=personas.clerk, unit=personas.unit_a, data=make_docx(list(LETTER)), name="通报.docx"
+    )
+    clerk = client_for(personas.clerk)
+    txt = SimpleUploadedFile("通报.txt", "\n".join(LETTER).encode("utf-8"))
+    html = clerk.get(clerk.post(reverse("web:import"), {"file": txt}).url).content.decode()
+    assert "内容相同的文件“通报.docx”" in html
+    assert reverse("web:round-detail", args=[first.pk]) in html
+    assert "打开已导入的轮次" in html

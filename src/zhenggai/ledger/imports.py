@@ -2,7 +2,9 @@
 
 ``import_preview`` reads and parses without writing; ``round_import`` creates the
 round, its findings tree, measures, departments and outcomes in one transaction.
-The same file twice (same digest, same unit) gives the round already made.
+The same document twice in one unit gives the round already made: the same file (same
+digest), or the same text in another format or re-saved with other spacing (the same
+``text_fingerprint``).
 
 ``import_parse`` is the parse of an upload from the web: in a child process with a time
 and memory budget (``IMPORT_PARSE_SECONDS``, ``IMPORT_PARSE_MEMORY_MB``), once per upload;
@@ -28,6 +30,7 @@ from zhenggai.textparse import budget
 from zhenggai.textparse.model import Finding as ParsedFinding
 from zhenggai.textparse.model import Measure as ParsedMeasure
 from zhenggai.textparse.model import ParseResult, iter_findings
+from zhenggai.textparse.numerals import fold_width
 from zhenggai.textparse.parse import parse_document
 from zhenggai.textparse.reader import ReadError, read_bytes
 from zhenggai.textparse.serialize import dump_result, load_result
@@ -59,8 +62,14 @@ class ImportPreview:
     sha256: str
     result: ParseResult
     existing: Round | None
+    text_sha256: str = ""
     departments: list[str] = field(default_factory=list)
     outcomes: list[OutcomePlan] = field(default_factory=list)
+
+    @property
+    def same_file(self) -> bool:
+        """The round already made is from this very file (not only the same text)."""
+        return self.existing is not None and self.existing.source_sha256 == self.sha256
 
     @property
     def counts(self) -> dict[str, int]:
@@ -172,12 +181,30 @@ def _departments(result: ParseResult) -> list[str]:
     return names
 
 
+_BLANKS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+
+
+def text_fingerprint(text: str) -> str:
+    """SHA-256 of a document's text with every blank removed and the width folded ("" for a
+    text with nothing in it): what the same letter as .docx, .pdf and .txt has in common."""
+    bare = _BLANKS.sub("", fold_width(text))
+    return hashlib.sha256(bare.encode("utf-8")).hexdigest() if bare else ""
+
+
+def _existing(unit: Unit, sha: str, text_sha: str) -> Round | None:
+    same_file = Round.objects.filter(unit=unit, source_sha256=sha).first()
+    if same_file is not None or not text_sha:
+        return same_file
+    return Round.objects.filter(unit=unit, source_text_sha256=text_sha).order_by("pk").first()
+
+
 def import_preview(*, data: bytes, name: str, unit: Unit, result: ParseResult | None = None) -> ImportPreview:
     """Read and parse an uploaded document (or take ``result``, its parse); nothing is written."""
     result = _parsed(data, name, result)
     sha = hashlib.sha256(data).hexdigest()
-    existing = Round.objects.filter(unit=unit, source_sha256=sha).first()
-    return ImportPreview(name, sha, result, existing, _departments(result), _outcomes(result))
+    text_sha = text_fingerprint(result.text)
+    existing = _existing(unit, sha, text_sha)
+    return ImportPreview(name, sha, result, existing, text_sha, _departments(result), _outcomes(result))
 
 
 def _round_kind(title: str) -> str:
@@ -229,7 +256,7 @@ def round_import(
             return _create(actor, unit, preview), True
     except IntegrityError:
         # Another request imported the same file a moment ago.
-        existing = Round.objects.filter(unit=unit, source_sha256=preview.sha256).first()
+        existing = _existing(unit, preview.sha256, preview.text_sha256)
         if existing is None:
             raise
         return existing, False
@@ -250,6 +277,7 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
         feedback_date=insp.feedback_date,
         source_name=preview.name[:255],
         source_sha256=preview.sha256,
+        source_text_sha256=preview.text_sha256,
         source_doc_type=r.doc_type,
     )
     departments = {

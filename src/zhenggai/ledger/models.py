@@ -35,6 +35,9 @@ class Round(models.Model):
     report_due = models.DateField("整改报告报送期限", null=True, blank=True)
     source_name = models.CharField("来源文件", max_length=255, blank=True)
     source_sha256 = models.CharField("来源文件摘要", max_length=64, blank=True, db_index=True)
+    #: SHA-256 of the document's text with every blank removed and the width folded: the same
+    #: letter saved as .docx, .pdf or .txt, or re-saved with other spacing, has the same one.
+    source_text_sha256 = models.CharField("来源文本摘要", max_length=64, blank=True, db_index=True)
     source_doc_type = models.CharField(max_length=30, blank=True)
     plan_version = models.PositiveIntegerField("方案版本", default=1)
     created_by = models.ForeignKey(

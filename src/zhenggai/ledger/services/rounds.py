@@ -46,6 +46,7 @@ def round_create(
     feedback_date: dt.date | None = None,
     source_name: str = "",
     source_sha256: str = "",
+    source_text_sha256: str = "",
     source_doc_type: str = "",
 ) -> Round:
     """Create a round; plan and report deadlines follow from the feedback date."""
@@ -64,6 +65,7 @@ def round_create(
         feedback_date=feedback_date,
         source_name=source_name,
         source_sha256=source_sha256,
+        source_text_sha256=source_text_sha256,
         source_doc_type=source_doc_type,
         created_by=actor,
     )
