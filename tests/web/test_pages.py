@@ -240,3 +240,17 @@ def test_the_preview_page_says_the_same_text_was_imported_from_another_file(
     assert "内容相同的文件“通报.docx”" in html
     assert reverse("web:round-detail", args=[first.pk]) in html
     assert "打开已导入的轮次" in html
+
+
+def test_the_import_preview_lists_what_zhenggai_lint_finds_not_only_the_parsers_own_problems(
+    personas: Any, client_for: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import SEED
+
+    text = SEED.read_text(encoding="utf-8").replace("一是", "一是制定了《借阅办法。一是", 1)
+    clerk = client_for(personas.clerk)
+    upload = SimpleUploadedFile("通报（有错）.txt", text.encode("utf-8"))
+    html = clerk.get(clerk.post(reverse("web:import"), {"file": upload}).url).content.decode()
+    assert "书名号不配对" in html

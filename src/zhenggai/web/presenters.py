@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, OutcomeKind
 from zhenggai.ledger.selectors import Node, Tally
+from zhenggai.textparse.lint import lint
 from zhenggai.textparse.model import ParseResult, iter_findings
 from zhenggai.units import selectors as unit_selectors
 
@@ -173,8 +174,10 @@ def _line(s: str) -> str:
 
 
 def preview_diagnostics(result: ParseResult) -> list[dict[str, Any]]:
+    """What the import preview lists under 文件中的问题: every check ``zhenggai lint`` runs
+    (the parser's own diagnostics included), so the preview and the command agree."""
     rows = []
-    for d in result.diagnostics:
+    for d in lint(result):
         label, css = SEVERITIES.get(d.severity, (d.severity, "text-bg-secondary"))
         lo, hi = d.span
         rows.append(
