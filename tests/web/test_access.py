@@ -66,11 +66,14 @@ TARGETS = [
     Target("measure-detail", "get", _submitted),
     Target("evidence-download", "get", lambda w, _: [w.evidence.pk]),
     Target("import-preview", "get", lambda w, digest: [digest]),
+    Target("round-edit", "get", _round),
+    Target("round-edit", "post", _round, lambda w, p, d: {"title": "改名的轮次", "kind": "regular"}),
     Target("round-sign", "post", _round, lambda w, p, d: {}),
     Target("finding-create", "post", _round, lambda w, p, d: {"kind": "category", "title": "新类别"}),
     Target(
         "round-assign", "post", _round, lambda w, p, d: {"measures": [w.fresh.pk], "person": p.person2.pk}
     ),
+    Target("problem-edit", "post", _problem, lambda w, p, d: {"edit-title": "改过的问题", "edit-number": "（9）"}),
     Target("problem-close", "post", _problem, lambda w, p, d: {}),
     Target("problem-send-back", "post", _problem, lambda w, p, d: {"send_back-reason": "材料不全"}),
     Target("problem-reopen", "post", _problem, lambda w, p, d: {"reopen-reason": "问题反弹"}),
@@ -130,6 +133,7 @@ ACTIONS = [t for t in TARGETS if t.method == "post"]
 NOT_A_CLERK_403 = {"web:import-preview", "web:import-confirm"}
 CLERK_PAGES = {
     "web:import-preview",
+    "web:round-edit",
     "reports:xlsx-import",
     "reports:xlsx-import-preview",
     "reports:notice-edit",

@@ -79,6 +79,8 @@ BUSINESS_EVENTS: dict[str, str] = {
     # 整改措施
     "measure.create": "新建整改措施",
     "measure.update": "修改整改措施",
+    "round.update": "修改巡察轮次信息",
+    "finding.update": "修改问题",
     "measure.assign": "分配责任",
     "measure.split": "拆分整改措施",
     "measure.move": "调整措施顺序",

@@ -363,8 +363,8 @@ MEASURE_ACTIONS = frozenset(
         "label",
     }
 )
-PROBLEM_ACTIONS = frozenset({"close", "send_back", "reopen", "label", "add_measure"})
-ROUND_ACTIONS = frozenset({"add_finding", "assign", "import_workbook", "edit_notice", "sign"})
+PROBLEM_ACTIONS = frozenset({"close", "send_back", "reopen", "label", "add_measure", "edit"})
+ROUND_ACTIONS = frozenset({"add_finding", "assign", "import_workbook", "edit_notice", "edit_round", "sign"})
 
 
 def _place(measure: Measure) -> tuple[int, int]:
@@ -434,7 +434,7 @@ def problem_actions(
     if roles & LABEL_ROLES:
         out.add("label")
     if roles & EDIT_ROLES:
-        out.add("add_measure")
+        out |= {"add_measure", "edit"}
     if roles & SUPERVISE_ROLES and finding.kind == FindingKind.PROBLEM:
         rows = (
             [(m.status, m.sensitivity) for m in measures]
@@ -473,7 +473,7 @@ def round_actions(
     roles = _roles(actor, round.unit)
     out: set[str] = set()
     if roles & EDIT_ROLES:
-        out |= {"add_finding", "assign", "import_workbook", "edit_notice"}
+        out |= {"add_finding", "assign", "import_workbook", "edit_notice", "edit_round"}
     if roles & SIGN_ROLES:
         if measures is None:
             measures = Measure.objects.filter(round=round).count()

@@ -124,8 +124,13 @@ class RoundForm(forms.Form):
     period_end = date_field("巡察结束日期")
     feedback_date = date_field("反馈日期")
 
-    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: list[Unit] | None, **kwargs: Any) -> None:
+        """``units``: where a new round may be made; ``None`` when an existing round is
+        corrected (its unit does not change)."""
         super().__init__(*args, **kwargs)
+        if units is None:
+            del self.fields["unit"]
+            return
         field = model_choices(self, "unit")
         field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
         field.help_text = "计划和报告期限按反馈日期自动计算"
@@ -211,6 +216,17 @@ class FindingForm(forms.Form):
     def __init__(self, *args: Any, parents: QuerySet[Finding], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model_choices(self, "parent").queryset = parents
+
+
+class FindingEditForm(forms.Form):
+    """The number and title of a category, issue or problem (a correction of the import)."""
+
+    number = forms.CharField(label="编号", max_length=20, required=False, help_text="如：一、（一）、1.")
+    title = forms.CharField(label="标题", max_length=500, error_messages=REQUIRED)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "edit")
+        super().__init__(*args, **kwargs)
 
 
 # --- measures ------------------------------------------------------------------------------------

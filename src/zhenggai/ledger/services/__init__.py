@@ -54,8 +54,11 @@ from .plan import (
     plan_sign,
 )
 from .rounds import (
+    ROUND_FIELDS,
     finding_create,
+    finding_update,
     round_create,
+    round_update,
 )
 from .tracking import (
     measure_review,
@@ -70,6 +73,7 @@ __all__ = [
     "LABEL_ROLES",
     "MEASURE_GONE",
     "REVIEW_ROLES",
+    "ROUND_FIELDS",
     "SIGN_ROLES",
     "SUPERVISE_ROLES",
     "TRANSITIONS",
@@ -86,6 +90,7 @@ __all__ = [
     "finding_reopen",
     "finding_send_back",
     "finding_set_sensitivity",
+    "finding_update",
     "measure_accept_suggestion",
     "measure_assign_bulk",
     "measure_create",
@@ -101,4 +106,5 @@ __all__ = [
     "progress_add",
     "record_refusal",
     "round_create",
+    "round_update",
 ]

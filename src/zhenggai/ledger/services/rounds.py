@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.db.models import Max
 from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.audit.services import audit_change
-from zhenggai.errors import InvalidInput
+from zhenggai.errors import Gone, InvalidInput
 from zhenggai.units.models import Unit
 
 from ..models import (
@@ -27,8 +28,10 @@ from ..policy import (
     require_role,
 )
 from ._common import (
+    _lock_round,
     add_months,
 )
+from .plan import _amend
 
 S = MeasureStatus
 
@@ -111,4 +114,72 @@ def finding_create(
     f.save()
     created = {"title": f.title, "kind": kind, "parent": parent.pk if parent else None}
     audit_change(actor, "finding.create", f, after=created)
+    return f
+
+
+# --- corrections of an import ---------------------------------------------------------------------
+
+#: What ``round_update`` may change: the round's own facts (not its unit or source).
+ROUND_FIELDS = ("title", "kind", "inspecting_group", "period_start", "period_end", "feedback_date")
+
+
+@transaction.atomic
+def round_update(*, actor: Actor, round: Round, **values: Any) -> Round:
+    """Correct the round's facts (title, kind, inspection group, period, feedback date); the
+    plan and report deadlines follow a changed feedback date. Audited with what changed."""
+    require_role(actor, round.unit, EDIT_ROLES, "修改巡察轮次信息")
+    unknown = set(values) - set(ROUND_FIELDS)
+    if unknown:
+        raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")
+    r = _lock_round(round.pk)
+    if "title" in values:
+        values["title"] = str(values["title"] or "").strip()[:200]
+        if not values["title"]:
+            raise InvalidInput("请填写名称", field="title")
+    if "inspecting_group" in values:
+        values["inspecting_group"] = str(values["inspecting_group"] or "").strip()[:100]
+    if "kind" in values and values["kind"] not in RoundKind.values:
+        raise InvalidInput("巡察类型不正确", field="kind")
+    start = values.get("period_start", r.period_start)
+    end = values.get("period_end", r.period_end)
+    if start and end and end < start:
+        raise InvalidInput("巡察结束日期早于开始日期", field="period_end")
+    before = {f: getattr(r, f) for f, v in values.items() if getattr(r, f) != v}
+    if not before:
+        return r
+    for f in before:
+        setattr(r, f, values[f])
+    if "feedback_date" in before:
+        fed = r.feedback_date
+        r.plan_due = add_months(fed, settings.PLAN_DUE_MONTHS) if fed else None
+        r.report_due = add_months(fed, settings.REPORT_DUE_MONTHS) if fed else None
+    r.full_clean()
+    r.save()
+    audit_change(actor, "round.update", r, before=before, after={f: getattr(r, f) for f in before})
+    return r
+
+
+@transaction.atomic
+def finding_update(*, actor: Actor, finding: Finding, title: str, number: str = "") -> Finding:
+    """Correct a category's, issue's or problem's number and title. After the plan is signed
+    the change is recorded as an amendment of the plan, like a measure's."""
+    require_role(actor, finding.unit, EDIT_ROLES, "修改问题")
+    r = _lock_round(finding.round_id)
+    f = Finding.objects.select_for_update().filter(pk=finding.pk, round=r).first()
+    if f is None:
+        raise Gone("该问题已被删除，请返回刷新")
+    require_cleared(actor, f.sensitivity, "修改问题")
+    values = {"title": title.strip()[:500], "number": number.strip()[:20]}
+    if not values["title"]:
+        raise InvalidInput("请填写标题", field="title")
+    before = {k: getattr(f, k) for k, v in values.items() if getattr(f, k) != v}
+    if not before:
+        return f
+    after = {k: values[k] for k in before}
+    for k, v in after.items():
+        setattr(f, k, v)
+    f.full_clean()
+    f.save(update_fields=list(after))
+    _amend(actor, r, None, "修改问题", {"finding": f.pk, **before}, {"finding": f.pk, **after})
+    audit_change(actor, "finding.update", f, before=before, after=after)
     return f

@@ -15,7 +15,7 @@ from zhenggai.http.errors import action_view, refusals_recorded
 from zhenggai.ledger import policy, selectors, services
 from zhenggai.ledger.models import Finding, FindingKind
 
-from ..forms import MeasureCreateForm, ReasonForm, add_service_error
+from ..forms import FindingEditForm, MeasureCreateForm, ReasonForm, add_service_error
 from .common import LabelForm, label_badge, label_choices
 
 
@@ -58,6 +58,12 @@ def _problem_page(
             "reopen_form": forms.get("reopen") or ReasonForm(prefix="reopen"),
             "measure_form": forms.get("measure")
             or (MeasureCreateForm() if "add_measure" in actions else None),
+            "edit_form": forms.get("edit")
+            or (
+                FindingEditForm(initial={"number": finding.number, "title": finding.title})
+                if "edit" in actions
+                else None
+            ),
             "open_form": next(iter(forms), ""),
         },
         status=status,
@@ -150,3 +156,21 @@ def measure_create(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, "已新增整改措施。")
             return redirect("web:measure-detail", pk=measure.pk)
     return _problem_page(request, finding, forms={"measure": form}, status=400)
+
+
+@action_view
+def problem_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Correct the number and title of a category, issue or problem (the clerk)."""
+    finding = selectors.finding_get_for_user(user=request.user, pk=pk)
+    back = reverse("web:problem-detail", args=[finding.pk])
+    form = FindingEditForm(request.POST)
+    if form.is_valid():
+        try:
+            with refusals_recorded(request, action="finding.update", obj=finding, back=back):
+                services.finding_update(actor=request.user, finding=finding, **form.cleaned_data)
+        except InvalidInput as err:
+            add_service_error(form, err)
+        else:
+            messages.success(request, "已保存修改。")
+            return redirect(back)
+    return _problem_page(request, finding, forms={"edit": form}, status=400)
