@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zhenggai", description="zhenggai 巡察整改")
     sub = p.add_subparsers(dest="command", required=True)
     for name, help_ in (
-        ("parse", "读取整改文件（txt、docx、pdf、html），输出结构"),
+        ("parse", "读取整改文件（txt、doc、docx、wps、rtf、pdf、ofd、html），输出结构"),
         ("lint", "检查整改文件本身的问题（编号、序号、日期、标点等）"),
     ):
         sp = sub.add_parser(name, help=help_)

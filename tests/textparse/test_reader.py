@@ -379,7 +379,7 @@ BAD_INPUTS = {
     "binary garbage": (
         "blob.bin",
         random.Random(7).randbytes(4000),
-        "不是可识别的文档（txt、docx、pdf、html）",
+        "不是可识别的文档（txt、doc、docx、wps、rtf、pdf、ofd、html）",
     ),
     "control bytes": ("ctl.txt", b"\x01\x02\x03abc\x04\x05\x06" * 50, "不是可识别的文档"),
     "old doc": ("old.doc", OLE, "另存为 .docx"),

@@ -36,7 +36,11 @@ CHILD_COMMAND = [sys.executable, "-m", "zhenggai.textparse.budget"]
 
 # What the child inherits of the environment: enough to find Python and this package,
 # none of the server's secrets (the child reads hostile files).
-_ENV_KEPT = ("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+# ZHENGGAI_SOFFICE: where LibreOffice is, for .doc/.wps/.rtf (textparse._office).
+_ENV_KEPT = (
+    *("PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR"),
+    "ZHENGGAI_SOFFICE",
+)
 
 TOO_SLOW = "文档过于复杂，解析超时（超过 {seconds:g} 秒），拒绝读取"
 TOO_BIG = "文档过于复杂，解析所需内存超出上限，拒绝读取"

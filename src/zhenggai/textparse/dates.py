@@ -17,11 +17,12 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from zhenggai.textparse.model import DateMention, Deadline, Diagnostic, Inspection, Precision
 from zhenggai.textparse.numerals import cn_to_int, fold_width
 
-__all__ = ["find_dates", "find_inspection", "parse_deadline"]
+__all__ = ["InspectionKind", "find_dates", "find_inspection", "find_inspection_kind", "parse_deadline"]
 
 _CN_DIGITS = "〇零○一二三四五六七八九"
 # 两/百/千 are left out on purpose: no date is written with them, and counts are.
@@ -54,7 +55,7 @@ _YEAR_END = frozenset("底末")
 # After 前 these make it a word of its own (前后 "around", 前期, 前三季度).
 _NOT_BEFORE = frozenset("后期夕列沿线景提两几半") | frozenset(_CN_NUM)
 _RANGE_SEPS = ("——", "至", "到", "-", "—", "–", "~", "〜")
-_RANGE_FIRST = frozenset("至到-—–~〜 ")
+_RANGE_FIRST = frozenset("至到-—–~〜 起")
 # A dotted year-month followed by one of these is an amount (2019.5万元), not a date.
 _AMOUNT_TAIL = frozenset("万元亿千百%‰个件人次台份米吨斤亩户家名条项起辆")
 # Before or after a bare 330日 these make it a duration (近120日, 45日内).
@@ -221,7 +222,10 @@ def _range_sep(f: str, e: int) -> int:
     if _char(f, e) not in _RANGE_FIRST:
         return 0  # the common case, cheaply
     k = e
-    while k < len(f) and k - e < 2 and f[k] == " ":
+    if f.startswith(("起至", "起到"), k):
+        k += 1  # 2025年3月10日起至5月20日: "from … onwards, to …"
+    lead = k
+    while k < len(f) and k - lead < 2 and f[k] == " ":
         k += 1
     for sep in _RANGE_SEPS:
         if f.startswith(sep, k):
@@ -274,9 +278,33 @@ def _bounds(p: _Point, year: int) -> tuple[dt.date, dt.date] | None:
     return dt.date(year, p.month, lo), dt.date(year, p.month, hi)
 
 
+def _dotted_end(f: str, p1: _Point, k: int) -> _Point | None:
+    """The yearless end of a dotted range at ``k``: ``5.20`` in ``2025.3.10—5.20``, or ``20``
+    in ``2025.3.10-20``, written with the separator of the start."""
+    sep = _char(f, p1.start + 4)
+    if p1.day is None or p1.year is None or not sep or sep not in "./-":
+        return None
+    m = _DIGIT_RUN.match(f, k)
+    if m is None or m.end() - k > 2:
+        return None
+    first, e = int(m.group()), m.end()
+    p2 = _Point(k, e, day=first)
+    if _char(f, e) == sep:
+        m2 = _DIGIT_RUN.match(f, e + 1)
+        if m2 is None or m2.end() - m2.start() > 2:
+            return None
+        p2 = _Point(k, m2.end(), month=first, day=int(m2.group()))
+    tail = _char(f, p2.end)
+    if tail and (tail in "./-" or tail in _AMOUNT_TAIL or (tail.isascii() and tail.isalnum())):
+        return None  # a longer code, a version or an amount (2025.3.10-5.20万元), not a date
+    return p2
+
+
 def _range_end(f: str, p1: _Point, k: int) -> _Point | None:
     """The end of a range whose separator ends at ``k``, or None if it is not a range."""
     p2 = _read_point(f, k, day_only=p1.day is not None and p1.month is not None, after_sep=True)
+    if p2 is None:
+        p2 = _dotted_end(f, p1, k)
     if p2 is None:
         return None
     if p2.month is None and p2.day is not None:
@@ -436,6 +464,10 @@ def parse_deadline(text: str, *, year: int | None = None) -> Deadline | None:
 
 # --- the opening paragraph -------------------------------------------------
 
+#: The kinds of inspection the contract names (``inspection.kind``).
+InspectionKind = Literal["常规", "专项", "提级", "交叉", "机动", "回头看"]
+_KINDS: tuple[InspectionKind, ...] = ("常规", "专项", "提级", "交叉", "机动")
+
 _WINDOW = 2000
 _ORD = "[0-9一二三四五六七八九十百零〇两]++"
 _COMMITTEE = "(?:中央|自治区党委|省委|市委|州委|县委|区委|旗委|盟委|工委|党委|党组)"
@@ -462,16 +494,34 @@ _NOT_PLACE = (
     "在",
 )
 _CLAUSE_STOP = ",，。;；:：!！?？\n"
+# 回头看 before or after the word, quoted or not: 开展了“回头看”巡察, 开展了巡察「回头看」.
+_LOOK_BACK = "[“\"'‘「『]?回头看[”\"'’」』]?"
 _UNIT_CLAUSE = re.compile(
-    rf"对(?!照|于|标|此|其|象|待|接)(?P<unit>[^{_CLAUSE_STOP}]{{2,60}}?)"
+    rf"(?:对(?!照|于|标|此|其|象|待|接)(?P<unit>[^{_CLAUSE_STOP}]{{2,60}}?)"
+    # 进驻<unit>(,)开展巡察: the group moved in to inspect the unit.
+    rf"|进驻(?!以来|以后|后|期间|前)(?P<unit_in>[^{_CLAUSE_STOP}]{{2,60}}?)[,，]?)"
     r"(?:开展了|进行了|开展|进行|实施了|实施)(?:为期[^,。;\n]{1,12}?的)?(?:一轮|新一轮)?"
-    r"(?:常规|专项|机动|提级|交叉|延伸|联动|政治)?(?:巡察|巡视)"
+    rf"(?:{_LOOK_BACK})?(?:常规|专项|机动|提级|交叉|延伸|联动|政治)?式?(?:巡察|巡视)(?:{_LOOK_BACK})?"
 )
 _FEEDBACK_CLAUSE = re.compile(
     rf"向(?P<unit>[^{_CLAUSE_STOP}]{{2,60}}?)(?:党组|党委|领导班子|党总支|党支部)?"
     r"(?:进行了|进行|正式|集中|书面)?反馈"
+    # 反馈了对<unit>的巡察意见
+    rf"|反馈了?对(?P<unit_of>[^{_CLAUSE_STOP}]{{2,60}}?)(?:党组|党委)?(?:的|开展的|进行的)?"
+    r"(?:常规|专项|机动|提级|交叉)?(?:巡察|巡视)"
+    # The news form: 市委第四巡察组巡察<unit>党组(情况)反馈会召开; the 巡察 of a group's
+    # name (巡察组, 巡察第一组, 巡察办) is not the verb.
+    rf"|(?:巡察|巡视)(?![组办第一二三四五六七八九十]|情况|工作)(?P<unit_meet>[^{_CLAUSE_STOP}]{{2,40}}?)"
+    r"(?:党组|党委|领导班子)?(?:工作|情况)?反馈(?:会|大会|会议)"
+)
+_KIND_RE = re.compile(
+    rf"(?:巡察|巡视){_LOOK_BACK}|{_LOOK_BACK}(?:巡察|巡视)"
+    r"|(?P<kind>常规|专项|提级|交叉|机动)式?(?:巡察|巡视)"
 )
 _SENTENCE_END = re.compile(r"[。;!?\n]")
+# A first line that is a breadcrumb or a sentence is no title to take the kind from.
+_TITLE_MAX = 80
+_NOT_TITLE = re.compile(r"[>›»/|。,;]")
 _UNIT_TAIL_WORDS = ("于", "在", "自", "从")
 
 
@@ -483,6 +533,12 @@ def _sentence_start(f: str, lo: int, i: int) -> int:
     return start
 
 
+def _sentence_end(f: str, i: int, hi: int) -> int:
+    """End of the sentence holding ``i``, not after ``hi``."""
+    m = _SENTENCE_END.search(f, i, hi)
+    return m.start() if m else hi
+
+
 def _group_name(text: str, m: re.Match[str]) -> str:
     """The group's name as written in ``text``, with a place name only if it is one."""
     place = m.group("place")
@@ -491,9 +547,23 @@ def _group_name(text: str, m: re.Match[str]) -> str:
     return text[m.start("rest") : m.end()]
 
 
+def _unit_span(m: re.Match[str]) -> tuple[int, int]:
+    """The span of the unit in a clause match, whichever alternative matched."""
+    name = next(n for n, v in m.groupdict().items() if n.startswith("unit") and v is not None)
+    return m.span(name)
+
+
 def _unit_clause(f: str, lo: int, hi: int) -> re.Match[str] | None:
     """The first 对<unit>开展了巡察 in ``f[lo:hi]`` whose unit is not itself about 巡察."""
-    return next((m for m in _UNIT_CLAUSE.finditer(f, lo, hi) if "巡" not in m.group("unit")), None)
+    return next((m for m in _UNIT_CLAUSE.finditer(f, lo, hi) if "巡" not in f[slice(*_unit_span(m))]), None)
+
+
+def _feedback_clause(f: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The first 向<unit>反馈 (or 反馈了对<unit>的巡察意见, or the news form of the
+    feedback meeting) in ``f[lo:hi]`` whose unit is not itself about 巡察."""
+    return next(
+        (m for m in _FEEDBACK_CLAUSE.finditer(f, lo, hi) if "巡" not in f[slice(*_unit_span(m))]), None
+    )
 
 
 def _opening_block(f: str) -> tuple[int, int] | None:
@@ -508,7 +578,7 @@ def _opening_block(f: str) -> tuple[int, int] | None:
         para = f[s:e]
         if "巡察" not in para and "巡视" not in para:
             continue
-        if not (_unit_clause(f, s, e) or _FEEDBACK_CLAUSE.search(para)):
+        if not (_unit_clause(f, s, e) or _feedback_clause(f, s, e)):
             continue
         end = e
         if "反馈" not in para:
@@ -533,36 +603,62 @@ def _clean_unit(text: str, lo: int, hi: int, mentions: list[DateMention]) -> str
     return unit
 
 
-def find_inspection(text: str) -> tuple[Inspection, list[Diagnostic]]:
-    """The inspecting group, inspected unit, period and feedback date of an opening paragraph.
+def _kind_in(f: str, lo: int, hi: int) -> InspectionKind | None:
+    """The kind of inspection ``f[lo:hi]`` names: 回头看 wherever it stands, else the first kind."""
+    kind: InspectionKind | None = None
+    for m in _KIND_RE.finditer(f, lo, hi):
+        word = m.group("kind")
+        if word is None:
+            return "回头看"
+        if kind is None:
+            kind = next(k for k in _KINDS if k == word)
+    return kind
 
-    Looks at the first paragraph within the first 2,000 characters that says
-    ``对<unit>开展了巡察`` or ``向<unit>反馈`` (and the next paragraph when the
-    feedback is given there). The period is the date before the inspection
-    clause, the feedback date the date before 反馈, with the year carried from
-    the period. A malformed date there gives an ``inspection-date-malformed``
-    warning; a fact simply not stated is None without a diagnostic.
-    """
+
+def _with_year(text: str, d: DateMention, year: int) -> DateMention:
+    """``d`` (written without a year) read again with ``year``, keeping its span."""
+    found = find_dates(text[d.span[0] : d.span[1]], year=year)
+    return dataclasses.replace(found[0], span=d.span) if len(found) == 1 else d
+
+
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    inspection: Inspection
+    kind: InspectionKind | None
+    diagnostics: list[Diagnostic]
+
+
+def _read_opening(text: str) -> _Opening:
+    """Everything :func:`find_inspection` and :func:`find_inspection_kind` return."""
     f = fold_width(text[:_WINDOW])
     block = _opening_block(f)
     if block is None:
-        return Inspection(), []
+        return _Opening(Inspection(), None, [])
     lo, hi = block
     mentions = [
         dataclasses.replace(m, span=(m.span[0] + lo, m.span[1] + lo)) for m in find_dates(text[lo:hi])
     ]
     unit_m = _unit_clause(f, lo, hi)
     feedback_pos = f.find("反馈", unit_m.end() if unit_m else lo, hi)
-    feedback_m = _FEEDBACK_CLAUSE.search(f, lo, hi) if feedback_pos >= 0 else None
+    feedback_m: re.Match[str] | None = None
+    if feedback_pos >= 0:
+        feedback_m = _feedback_clause(f, lo, hi)
+    elif unit_m is not None:
+        # The feedback told before the inspection (…反馈了巡察意见。此前，…开展了巡察).
+        feedback_m = _feedback_clause(f, lo, _sentence_start(f, lo, unit_m.start()))
+        if feedback_m is not None:
+            feedback_pos = f.find("反馈", feedback_m.start(), hi)
     groups = list(_GROUP.finditer(f, lo, hi))
     group: re.Match[str] | None = None
     period: DateMention | None = None
     used: list[DateMention] = []
     unit: str | None = None
+    scopes: list[tuple[int, int]] = []
 
     if unit_m is not None:
         s = _sentence_start(f, lo, unit_m.start())
-        unit = _clean_unit(text, unit_m.start("unit"), unit_m.end("unit"), mentions) or None
+        scopes.append((s, _sentence_end(f, unit_m.end(), hi)))
+        unit = _clean_unit(text, *_unit_span(unit_m), mentions) or None
         group = next((g for g in reversed(groups) if s <= g.start() and g.end() <= unit_m.start()), None)
         used = [m for m in mentions if s <= m.span[0] < unit_m.end()]
         period = next((m for m in reversed(used)), None)
@@ -570,7 +666,8 @@ def find_inspection(text: str) -> tuple[Inspection, list[Diagnostic]]:
     feedback: DateMention | None = None
     if feedback_pos >= 0:
         s2 = _sentence_start(f, lo, feedback_pos)
-        if unit_m is not None:
+        scopes.append((s2, _sentence_end(f, feedback_pos, hi)))
+        if unit_m is not None and feedback_pos > unit_m.end():
             s2 = max(s2, unit_m.end())
         before = [m for m in mentions if s2 <= m.span[0] < feedback_pos]
         used += before
@@ -578,18 +675,37 @@ def find_inspection(text: str) -> tuple[Inspection, list[Diagnostic]]:
         if group is None:
             group = next((g for g in reversed(groups) if s2 <= g.start() < feedback_pos), None)
         if unit is None and feedback_m is not None:
-            unit = text[feedback_m.start("unit") : feedback_m.end("unit")].strip() or None
+            unit = text[slice(*_unit_span(feedback_m))].strip() or None
     if group is None and groups:
         group = groups[0]
+
+    feedback_date = None
+    if feedback is not None and feedback.precision == "day":
+        feedback_date = feedback.value
+    if (
+        period is not None
+        and period.value is None
+        and not period.malformed
+        and feedback is not None
+        and feedback.value is not None
+    ):
+        # 3月10日至5月20日 … 2025年7月8日反馈: the period is the feedback's year, or the one
+        # before when that would put it after the feedback (11月 … 2025年1月反馈).
+        year = feedback.value.year
+        period = _with_year(text, period, year)
+        if period.value is not None and period.value > feedback.value:
+            period = _with_year(text, period, year - 1)
 
     period_start = period_end = None
     if period is not None and period.value is not None:
         period_start = period.value
         if period.qualifier == "range" or period.precision != "day":
             period_end = period.end
-    feedback_date = None
-    if feedback is not None and feedback.precision == "day":
-        feedback_date = feedback.value
+
+    kind = next((k for a, b in scopes if (k := _kind_in(f, a, b)) is not None), None)
+    title_end = f.find("\n", 0, lo)
+    if kind is None and 0 < title_end <= _TITLE_MAX and not _NOT_TITLE.search(f, 0, title_end):
+        kind = _kind_in(f, 0, title_end)  # 关于县委第二巡察组专项巡察反馈意见整改…的通报
 
     diagnostics = [
         Diagnostic(
@@ -608,4 +724,33 @@ def find_inspection(text: str) -> tuple[Inspection, list[Diagnostic]]:
         period_end=period_end,
         feedback_date=feedback_date,
     )
-    return inspection, diagnostics
+    return _Opening(inspection, kind, diagnostics)
+
+
+def find_inspection(text: str) -> tuple[Inspection, list[Diagnostic]]:
+    """The inspecting group, inspected unit, period and feedback date of an opening paragraph.
+
+    Looks at the first paragraph within the first 2,000 characters that says
+    ``对<unit>开展了巡察``, ``进驻<unit>开展巡察``, ``向<unit>反馈``, ``反馈了对<unit>的
+    巡察意见`` or ``巡察<unit>情况反馈会`` (and the next paragraph when the feedback is
+    given there), in any order. The period is the date before the inspection
+    clause (a range's end takes the year and month of its start when it omits
+    them), the feedback date the date before 反馈, with the year carried from the
+    period; a period written without a year takes the feedback's. A malformed
+    date there gives an ``inspection-date-malformed`` warning; a fact simply not
+    stated is None without a diagnostic.
+    """
+    o = _read_opening(text)
+    return o.inspection, o.diagnostics
+
+
+def find_inspection_kind(text: str) -> InspectionKind | None:
+    """The kind of inspection (常规 / 专项 / 提级 / 交叉 / 机动 / 回头看) the opening states.
+
+    Read from the sentences of the opening that state the inspection and the
+    feedback (开展了专项巡察, 开展了巡察“回头看”, 县委第一专项巡察组, 机动式巡视), else
+    from the title line above the opening; a look-back (回头看) wins over the
+    kind written beside it. None when the text states no inspection, or none of
+    these kinds (政治巡察, 巡察).
+    """
+    return _read_opening(text).kind

@@ -24,6 +24,7 @@ __all__ = [
     "CITE_VERBS",
     "ESTABLISH_VERBS",
     "find_accountability",
+    "find_breakdown",
     "find_channels",
     "find_documents",
     "find_stats",
@@ -266,21 +267,23 @@ def find_accountability(text: str) -> list[Accountability]:
 
 # ----------------------------------------------------------------------- stats
 
-_UNIT = r"(?:个|项|条)"
+_UNIT = r"(?:个|项|条|件)"
+# Approximate counts are kept as the number written: 400余条, 100多项, 近百条, 约50个.
+_ABOUT = r"(?:近|约|逾|超过|共|共计|合计)?"
+_MORE = r"[余多]?"
+_DONE_WORDS = r"(?:完成整改|整改完成|整改到位|整改销号|销号|完成|整改|办结)"
 _STAT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "problems": (
-        re.compile(rf"反馈(?:的|意见)?(?:各类|具体)?问题(?:共|共计|合计)?\s*({_NUM})\s*{_UNIT}"),
+        re.compile(rf"反馈(?:的|意见)?(?:各类|具体)?问题{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}"),
         re.compile(
-            rf"(?:反馈|指出|巡察|巡视)(?:的|意见|组)?(?:中的|指出的|反馈的)?(?:各类|具体)?"
-            rf"(?:共|共计)?\s*({_NUM})\s*{_UNIT}(?:具体)?问题"
+            rf"(?:反馈|指出|巡察|巡视)(?:的|意见|组|了)?(?:中的|指出的|反馈的)?(?:各类|具体)?"
+            rf"{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}(?:具体)?问题"
         ),
-        re.compile(rf"{_NUM}\s*个方面\s*({_NUM})\s*{_UNIT}(?:具体)?问题"),
     ),
     "completed": (
-        re.compile(
-            rf"已(?:完成整改|整改完成|整改到位|整改销号|完成|整改)(?:的)?(?:问题)?"
-            rf"(?:共|共计)?\s*({_NUM})\s*{_UNIT}"
-        ),
+        re.compile(rf"已{_DONE_WORDS}(?:的)?(?:问题)?{_ABOUT}\s*({_NUM})\s*{_UNIT}"),
+        # 完成整改24个 without 已, but not 基本完成 / 未完成 / 尚未完成.
+        re.compile(rf"完成整改(?<![未已本]完成整改)(?:的)?(?:问题)?{_ABOUT}\s*({_NUM})\s*{_UNIT}"),
     ),
     "in_progress": (re.compile(rf"(?:正在整改|正在推进|序时推进)中?(?:的)?(?:问题)?\s*({_NUM})\s*{_UNIT}"),),
     "basically_complete": (re.compile(rf"基本完成(?:整改)?(?:的)?(?:问题)?\s*({_NUM})\s*{_UNIT}"),),
@@ -297,11 +300,20 @@ _STAT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         re.compile(rf"建章立制\s*({_NUM})\s*(?:项|个|条|部|件)"),
     ),
     "measures": (
-        re.compile(rf"整改措施(?:共|共计)?\s*({_NUM})\s*{_UNIT}"),
-        re.compile(rf"({_NUM})\s*{_UNIT}(?:具体)?整改措施"),
+        re.compile(rf"(?:整改|配套|具体)措施{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}"),
+        re.compile(rf"({_NUM}){_MORE}\s*{_UNIT}(?:具体|配套)?整改措施"),
     ),
     "accountable_people": (re.compile(rf"(?:追责问责|问责|追责)(?:了)?(?:共|共计)?\s*({_NUM})\s*(?:人|名)"),),
 }
+# A breakdown over the levels of the feedback, the problems last: 5个方面15大项问题60子项问题,
+# 4大类、13个大项、26个具体问题, 3个方面18个问题, 15大项60子项问题. Two levels at least, so
+# 从3个方面入手 is not one.
+_SEP = r"[、,，和及]?\s*"
+_BREAKDOWN_RE = re.compile(
+    rf"(?:(?P<categories>{_NUM})\s*(?:个方面|大方面|个类别|大类|类)(?:的)?(?:问题)?{_SEP})?"
+    rf"(?:(?P<issues>{_NUM})\s*(?:个大项|大项|个方面问题中的)(?:问题)?{_SEP})?"
+    rf"(?P<problems>{_NUM}){_MORE}\s*(?:个子项|子项|个具体|项具体|{_UNIT})(?:具体)?问题"
+)
 _RATE_RE = re.compile(r"完成率(?:为|达|达到)?了?\s*([0-9]{1,3}(?:\.[0-9]{1,4})?)\s*%")
 _RECOVERY_RE = re.compile("清退|追缴|追回|挽回|收回")
 
@@ -309,26 +321,35 @@ _RECOVERY_RE = re.compile("清退|追缴|追回|挽回|收回")
 def find_stats(text: str) -> dict[str, int | Decimal]:
     """The headline statistics ``text`` states, keyed by name; absent keys are unstated.
 
-    Keys: ``problems``, ``completed``, ``in_progress``, ``basically_complete``,
-    ``not_complete`` (ints), ``completion_rate`` (Decimal percent), ``rules``,
-    ``measures``, ``accountable_people`` (ints) and ``money_recovered``
-    (Decimal yuan). The first statement of each key wins; a stated zero is
-    kept. ``problems`` needs headline wording (反馈 / 巡察 / N个方面), so
-    ``共发现问题5个`` does not count.
+    Keys: ``problems``, ``completed``, ``in_progress``,
+    ``basically_complete``, ``not_complete`` (ints), ``completion_rate``
+    (Decimal percent), ``rules``, ``measures``, ``accountable_people`` (ints) and
+    ``money_recovered`` (Decimal yuan). Counts may be written in words (十二项),
+    with 个/项/条/件, and approximately (``400余条``, ``100多项``, ``近百条`` are
+    kept as 400 and 100). The first statement of each key wins; a stated zero is
+    kept. ``problems`` needs headline wording (反馈 / 巡察 / a breakdown of at
+    least two levels, see :func:`find_breakdown`), so ``共发现问题5个`` does not
+    count.
     """
     folded = fold_width(text)
     stats: dict[str, int | Decimal] = {}
+    firsts: dict[str, tuple[int, int]] = {}  # key: (position, value) of its earliest statement
     for key, patterns in _STAT_PATTERNS.items():
-        best: tuple[int, int] | None = None  # (position, value) of the earliest match
         for pattern in patterns:
             m = pattern.search(folded)
             if m is None:
                 continue
             value = _to_int(m.group(1))
-            if value is not None and (best is None or m.start() < best[0]):
-                best = (m.start(), value)
-        if best is not None:
-            stats[key] = best[1]
+            if value is not None and (key not in firsts or m.start() < firsts[key][0]):
+                firsts[key] = (m.start(), value)
+    breakdown = _first_breakdown(folded)
+    if breakdown is not None:
+        at, levels = breakdown
+        if "problems" in levels and ("problems" not in firsts or at < firsts["problems"][0]):
+            firsts["problems"] = (at, levels["problems"])
+    for key in _STAT_PATTERNS:
+        if key in firsts:
+            stats[key] = firsts[key][1]
     rate = _RATE_RE.search(folded)
     if rate:
         # The pattern admits only plain digits, so Decimal cannot fail here.
@@ -344,6 +365,49 @@ def find_stats(text: str) -> dict[str, int | Decimal]:
     return stats
 
 
+# A breakdown has an upper level, so it is only tried from the number before one of these
+# words (found by a literal scan), not at every position of the text.
+_UPPER_LEVEL_RE = re.compile("方面|大类|类别|大项|类")
+_NUMERAL_CHARS = frozenset("0123456789" + _CN_NUM)
+_NUM_REACH = 12  # how far back from the level word its number may start
+
+
+def _first_breakdown(folded: str) -> tuple[int, dict[str, int]] | None:
+    for word in _UPPER_LEVEL_RE.finditer(folded):
+        k = word.start()
+        if folded[k - 1 : k] in ("个", "大"):
+            k -= 1
+        while k > 0 and folded[k - 1] == " ":
+            k -= 1
+        stop = max(0, k - _NUM_REACH)
+        end = k
+        while k > stop and folded[k - 1] in _NUMERAL_CHARS:
+            k -= 1
+        if k == end:
+            continue
+        m = _BREAKDOWN_RE.match(folded, k)
+        if m is None:
+            continue
+        levels = {key: _to_int(v) for key, v in m.groupdict().items() if v is not None}
+        if len(levels) >= 2:
+            return m.start(), {key: v for key, v in levels.items() if v is not None}
+    return None
+
+
+def find_breakdown(text: str) -> dict[str, int]:
+    """The first breakdown of the feedback over its levels that ``text`` states.
+
+    ``5个方面15大项问题60子项问题`` gives ``{"categories": 5, "issues": 15,
+    "problems": 60}``, ``4大类、13个大项、26个具体问题`` and ``3个方面18个问题``
+    likewise (keys for the levels written only; counts may be in words). Two
+    levels at least, so ``从3个方面入手`` or a lone ``18个问题`` give ``{}``. The
+    keys are those of ``counts``, so a stated breakdown can be set against the
+    outline found.
+    """
+    found = _first_breakdown(fold_width(text))
+    return {} if found is None else found[1]
+
+
 # -------------------------------------------------------------------- channels
 
 _PHONE_LABEL_RE = re.compile("联系电话|联系方式|举报电话|监督电话|电话")
@@ -356,7 +420,7 @@ _PHONE_RE = re.compile(
     r"|[0-9]{5,8}"
     r")(?![0-9])"
 )
-_ADDRESS_LABEL_RE = re.compile("邮寄地址|通信地址|通讯地址|邮政地址|来信地址|联系地址|地址")
+_ADDRESS_LABEL_RE = re.compile("邮寄地址|通信地址|通讯地址|邮政地址|来信地址|联系地址|邮政信箱|地址")
 _ADDRESS_STOP_RE = re.compile(
     r"[;。\n\r]|邮编|邮政编码|电子邮箱|电子信箱|邮箱|联系电话|电话|联系方式|E-?mail", re.IGNORECASE
 )
@@ -380,9 +444,10 @@ def find_channels(text: str) -> FeedbackChannels:
     """The phone, postal address and e-mail the text gives for public feedback.
 
     Each is taken from its last labelled occurrence (the closing paragraph
-    comes last): the phone after 联系电话 / 联系方式 / 电话 … as written, the
-    address after 邮寄地址 / 通信地址 / 地址 … up to ``；``, ``。``, a newline or
-    the next label (邮编, 电子邮箱 …), and the last ASCII e-mail address in a
+    comes last): the phone after 联系电话 / 联系方式 / 监督电话 / 举报电话 / 电话 … as
+    written, the address after 邮寄地址 / 通信地址 / 来信地址 / 邮政信箱 / 地址 … up to
+    ``；``, ``。``, a newline or the next label (邮编, 电子邮箱 …), and the last
+    ASCII e-mail address in a
     paragraph that speaks of contact (邮箱, 电话, 地址, 联系 …), folded to ASCII.
     """
     folded = fold_width(text)
@@ -399,7 +464,8 @@ def find_channels(text: str) -> FeedbackChannels:
             start += 1
         stop = _ADDRESS_STOP_RE.search(folded, start, start + _ADDRESS_MAX)
         end = stop.start() if stop else min(len(folded), start + _ADDRESS_MAX)
-        value = text[start:end].strip().rstrip(",，、:：").strip()
+        # …办公室（邮编：246200）: the bracket opened before the postcode is not the address's.
+        value = text[start:end].strip().rstrip(",，、:：(（[【 ").strip()
         if value:
             address = value
             break

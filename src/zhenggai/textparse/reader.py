@@ -1,4 +1,4 @@
-"""Read a document file (txt, docx, pdf, html) into one decoded text.
+"""Read a document file (txt, docx, pdf, html, ofd; doc, wps, rtf) into one decoded text.
 
 The text follows a fixed contract, because the outline parser reports spans
 into it: ``\\n`` newlines only, one paragraph per line, a table as one line per
@@ -7,6 +7,10 @@ characters kept exactly as written (no width or script folding).
 
 Every failure on bad input is a :class:`ReadError` whose message is one line of
 Chinese saying what is wrong and with which file. Nothing here imports Django.
+
+.doc, .wps and .rtf are converted to .docx by LibreOffice (``_office``), run as a
+separate program; OFD, the fixed-layout format of official documents, is read here
+(``_ofd``) from its text layer.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Literal
 
 from lxml import etree
 
+from . import _office
 from ._base import (
     _BOMS,
     MAX_CHARS,
@@ -46,6 +51,7 @@ from ._base import (
     too_many_lines,
 )
 from ._html import _read_html
+from ._ofd import _read_ofd
 from ._pdf import _read_pdf
 
 # pdfminer warns through logging about every oddity of a PDF; without this, an
@@ -54,12 +60,12 @@ __all__ = ["MAX_BYTES", "Document", "ReadError", "read_bytes", "read_path"]
 
 logging.getLogger("pdfminer").addHandler(logging.NullHandler())
 
-Format = Literal["txt", "docx", "pdf", "html"]
+Format = Literal["txt", "docx", "pdf", "html", "ofd", "doc", "wps", "rtf"]
 
 #: Inputs larger than this are refused before any parsing.
 MAX_BYTES = 50 * 1024 * 1024
 
-_NOT_A_DOCUMENT = "不是可识别的文档（txt、docx、pdf、html）"
+_NOT_A_DOCUMENT = "不是可识别的文档（txt、doc、docx、wps、rtf、pdf、ofd、html）"
 _DOCX_EXTS = {".docx", ".docm", ".dotx"}
 _HTML_EXTS = {".html", ".htm", ".shtml", ".xhtml", ".mht", ".asp", ".aspx", ".jsp", ".php"}
 
@@ -103,20 +109,38 @@ def read_path(path: str | os.PathLike[str]) -> Document:
     return read_bytes(data, given)
 
 
-def read_bytes(data: bytes, name: str) -> Document:
+def read_bytes(data: bytes, name: str, *, convert_seconds: float | None = None) -> Document:
     """Decode ``data`` (the whole file) named ``name`` into a :class:`Document`.
 
-    The format is sniffed by content first (PDF header, docx zip, HTML tags),
-    then by the extension of ``name``; anything else is read as text.
+    The format is sniffed by content first (PDF header, docx or OFD zip, OLE2
+    container, RTF, HTML tags), then by the extension of ``name``; anything else
+    is read as text. A .doc, .wps or .rtf is converted by LibreOffice within
+    ``convert_seconds`` (default ``_office.TIMEOUT_SECONDS``).
     """
     if len(data) > MAX_BYTES:
         raise _fail(name, _too_big(len(data)))
     if not data.strip():
         raise _fail(name, "文件为空")
     fmt = _sniff(data, name)
-    read = {"pdf": _read_pdf, "docx": _read_docx, "html": _read_html, "txt": _read_txt}[fmt]
+    if fmt in ("doc", "wps", "rtf"):
+        seconds = _office.TIMEOUT_SECONDS if convert_seconds is None else convert_seconds
+        data_read = _office.to_docx(data, name, f".{fmt}", seconds=seconds)
+        if _sniff_zip(data_read, name, ".docx") != "docx":  # the limits of a .docx apply to it
+            raise _fail(name, "LibreOffice 转换的结果不是 docx 文件")
+    else:
+        data_read = data
+    read = {
+        "pdf": _read_pdf,
+        "docx": _read_docx,
+        "html": _read_html,
+        "txt": _read_txt,
+        "ofd": _read_ofd,
+        "doc": _read_docx,
+        "wps": _read_docx,
+        "rtf": _read_docx,
+    }[fmt]
     try:
-        text = _normalise(read(data, name))
+        text = _normalise(read(data_read, name))
     except RecursionError:  # walkers recurse over the element tree
         raise _fail(name, "文档结构嵌套过深，无法读取") from None
     except LimitExceeded as exc:
@@ -158,10 +182,7 @@ _IMAGES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x
 def _sniff(data: bytes, name: str) -> Format:
     ext = os.path.splitext(name)[1].lower()
     if data.startswith(_OLE):
-        # Word stores a password-protected .docx in an OLE2 container too.
-        if ext in _DOCX_EXTS or "EncryptedPackage".encode("utf-16-le") in data:
-            raise _fail(name, "文档设置了打开密码，请在 Word 中取消密码后另存为 .docx 再导入")
-        raise _fail(name, "这是旧版 Office 格式（如 .doc），请在 Word 中另存为 .docx 后再导入")
+        return _sniff_ole(data, name, ext)
     if b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -169,19 +190,48 @@ def _sniff(data: bytes, name: str) -> Format:
     if data.startswith(_IMAGES):
         raise _fail(name, f"这是图片文件，{_NOT_A_DOCUMENT}，扫描件请先进行文字识别（OCR）")
     if data.lstrip().startswith(b"{\\rtf"):
-        raise _fail(name, "不支持 RTF 格式，请在 Word 中另存为 .docx 后再导入")
+        return "rtf"  # many a ".doc" offered for download on a web site is RTF
     if _looks_like_html(data):
         return "html"
     if ext in _DOCX_EXTS:
         raise _fail(name, "文件已损坏或不是 docx 格式")
     if ext == ".pdf":
         raise _fail(name, "文件已损坏或不是 PDF 格式")
-    if ext == ".doc":
+    if ext in _WORD_EXTS:
         raise _fail(name, "文件已损坏或不是 Word 格式")
+    if ext in (".wps", ".wpt"):
+        raise _fail(name, "文件已损坏或不是 WPS 文字格式")
+    if ext == ".ofd":
+        raise _fail(name, "文件已损坏或不是 OFD 格式")
     return "html" if ext in _HTML_EXTS else "txt"
 
 
-_OTHER_ZIPS = {"xl/workbook.xml": " Excel 表格", "ppt/presentation.xml": "演示文稿", "OFD.xml": " OFD 格式"}
+_WORD_EXTS = {".doc", ".dot"}
+_SAVE_AS = "请在 Word 或 WPS 中另存为 .docx 后再导入"
+
+
+def _sniff_ole(data: bytes, name: str, ext: str) -> Format:
+    """An OLE2 compound file: a .doc or .wps for LibreOffice, or a refusal saying what it is."""
+    kind = _office.ole_kind(data)
+    if kind in ("encrypted", "word-encrypted") or (
+        ext in _DOCX_EXTS and "EncryptedPackage".encode("utf-16-le") in data
+    ):
+        # Word stores a password-protected .docx in an OLE2 container too.
+        raise _fail(name, "文档设置了打开密码，请在 Word 中取消密码后另存为 .docx 再导入")
+    if kind == "word":
+        return "wps" if ext in (".wps", ".wpt") else "doc"
+    if kind == "works":
+        return "wps"
+    if kind == "excel":
+        raise _fail(name, "这是旧版 Excel 表格（.xls），请在 Excel 或 WPS 中另存为 .xlsx 或 .docx 后再导入")
+    if kind == "powerpoint":
+        raise _fail(name, f"这是演示文稿（.ppt），不是可导入的文档，{_SAVE_AS}")
+    if kind == "damaged":
+        raise _fail(name, f"文件已损坏（Office 文件结构不完整），{_SAVE_AS}")
+    raise _fail(name, f"这是不支持的旧版 Office 格式，{_SAVE_AS}")
+
+
+_OTHER_ZIPS = {"xl/workbook.xml": " Excel 表格", "ppt/presentation.xml": "演示文稿"}
 
 
 def _zip_bomb(infos: list[zipfile.ZipInfo]) -> str | None:
@@ -212,17 +262,25 @@ def _sniff_zip(data: bytes, name: str, ext: str) -> Format:
         if ext in _DOCX_EXTS or not ext:
             reason = "docx 文件已损坏或不完整（可能未下载完），请用 Word 打开后重新保存"
             raise _fail(name, reason) from None
+        if ext == ".ofd":
+            raise _fail(name, "OFD 文件已损坏或不完整（可能未下载完），请重新获取文件") from None
         raise _fail(name, f"压缩包已损坏，{_NOT_A_DOCUMENT}") from None
     main = infos.get("word/document.xml")
     if main is not None:
         if bomb := _zip_bomb(entries):
             raise _fail(name, bomb)
         return "docx"
+    if "OFD.xml" in infos or (ext == ".ofd" and any(n.lower() == "ofd.xml" for n in infos)):
+        if bomb := _zip_bomb(entries):
+            raise _fail(name, bomb)
+        return "ofd"
     for part, what in _OTHER_ZIPS.items():
         if part in infos:
             raise _fail(name, f"暂不支持{what}，请将内容另存为 .docx 后再导入")
     if ext in _DOCX_EXTS:
         raise _fail(name, "docx 文件已损坏：缺少正文部分（word/document.xml）")
+    if ext == ".ofd":
+        raise _fail(name, "不是 OFD 文件：压缩包中没有 OFD.xml（OFD 文件的入口）")
     raise _fail(name, f"这是压缩包，{_NOT_A_DOCUMENT}")
 
 

@@ -147,7 +147,9 @@ class RoundForm(forms.Form):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="巡察文件",
-        help_text="支持 TXT、DOCX、PDF（含文字层）、HTML：巡察反馈意见、整改方案或整改进展通报",
+        help_text=(
+            "支持 TXT、DOC、DOCX、WPS、RTF、PDF（含文字层）、OFD、HTML：巡察反馈意见、整改方案或整改进展通报"
+        ),
         error_messages={
             "required": "请选择要导入的文件",
             "empty": "上传的文件是空文件",
