@@ -1,7 +1,8 @@
 """Checks of the document itself, each with a stable code and a message a clerk reads.
 
-The parser's own diagnostics (numbering, lost ordinals, unreadable dates) come
-first; the checks here add what needs the whole result: brackets and quotes,
+The parser's own diagnostics (numbering, lost ordinals, unreadable dates, and for
+plans: no measures read, responsibility attached to no measure, levels that look
+shifted) come first; the checks here add what needs the whole result: brackets and quotes,
 cut-off sentences, measures dated before the inspection, vague measures,
 deadlines already passed, and a notice without signature or date.
 """
@@ -31,6 +32,9 @@ CODES = (
     "measure-vague",
     "deadline-passed",
     "signature-missing",
+    "plan-no-measures",
+    "responsibility-unattached",
+    "levels-shifted",
 )
 
 

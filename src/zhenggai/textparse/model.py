@@ -20,6 +20,8 @@ FindingKind = Literal["category", "issue", "problem"]
 SectionKind = Literal["organisation", "findings", "long_term", "next_steps", "other"]
 StatusHint = Literal["done", "in_progress", "ongoing"]
 DocType = Literal["progress_notice", "feedback", "plan", "unknown"]
+#: The kind of inspection the opening sentence or the title names.
+InspectionKind = Literal["常规", "专项", "提级", "交叉", "机动", "回头看"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,12 @@ class Accountability:
 
 @dataclass(frozen=True, slots=True)
 class Responsible:
+    """Who answers for a measure: 责任领导, 责任部门, 责任人, and 配合单位 (``cooperating``)."""
+
     leader: str | None = None
     department: str | None = None
     person: str | None = None
+    cooperating: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,7 @@ class Inspection:
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     feedback_date: dt.date | None = None
+    kind: InspectionKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

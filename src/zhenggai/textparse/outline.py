@@ -6,6 +6,12 @@ family already open closes everything below it. The kinds (category / issue /
 problem) are then read off the shape of the findings tree: a leaf is a
 problem, a node whose children are all problems is an issue, anything above is
 a category.
+
+Measures are not headings: after a 整改措施 label the numbered lines are the measures
+of the node above (unless a label of their own follows, or their number continues an
+open heading's), and numbered sentences each followed by its responsibility are too.
+``measures`` reads them with their responsibility; the checks here report a plan without
+measures, responsibility that reached none, and levels that look shifted.
 """
 
 from __future__ import annotations
@@ -16,19 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import tables
+from . import responsibility, tables
 from .enumerations import split_measures
-from .markers import MEASURE_LABELS, Heading, Line, is_closing, iter_lines, match_heading, match_label
+from .markers import Heading, Line, is_closing, iter_lines, match_heading
+from .measures import RawMeasure, label_kind, read_body
 from .model import Diagnostic, DocType, FindingKind, SectionKind, Span
-
-
-@dataclass(slots=True)
-class RawMeasure:
-    ordinal: int
-    start: int
-    end: int
-    responsible: dict[str, str] = field(default_factory=dict)
-    deadline_text: str | None = None
+from .responsibility import Resp, is_resp_line
 
 
 @dataclass(slots=True)
@@ -44,6 +43,12 @@ class Node:
     kind: FindingKind | None = None
     title_override: str | None = None
     number_override: str | None = None
+    line_end: int = 0  # end of the heading's own line
+    # Where the node's measures begin (a 整改措施 label, or its first measure line): the
+    # text above is the problem's statement, not a measure.
+    measure_from: int | None = None
+    # Body lines that each start a measure (line start -> where its text starts).
+    marks: dict[int, int] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -89,7 +94,12 @@ class Outline:
 # --- document title and type ---------------------------------------------------------
 
 _TITLE_TYPES: tuple[tuple[DocType, re.Pattern[str]], ...] = (
-    ("plan", re.compile(r"整改(?:工作)?(?:实施)?方案|整改台账|整改(?:任务|责任|问题)清单|任务清单")),
+    (
+        "plan",
+        re.compile(
+            r"整改(?:落实)?(?:工作)?(?:实施)?方案|整改台账|整改(?:任务|责任|问题)清单|任务清单|整改(?:落实)?措施$"
+        ),
+    ),
     ("progress_notice", re.compile(r"整改.{0,12}(?:通报|报告|公告|公示|情况)|整改进展|整改情况")),
     ("feedback", re.compile(r"反馈意见|问题清单|反馈(?:的)?(?:情况|问题)|巡[察视]反馈")),
 )
@@ -143,59 +153,25 @@ def _signature(lines: list[Line]) -> tuple[int, tuple[str, Span] | None, Span | 
     return n, unit, date_span
 
 
-# --- responsibility and labels inside a body -----------------------------------------------
+# --- labels inside a body -------------------------------------------------------------------
 
-_RESP = re.compile(
-    r"[(]?\s*(?P<k>责任领导|牵头领导|分管领导|责任部门|责任单位|牵头部门|责任科室|责任人|具体责任人|"
-    r"完成时限|整改时限|完成时间|整改期限|时间节点)\s*[:]\s*"
+# How a problem's statement ends (…不到位。 / …流于形式的问题), unlike a measure's.
+_FAULT = re.compile(
+    r"(?:不到位|不规范|不严格|不严|不够|不足|不力|不实|不深入|不及时|不全面|不健全|不完善|不彻底|缺失|薄弱|"
+    r"滞后|松散|流于形式|偏松偏软|问题)[的]?(?:问题)?[\s。;,]*$"
 )
-_RESP_KEY = {
-    "责任领导": "leader",
-    "牵头领导": "leader",
-    "分管领导": "leader",
-    "责任部门": "department",
-    "责任单位": "department",
-    "牵头部门": "department",
-    "责任科室": "department",
-    "责任人": "person",
-    "具体责任人": "person",
-    "完成时限": "deadline",
-    "整改时限": "deadline",
-    "完成时间": "deadline",
-    "整改期限": "deadline",
-    "时间节点": "deadline",
-}
+_OWN_ENUMERATION = re.compile(r"(?:[一二三四五六七八九十]是|第一\s*[,、:]|首先)")
 
 
-def _read_responsible(norm: str, a: int, b: int) -> tuple[int, dict[str, str]]:
-    """Find responsibility fields in ``norm[a:b]``; return where they begin and the fields."""
-    matches = list(_RESP.finditer(norm, a, b))
-    if not matches:
-        return b, {}
-    fields: dict[str, str] = {}
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else b
-        value = norm[m.end() : end].strip(" \u3000;,。)")
-        if value:
-            fields[_RESP_KEY[m.group("k")]] = value
-    return matches[0].start(), fields
-
-
-_DESCRIPTION_LABELS = (
-    "问题表现",
-    "问题描述",
-    "问题内容",
-    "具体表现",
-    "存在问题",
-    "存在的问题",
-    "原因分析",
-    "原因剖析",
-    "整改目标",
-    "整改标准",
-    "整改要求",
-    "典型案例",
-    "例证",
-)
+def _assigns_responsibility(lines: list[Line]) -> bool:
+    """Two or more lines that start with a responsibility field (责任领导：…)."""
+    n = 0
+    for ln in lines:
+        if not ln.is_table_row and is_resp_line(ln.text):
+            n += 1
+            if n >= 2:
+                return True
+    return False
 
 
 # --- the builder -----------------------------------------------------------------------------
@@ -208,13 +184,22 @@ class _Builder:
         self.root = Node(None, "root", 0, len(text))
         self.diagnostics: list[Diagnostic] = []
         self.measure_bodies: list[Span] = []
+        self.reads_measures = True
+        self.attached: set[int] = set()  # where the responsibility fields given to measures stand
+        self.headings: dict[int, Heading | None] = {}  # match_heading by line start, while walking
 
     def build(self) -> Outline:
         lines = list(iter_lines(self.norm))
         title, title_span, i = self._title(lines)
         n_sig, signature, date_span = _signature(lines[i:])
         body_lines = lines[i : len(lines) - n_sig] if n_sig else lines[i:]
-        doc_type = _doc_type_from(title, self.norm)
+        # The type is read off the folded title (full-width and traditional forms folded).
+        doc_type = _doc_type_from(self.norm[title_span[0] : title_span[1]] if title_span else None, self.norm)
+        if doc_type in ("feedback", "unknown") and _assigns_responsibility(body_lines):
+            # A letter that names the feedback in its title but gives each measure a
+            # leader, a department and a deadline is the unit's plan.
+            doc_type = "plan"
+        self.reads_measures = doc_type != "feedback"
         opening_end, closing = self._walk(body_lines)
         opening_start = body_lines[0].start if body_lines else 0
         for node in self.root.walk():
@@ -222,11 +207,11 @@ class _Builder:
         self._merge_numbered_measures(doc_type)
         sections, roots = self._sections()
         self._kinds(roots)
-        if doc_type != "feedback":
+        if self.reads_measures:
             for r in roots:
-                for node in r.walk():
-                    self._measures(node)
+                self._assign(r, {})
         self._numbering_checks(roots)
+        self._plan_checks(doc_type, roots, body_lines, title_span)
         return Outline(
             title,
             title_span,
@@ -274,6 +259,10 @@ class _Builder:
         closing_start: int | None = None
         closing_end = 0
         in_closing = False
+        # After a 整改措施 label the numbered lines are that node's measures, not headings
+        # (``owner``); ``expect`` is the next measure number in each marker family.
+        owner: Node | None = None
+        expect: dict[str, int] = {}
         k = 0
         while k < len(lines):
             line = lines[k]
@@ -284,6 +273,7 @@ class _Builder:
                     continue
                 in_closing = False  # a heading after the closing: another part begins
             if line.is_table_row:
+                owner = None
                 j = k
                 while j < len(lines) and lines[j].is_table_row:
                     j += 1
@@ -291,25 +281,89 @@ class _Builder:
                 k = j
                 continue
             if stack and is_closing(line.text):
+                owner = None
                 closing_start, closing_end = line.start, line.end
                 in_closing = True
                 k += 1
                 continue
-            h = match_heading(line)
+            h = self.headings.pop(line.start) if line.start in self.headings else match_heading(line)
             if h is None:
                 if stack:
                     stack[-1].body.append((line.start, line.end))
+                    label = label_kind(line.text)
+                    if label == "measure" and self.reads_measures:
+                        owner, expect = stack[-1], {}
+                        if owner.measure_from is None:
+                            owner.measure_from = line.start
+                    elif label == "other":
+                        owner = None
                 else:
                     opening_end = line.end
                 k += 1
                 continue
-            node = Node(h, h.family, line.start, line.end)
+            if owner is not None and self._is_measure_line(h, lines, k, stack, expect):
+                owner.body.append((line.start, line.end))
+                owner.marks[line.start] = h.title_start
+                expect[h.family] = (h.value or 0) + 1
+                k += 1
+                continue
+            owner = None
+            node = Node(h, h.family, line.start, line.end, line_end=line.end)
             self._place(node, stack)
             if h.rest_start is not None:
                 node.body.append((h.rest_start, line.end))
+                if self.reads_measures and label_kind(self.norm[h.rest_start : line.end]) == "measure":
+                    owner, expect = node, {}
+                    node.measure_from = h.rest_start
             k += 1
         closing = None if closing_start is None else (closing_start, closing_end)
         return opening_end, closing
+
+    def _heading(self, line: Line) -> Heading | None:
+        """``match_heading`` once per line (the measure lookahead reads lines twice)."""
+        if line.start not in self.headings:
+            self.headings[line.start] = match_heading(line)
+        return self.headings[line.start]
+
+    def _is_measure_line(
+        self, h: Heading, lines: list[Line], k: int, stack: list[Node], expect: dict[str, int]
+    ) -> bool:
+        """Whether the heading of ``lines[k]``, met after a 整改措施 label, is a measure."""
+        if h.family in ("guanyu", "zhendui", "fb") or self.norm.startswith(("针对", "关于"), h.title_start):
+            return False
+        line = lines[k]
+        # A heading with a label of its own below it is the next problem.
+        if h.rest_start is not None and label_kind(self.norm[h.rest_start : line.end]) == "measure":
+            return False
+        nxt = None
+        for j in range(k + 1, min(len(lines), k + 9)):
+            ln = lines[j]
+            if ln.is_table_row or self._heading(ln) is not None:
+                break
+            if is_resp_line(ln.text):
+                continue
+            kind = label_kind(ln.text)
+            if kind == "measure":
+                return False
+            if kind == "other":
+                break
+            if nxt is None:
+                nxt = ln
+        # A short title followed by its own enumeration (一是…) heads a part of its own.
+        if (
+            nxt is not None
+            and nxt.start == lines[k + 1].start
+            and _OWN_ENUMERATION.match(nxt.text)
+            and h.rest_start is None
+            and len(h.title) <= 30
+            and not re.search(r"[。;,]$", self.norm[h.title_start : line.end])
+        ):
+            return False
+        if h.family in {n.family for n in stack}:
+            # The family of an open heading: a measure only where the measures' own
+            # numbering goes on (1. under 1. starts again at 1).
+            return h.value is not None and h.value == expect.get(h.family, 1)
+        return True
 
     def _place(self, node: Node, stack: list[Node]) -> None:
         for i in range(len(stack) - 1, -1, -1):
@@ -389,7 +443,14 @@ class _Builder:
             kids = [c for c in node.children if c.heading is not None]
             if not kids or node is self.root or len(kids) != len(node.children):
                 continue
-            if any(c.children or (c.body and c.heading and c.heading.rest_start is None) for c in kids):
+            if self._merge_planned_measures(node, kids):
+                continue
+            if any(
+                c.children
+                or c.measure_from is not None  # a problem with its own 整改措施
+                or (c.body and c.heading and c.heading.rest_start is None)
+                for c in kids
+            ):
                 continue
             sentence_like = sum(
                 1
@@ -406,6 +467,38 @@ class _Builder:
             for c in kids:  # keep the markers: the enumeration split reads them
                 node.body.append((c.start, c.end))
             node.title_override = None
+
+    def _merge_planned_measures(self, node: Node, kids: list[Node]) -> bool:
+        """Numbered sentences each followed by its responsibility (责任领导：…) are the
+        measures of their parent, even below a statement of the problem."""
+        if any(c.children for c in kids) or all(self.norm.find(":", c.start, c.end) < 0 for c in kids):
+            return False
+        with_resp = 0
+        sentences = 0
+        faults = 0
+        for c in kids:
+            own = [(a, b) for a, b in c.body if a >= c.line_end]
+            if not all(is_resp_line(self.norm[a:b]) for a, b in own):
+                return False
+            if own or responsibility.resp_matches(self.norm, c.start, c.line_end):
+                with_resp += 1
+            if re.search(r"[。;]", self.norm[c.start : c.line_end]) or c.line_end - c.start > 30:
+                sentences += 1
+            if _FAULT.search(self.norm, c.start, c.line_end):
+                faults += 1
+        # A list of problems each with its owner (a 问题清单) is not a list of measures.
+        if not with_resp or sentences * 2 < len(kids) or faults * 2 > len(kids):
+            return False
+        node.children = []
+        if node.body and node.measure_from is None:
+            node.measure_from = kids[0].start
+        for c in kids:
+            assert c.heading is not None  # noqa: S101  for the type checker: `kids` have headings
+            node.body.append((c.start, c.line_end))
+            node.marks[c.start] = c.heading.title_start
+            node.body.extend((a, b) for a, b in c.body if a >= c.line_end)
+        node.title_override = None
+        return True
 
     # sections and the roots of the findings tree
     def _sections(self) -> tuple[list[SectionOut], list[Node]]:
@@ -454,33 +547,84 @@ class _Builder:
         for r in roots:
             visit(r, True)
 
-    def _measures(self, node: Node) -> None:
-        if not node.body or node.measures:
-            return
-        segments: list[tuple[int, int]] = []
-        fields: dict[str, str] = {}
-        for a, b in node.body:
-            s = self.norm[a:b]
-            lab = match_label(s)
-            if lab:
-                name = lab.group("label")
-                if name not in MEASURE_LABELS or name in _DESCRIPTION_LABELS:
-                    continue
-                a = a + lab.end()
-            cut, found = _read_responsible(self.norm, a, b)
-            fields.update({k: v for k, v in found.items() if k not in fields})
-            while cut > a and self.norm[cut - 1] in " \u3000(":
-                cut -= 1
-            if cut > a:
-                segments.append((a, cut))
-        if not segments:
-            return
-        self.measure_bodies.extend(segments)
-        split = split_measures(self.norm, segments)
-        self.diagnostics.extend(split.diagnostics)
-        deadline = fields.pop("deadline", None)
-        for ordinal, a, b in split.measures:
-            node.measures.append(RawMeasure(ordinal, a, b, dict(fields), deadline))
+    def _assign(self, node: Node, inherited: dict[str, str]) -> int:
+        """Read the measures of ``node`` and of every node below it; responsibility stated
+        for a whole part applies to each measure under it. Returns how many were read."""
+        shared: dict[str, str] = {}
+        blocks: list[Resp] = []
+        if node.body and not node.measures:
+            shared, blocks = self._measures(node, inherited)
+        down = {**inherited, **shared} if shared else inherited
+        n = len(node.measures)
+        for c in node.children:
+            n += self._assign(c, down)
+        if n:
+            for blk in blocks:
+                self.attached.update(blk.keys)
+        return n
+
+    def _measures(self, node: Node, inherited: dict[str, str]) -> tuple[dict[str, str], list[Resp]]:
+        """Read the measures of ``node``; returns the fields stated for all of it and every
+        responsibility run of its body."""
+        got = read_body(
+            self.text,
+            self.norm,
+            node.body,
+            measure_from=node.measure_from,
+            marks=node.marks,
+            inherited=inherited,
+        )
+        node.measures.extend(got.measures)
+        self.measure_bodies.extend(got.texts)
+        self.diagnostics.extend(got.diagnostics)
+        return got.shared, got.blocks
+
+    def _plan_checks(
+        self, doc_type: DocType, roots: list[Node], lines: list[Line], title_span: Span | None
+    ) -> None:
+        """What a clerk must know before importing: responsibility that reached no measure,
+        a plan without measures, and levels that look shifted."""
+        self.diagnostics.extend(responsibility.unattached(self.norm, lines, self.attached))
+        nodes = [n for r in roots for n in r.walk()]
+        if doc_type == "plan" and not any(n.measures for n in nodes):
+            span = title_span or ((lines[0].start, lines[0].end) if lines else (0, 0))
+            self.diagnostics.append(
+                Diagnostic(
+                    "plan-no-measures",
+                    "warning",
+                    "文件像是整改方案，但没有读出整改措施：请核对措施是否写在“整改措施：”之后，"
+                    "或以（1）、1.、①、一是等编号逐条列出",
+                    span,
+                )
+            )
+        for kind, label in (("category", "问题类别"), ("issue", "问题")):
+            same = [n for n in nodes if n.kind == kind]
+            if len(same) >= 3 and all(len(n.children) == 1 for n in same):
+                self.diagnostics.append(
+                    Diagnostic(
+                        "levels-shifted",
+                        "warning",
+                        f"层级可能错位：全部 {len(same)} 个“{label}”都只有一个下级，"
+                        "可能是编号层级写错，或整改措施被读成了下一级问题，请核对",
+                        _heading_span(same[0]),
+                    )
+                )
+        if doc_type == "plan":
+            hosts = [
+                n
+                for n in nodes
+                if n.measures and n.children and all(not c.children and not c.measures for c in n.children)
+            ]
+            if hosts:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "levels-shifted",
+                        "warning",
+                        f"层级可能错位：有 {len(hosts)} 处（如“{hosts[0].title}”）读出了整改措施，"
+                        "而其下级问题都没有措施，可能是措施被读成了下一级问题，请核对",
+                        _heading_span(hosts[0]),
+                    )
+                )
 
     def _numbering_checks(self, roots: list[Node]) -> None:
         by_level: dict[tuple[int, str], list[Node]] = defaultdict(list)
@@ -533,6 +677,10 @@ class _Builder:
                             (n.start, n.heading.title_start),
                         )
                     )
+
+
+def _heading_span(node: Node) -> Span:
+    return (node.start, node.line_end if node.line_end > node.start else node.end)
 
 
 def _style_example(style: str, node: Node) -> str:

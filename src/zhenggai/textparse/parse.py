@@ -8,6 +8,7 @@ the size of the document.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import hashlib
 import os
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from . import dates as dates_mod
 from . import facts, money
+from .measures import RawMeasure
 from .model import (
     Counts,
     DateMention,
@@ -32,7 +34,7 @@ from .model import (
     Span,
 )
 from .numerals import fold_width
-from .outline import Node, Outline, RawMeasure, build_outline
+from .outline import Node, Outline, build_outline
 
 if TYPE_CHECKING:
     from .reader import Document
@@ -95,12 +97,15 @@ class _Assembler:
         self.diagnostics: list[Diagnostic] = list(outline.diagnostics)
         opening_end = max(outline.opening[1], min(len(text), 2000))
         inspection, diags = dates_mod.find_inspection(text[:opening_end])
+        inspection = dataclasses.replace(inspection, kind=dates_mod.find_inspection_kind(text[:opening_end]))
         self.inspection: Inspection = inspection
         self.diagnostics.extend(diags)
         floor = inspection.feedback_date.year if inspection.feedback_date else None
         if floor is None and inspection.period_start:
             floor = inspection.period_start.year
         self.base_year = floor
+        # A plan repeats its deadlines (完成时限：2026年12月31日) down its measures.
+        self.deadlines: dict[str, Deadline | None] = {}
         self.dates = dates_mod.find_dates(text, year=floor, floor_year=floor)
         self.date_index = _Index(self.dates)
         self.amounts = _Index(money.find_amounts(text))
@@ -189,11 +194,17 @@ class _Assembler:
         responsible = None
         if m.responsible:
             responsible = Responsible(
-                m.responsible.get("leader"), m.responsible.get("department"), m.responsible.get("person")
+                m.responsible.get("leader"),
+                m.responsible.get("department"),
+                m.responsible.get("person"),
+                m.responsible.get("cooperating"),
             )
         deadline: Deadline | None = None
         if m.deadline_text:
-            deadline = dates_mod.parse_deadline(m.deadline_text, year=self.base_year)
+            text = m.deadline_text
+            if text not in self.deadlines:
+                self.deadlines[text] = dates_mod.parse_deadline(text, year=self.base_year)
+            deadline = self.deadlines[text]
         return Measure(
             ordinal=m.ordinal,
             text=body,

@@ -62,6 +62,7 @@ def _measure(m: Measure) -> dict[str, Any]:
             "leader": m.responsible.leader,
             "department": m.responsible.department,
             "person": m.responsible.person,
+            "cooperating": m.responsible.cooperating,
         }
     if m.deadline is not None:
         out["deadline"] = {"text": m.deadline.text, "value": _iso(m.deadline.value), "kind": m.deadline.kind}
@@ -110,6 +111,7 @@ def parse_json(r: ParseResult) -> dict[str, Any]:
             "period_start": _iso(r.inspection.period_start),
             "period_end": _iso(r.inspection.period_end),
             "feedback_date": _iso(r.inspection.feedback_date),
+            "kind": r.inspection.kind,
         },
         "sections": [
             {"number": s.number, "title": s.title, "span": list(s.span), "kind": s.kind} for s in r.sections
