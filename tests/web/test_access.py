@@ -73,7 +73,7 @@ TARGETS = [
     Target(
         "round-assign", "post", _round, lambda w, p, d: {"measures": [w.fresh.pk], "person": p.person2.pk}
     ),
-    Target("problem-edit", "post", _problem, lambda w, p, d: {"edit-title": "改过的问题", "edit-number": "（9）"}),
+    Target("problem-edit", "post", _problem, lambda w, p, d: {"edit-title": "改过的", "edit-number": "9."}),
     Target("problem-close", "post", _problem, lambda w, p, d: {}),
     Target("problem-send-back", "post", _problem, lambda w, p, d: {"send_back-reason": "材料不全"}),
     Target("problem-reopen", "post", _problem, lambda w, p, d: {"reopen-reason": "问题反弹"}),
