@@ -16,7 +16,7 @@ OPENING = (
 # measures as （1）（2）, each followed by one responsibility line. Its title names the
 # feedback (反馈意见) and calls itself 整改落实方案: 2 categories, 3 issues, 5 problems,
 # 11 measures.
-_RESP_LINE = "责任领导：{leader}；责任部门：{dept}；完成时限：2026年12月31日。"
+_RESP_LINE = "责任领导：{leader}；责任部门：{dept}；完成时限：2025年12月31日。"
 
 
 def _letter(measure: str) -> str:

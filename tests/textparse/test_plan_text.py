@@ -91,7 +91,7 @@ def test_the_reported_letter_gives_eleven_measures_under_their_problems(text):
 def test_each_measure_of_the_reported_letter_carries_its_own_leader_department_and_deadline(text):
     r = parse_text(text)
     got = [(resp(m)[:2], deadline(m)) for p in problems(r) for m in p.measures]
-    end = ("date", dt.date(2026, 12, 31))
+    end = ("date", dt.date(2025, 12, 31))
     assert got == [
         (("王建国", "办公室"), end),
         (("王建国", "办公室"), end),
