@@ -78,3 +78,13 @@ def conflict_response(request: HttpRequest, err: Conflict) -> HttpResponse:
 def action_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A POST-only view of a logged-in user (its refusals are answered by the error boundary)."""
     return login_required(require_POST(view))
+
+
+def require_allowed(request: AuthedRequest, allowed: bool, *, action: str, obj: Model, reason: str) -> None:
+    """Refuse a page the user may not use (403 with ``reason``); a refused POST is recorded as
+    a refusal of ``action`` on ``obj`` (a GET only looks, and writes nothing)."""
+    if allowed:
+        return
+    if request.method == "POST":
+        services.record_refusal(actor=request.user, action=action, obj=obj, reason=reason)
+    raise PermissionDenied(reason)

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
-from zhenggai.http.errors import refusals_recorded
-from zhenggai.ledger import policy, selectors, services
+from zhenggai.http.errors import refusals_recorded, require_allowed
+from zhenggai.ledger import policy, selectors
 from zhenggai.reports.builders import build_notice
 from zhenggai.reports.models import NoticeDraft
 from zhenggai.reports.official import Blank, OfficialDocument, Para
@@ -105,10 +104,8 @@ def notice_edit(request: AuthedRequest, round_id: int) -> HttpResponse:
     draft = draft_for(round_)
     status = 200
     if request.method == "POST":
-        if not may_edit:
-            reason = "您没有权限编写整改进展通报"
-            services.record_refusal(actor=request.user, action="notice.save", obj=round_, reason=reason)
-            raise PermissionDenied(reason)
+        reason = "您没有权限编写整改进展通报"
+        require_allowed(request, may_edit, action="notice.save", obj=round_, reason=reason)
         form = NoticeDraftForm(request.POST, feedback_date=round_.feedback_date)
         if form.is_valid():
             values = form.draft_values()

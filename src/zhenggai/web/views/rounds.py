@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
-from zhenggai.http.errors import action_view, refusals_recorded
+from zhenggai.http.errors import action_view, refusals_recorded, require_allowed
 from zhenggai.ledger import policy, selectors, services
 from zhenggai.ledger.models import Finding, Round
 from zhenggai.units import selectors as unit_selectors
@@ -214,11 +214,9 @@ def round_assign(request: AuthedRequest, pk: int) -> HttpResponse:
 def round_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Correct the round's facts (a wrong import, a missing date): the clerk of its unit."""
     round_ = selectors.round_get_for_user(user=request.user, pk=pk)
-    if "edit_round" not in policy.allowed_actions(request.user, round_):
-        reason = "只有整改办工作人员可以修改巡察轮次信息"
-        if request.method == "POST":
-            services.record_refusal(actor=request.user, action="round.update", obj=round_, reason=reason)
-        raise PermissionDenied(reason)
+    allowed = "edit_round" in policy.allowed_actions(request.user, round_)
+    reason = "只有整改办工作人员可以修改巡察轮次信息"
+    require_allowed(request, allowed, action="round.update", obj=round_, reason=reason)
     initial = {f: getattr(round_, f) for f in services.ROUND_FIELDS}
     form = RoundForm(request.POST if request.method == "POST" else None, units=None, initial=initial)
     if request.method == "POST" and form.is_valid():

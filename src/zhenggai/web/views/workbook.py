@@ -18,7 +18,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from zhenggai.http import uploads
 from zhenggai.http.authed import AuthedRequest
+from zhenggai.http.errors import require_allowed
 from zhenggai.ledger import policy, selectors, services
 from zhenggai.ledger.models import Round
 from zhenggai.reports.services import workbook_export, workbook_import
@@ -85,11 +85,9 @@ def xlsx_export(request: AuthedRequest, round_id: int) -> FileResponse:
 
 def _clerk_round(request: AuthedRequest, round_id: int) -> Round:
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
-    if "import_workbook" not in policy.allowed_actions(request.user, round_):
-        reason = "只有整改办工作人员可以导入台账"
-        if request.method == "POST":
-            services.record_refusal(actor=request.user, action="round.xlsx_import", obj=round_, reason=reason)
-        raise PermissionDenied(reason)
+    allowed = "import_workbook" in policy.allowed_actions(request.user, round_)
+    reason = "只有整改办工作人员可以导入台账"
+    require_allowed(request, allowed, action="round.xlsx_import", obj=round_, reason=reason)
     return round_
 
 
