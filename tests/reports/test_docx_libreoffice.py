@@ -13,11 +13,11 @@ do not clash.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.office import libreoffice_convert
 
 from . import test_notice_fixtures
 from .test_notice_fixtures import SeedDocs
@@ -27,43 +27,11 @@ seed_docs = test_notice_fixtures.seed_docs  # the module's fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.libreoffice]
 
-INSTALL = "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui"
-
-
-def soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        pytest.fail(
-            f"LibreOffice (soffice) is not installed: these tests need it ({INSTALL}, or make office)"
-        )
-    return exe
 
 
 def convert(data: bytes, name: str, folder: Path, to: str = "pdf") -> bytes:
     """``data`` (a file called ``name``) converted by LibreOffice headless; the result's bytes."""
-    src = folder / name
-    src.write_bytes(data)
-    profile = folder / "lo-profile"
-    proc = subprocess.run(
-        [
-            soffice(),
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            to,
-            "--outdir",
-            str(folder / "out"),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    out = folder / "out" / f"{src.stem}.{to.split(':', 1)[0]}"  # out/: the input may have the same name
-    assert proc.returncode == 0 and out.is_file(), (proc.returncode, proc.stdout, proc.stderr)
-    return out.read_bytes()
+    return libreoffice_convert(data, name, folder, to)
 
 
 @pytest.fixture(scope="module")

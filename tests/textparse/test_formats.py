@@ -16,8 +16,6 @@ import io
 import os
 import random
 import re
-import shutil
-import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.office import libreoffice_convert
 from zhenggai.textparse import _ofd, _office, budget, reader
 from zhenggai.textparse._base import MB, too_expanded, too_many_chars
 from zhenggai.textparse.parse import parse_document
@@ -36,8 +35,6 @@ from .builders import make_docx
 from .genre import PLAN_BLOCKS
 from .ofd_builder import LEFT, TOP, Rule, Text, layout, make_ofd, page_xml, ruled_table
 from .ole_builder import MAGIC, make_ole, word_fib
-
-INSTALL = "apt-get install libreoffice-writer-nogui"
 
 
 def assert_one_line_chinese(err: ReadError, name: str) -> None:
@@ -79,40 +76,9 @@ LETTER_BLOCKS: list[str | list[list[object]]] = [
 ]
 
 
-def soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        pytest.fail(
-            f"LibreOffice (soffice) is not installed: these tests need it ({INSTALL}, or `make office`)"
-        )
-    return exe
-
-
 def saved_by_libreoffice(data: bytes, name: str, to: str, folder: Path) -> bytes:
     """``data`` (a file called ``name``) saved by LibreOffice headless in the format ``to``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    src = folder / name
-    src.write_bytes(data)
-    proc = subprocess.run(
-        [
-            soffice(),
-            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            to,
-            "--outdir",
-            str(folder / "out"),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    out = folder / "out" / f"{src.stem}.{to.split(':', 1)[0]}"
-    assert proc.returncode == 0 and out.is_file(), (proc.returncode, proc.stdout, proc.stderr)
-    return out.read_bytes()
+    return libreoffice_convert(data, name, folder, to, timeout=300)
 
 
 @pytest.fixture(scope="module")
