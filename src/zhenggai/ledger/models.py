@@ -7,11 +7,42 @@ count as finished) lives in ``policy.py``. Every scoped row carries an explicit 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.conf import settings
 from django.db import models
 
 from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.models import Unit
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class LiveManager(models.Manager[_M]):
+    """Rows not soft-deleted: the default manager, so every list, count and export skips them."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class SoftDeleted(models.Model):
+    """Soft delete (a correction with a reason, restorable): ``objects`` hides the row,
+    ``everything`` still sees it. One deletion marks the row and what hangs under it with the
+    same ``deleted_batch``, so a restore brings back exactly what that deletion hid."""
+
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_reason = models.CharField("删除原因", max_length=500, blank=True)
+    deleted_batch = models.CharField(max_length=32, blank=True)
+
+    objects = LiveManager()
+    everything = models.Manager()  # noqa: DJ012  (ruff reads it as a field)
+
+    class Meta:
+        abstract = True
+        base_manager_name = "everything"
 
 
 class RoundKind(models.TextChoices):
@@ -21,7 +52,7 @@ class RoundKind(models.TextChoices):
     LOOKBACK = "lookback", "巡察“回头看”"
 
 
-class Round(models.Model):
+class Round(SoftDeleted):
     """One inspection of one unit (巡察轮次) and everything that follows from it."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rounds", verbose_name="被巡察单位")
@@ -46,7 +77,7 @@ class Round(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
 
-    class Meta:
+    class Meta(SoftDeleted.Meta):
         verbose_name = "巡察轮次"
         verbose_name_plural = "巡察轮次"
         ordering = ["-created_at", "-id"]
@@ -63,6 +94,45 @@ class Round(models.Model):
         return self.title
 
 
+class DocumentKind(models.TextChoices):
+    FEEDBACK = "feedback", "反馈意见"
+    PLAN = "plan", "整改方案"
+    NOTICE = "notice", "整改进展情况通报"
+    OTHER = "other", "其他"
+
+
+class SourceDocument(models.Model):
+    """A document imported into a round: the round grows document by document (反馈意见,
+    then 整改方案, then 通报). Its text is kept as read, so a finding's or a measure's span
+    points into it and the problem page can show the problem in its place."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="documents")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        "文件类型", max_length=20, choices=DocumentKind.choices, default=DocumentKind.OTHER
+    )
+    name = models.CharField("文件名", max_length=255)
+    sha256 = models.CharField("文件摘要", max_length=64, db_index=True)
+    #: As ``Round.source_text_sha256``: the same document in another format has the same one.
+    text_sha256 = models.CharField("文本摘要", max_length=64, db_index=True)
+    doc_type = models.CharField(max_length=30, blank=True)
+    text = models.TextField("文本")
+    #: What the import did, for the round's history: counts matched / added / proposed.
+    summary = models.JSONField(default=dict, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "来源文件"
+        verbose_name_plural = "来源文件"
+        ordering = ["imported_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class FindingKind(models.TextChoices):
     CATEGORY = "category", "问题类别"
     ISSUE = "issue", "问题"
@@ -74,7 +144,7 @@ class ProblemStatus(models.TextChoices):
     CLOSED = "closed", "已销号"
 
 
-class Finding(models.Model):
+class Finding(SoftDeleted):
     """A node of the findings tree: category → issue → problem (any depth)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
@@ -85,6 +155,8 @@ class Finding(models.Model):
     kind = models.CharField("层级", max_length=20, choices=FindingKind.choices)
     number = models.CharField("编号", max_length=20, blank=True)
     title = models.CharField("标题", max_length=500)
+    #: The sentences that state the problem's facts (反馈意见's text under its heading).
+    description = models.TextField("问题描述", blank=True)
     position = models.PositiveIntegerField("顺序", default=0)
     status = models.CharField(
         "销号状态", max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
@@ -98,10 +170,14 @@ class Finding(models.Model):
     sensitivity = models.CharField(
         "安全标记", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
     )
+    #: The document the span points into (None: typed in, or imported before documents were kept).
+    source = models.ForeignKey(
+        SourceDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     span_start = models.IntegerField(null=True, blank=True)
     span_end = models.IntegerField(null=True, blank=True)
 
-    class Meta:
+    class Meta(SoftDeleted.Meta):
         verbose_name = "问题"
         verbose_name_plural = "问题"
         ordering = ["round_id", "position"]
@@ -125,7 +201,7 @@ class MeasureStatus(models.TextChoices):
     STAGE_DONE = "stage_done", "阶段性完成"
 
 
-class Measure(models.Model):
+class Measure(SoftDeleted):
     """A rectification measure of one problem, with its owners and deadline."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="measures")
@@ -175,13 +251,19 @@ class Measure(models.Model):
     leader_hint = models.CharField(max_length=50, blank=True)
     person_hint = models.CharField(max_length=50, blank=True)
     department_hint = models.CharField(max_length=100, blank=True)
+    #: 配合单位 as the plan wrote them (names, "、"-joined); shown, not yet linked to units.
+    cooperating_hint = models.CharField("配合单位", max_length=300, blank=True)
+    #: The document the span points into (None: typed in, or imported before documents were kept).
+    source = models.ForeignKey(
+        SourceDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     span_start = models.IntegerField(null=True, blank=True)
     span_end = models.IntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(SoftDeleted.Meta):
         verbose_name = "整改措施"
         verbose_name_plural = "整改措施"
         ordering = ["finding_id", "position", "id"]
