@@ -82,10 +82,11 @@ class Round(SoftDeleted):
         verbose_name_plural = "巡察轮次"
         ordering = ["-created_at", "-id"]
         constraints = [
-            # The same file imported twice for the same unit is the same round.
+            # The same file imported twice for the same unit is the same round (a deleted
+            # round's file may be imported again).
             models.UniqueConstraint(
                 fields=["unit", "source_sha256"],
-                condition=~models.Q(source_sha256=""),
+                condition=~models.Q(source_sha256="") & models.Q(deleted_at__isnull=True),
                 name="round_source_unique_per_unit",
             ),
         ]
