@@ -64,6 +64,7 @@ bench: setup
 	$(PY) bench/bench_audit_head.py
 	$(PY) bench/bench_hostile_imports.py
 	$(PY) bench/bench_xlsx_hostile.py
+	$(PY) bench/bench_plan_tables.py
 
 # CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
 sbom: setup

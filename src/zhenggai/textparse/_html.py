@@ -1,9 +1,14 @@
-"""HTML saved from a government site: the article, without the page chrome."""
+"""HTML saved from a government site: the article, without the page chrome.
+
+Chrome inside the article container (breadcrumbs, 发布时间, 字号, 打印本页 …) is found
+by :mod:`.chrome`, the same rules that blank it in text saved from a page.
+"""
 
 import re
 
 from lxml import etree
 
+from . import chrome
 from ._base import _BOMS, MAX_TABLE_CELLS, LimitExceeded, _fail, too_many_cells
 
 # --------------------------------------------------------------------------- html
@@ -92,14 +97,6 @@ _BLOCK = {
     "summary",
 }
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CHROME_LINE = re.compile(
-    r"[\s【\[（(]*(?:"
-    r"(?:信息索引号|索引号|发布机构|发文机关|发布日期|发布时间|成文日期|来源|文章来源|信息来源|浏览量"
-    r"|浏览次数|阅读次数|阅读量|点击数|点击量|访问量|主题分类|责任编辑|字号|字体|当前位置|您当前的位置"
-    r"|您现在的位置|上一篇|下一篇)\s*[：:\t]"
-    r"|(?:分享到|分享|打印本页|打印|关闭窗口|关闭|收藏|返回顶部)(?=[\s】\]）)|｜：:/]|$)"
-    r"|扫一扫|大\s*中\s*小\s*[】\]]|.*(?:版权所有|ICP备))"
-)
 _TITLE_WORDS = re.compile(r"关于|通报|方案|情况|意见|公告|通知|报告|整改|公示")
 _HTML_WS = re.compile(r"[ \t\n\r\f]+")
 _CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -188,7 +185,9 @@ def _read_html(data: bytes, name: str) -> str:
     walker = _HtmlText(flat=False)
     walker.walk(container)
     walker.flush()
-    lines = [ln for ln in walker.lines if not _is_chrome_line(ln)]
+    # The same chrome rules as for text saved from a page (breadcrumbs, 发布时间 …).
+    flags = chrome.chrome_lines(walker.lines)
+    lines = [ln for ln, is_chrome in zip(walker.lines, flags, strict=True) if not is_chrome]
     # Blank lines belong around tables; a metadata table dropped above leaves orphans.
     lines = [
         ln
@@ -287,12 +286,6 @@ def _is_heading(el: etree._Element) -> bool:
     parts = {p for t in _tokens(el) for p in re.split(r"[-_]", t)}
     named = bool(parts & {"title", "bt", "biaoti"})
     return named and _TITLE_WORDS.search(el.text_content()) is not None
-
-
-def _is_chrome_line(line: str) -> bool:
-    text = line.strip()
-    limit = 120 if "\t" in text else 60  # metadata tables put several fields on one row
-    return len(text) <= limit and _CHROME_LINE.match(text) is not None
 
 
 def _html_int(value: str | None) -> int:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from zhenggai.textparse import chrome
 from zhenggai.textparse.model import DateMention, Deadline, Diagnostic, Inspection, Precision
 from zhenggai.textparse.numerals import cn_to_int, fold_width
 
@@ -513,6 +514,9 @@ _FEEDBACK_CLAUSE = re.compile(
     # name (巡察组, 巡察第一组, 巡察办) is not the verb.
     rf"|(?:巡察|巡视)(?![组办第一二三四五六七八九十]|情况|工作)(?P<unit_meet>[^{_CLAUSE_STOP}]{{2,40}}?)"
     r"(?:党组|党委|领导班子)?(?:工作|情况)?反馈(?:会|大会|会议)"
+    # 巡察反馈会在<unit>召开: the meeting held at the unit.
+    rf"|(?:巡察|巡视)(?:情况|意见)?反馈(?:会|大会|会议)在(?P<unit_at>[^{_CLAUSE_STOP}]{{2,40}}?)"
+    r"(?:党组|党委)?(?:召开|举行)"
 )
 _KIND_RE = re.compile(
     rf"(?:巡察|巡视){_LOOK_BACK}|{_LOOK_BACK}(?:巡察|巡视)"
@@ -523,6 +527,19 @@ _SENTENCE_END = re.compile(r"[。;!?\n]")
 _TITLE_MAX = 80
 _NOT_TITLE = re.compile(r"[>›»/|。,;]")
 _UNIT_TAIL_WORDS = ("于", "在", "自", "从")
+
+
+def _title_line(f: str, lo: int) -> tuple[int, int]:
+    """The first non-blank line before ``lo`` (the title above the opening), or (0, 0)."""
+    pos = 0
+    while pos < lo:
+        nl = f.find("\n", pos, lo)
+        if nl < 0:
+            return 0, 0
+        if f[pos:nl].strip():
+            return pos, nl
+        pos = nl + 1
+    return 0, 0
 
 
 def _sentence_start(f: str, lo: int, i: int) -> int:
@@ -630,7 +647,9 @@ class _Opening:
 
 def _read_opening(text: str) -> _Opening:
     """Everything :func:`find_inspection` and :func:`find_inspection_kind` return."""
-    f = fold_width(text[:_WINDOW])
+    # Web-page chrome (发布时间：…, a breadcrumb) is blanked: its dates are no round's.
+    text = chrome.mask(text[:_WINDOW])
+    f = fold_width(text)
     block = _opening_block(f)
     if block is None:
         return _Opening(Inspection(), None, [])
@@ -703,9 +722,13 @@ def _read_opening(text: str) -> _Opening:
             period_end = period.end
 
     kind = next((k for a, b in scopes if (k := _kind_in(f, a, b)) is not None), None)
-    title_end = f.find("\n", 0, lo)
-    if kind is None and 0 < title_end <= _TITLE_MAX and not _NOT_TITLE.search(f, 0, title_end):
-        kind = _kind_in(f, 0, title_end)  # 关于县委第二巡察组专项巡察反馈意见整改…的通报
+    title_start, title_end = _title_line(f, lo)
+    if (
+        kind is None
+        and 0 < title_end - title_start <= _TITLE_MAX
+        and not _NOT_TITLE.search(f, title_start, title_end)
+    ):
+        kind = _kind_in(f, title_start, title_end)  # 关于县委第二巡察组专项巡察反馈意见整改…的通报
 
     diagnostics = [
         Diagnostic(

@@ -16,6 +16,8 @@ import bisect
 import re
 from decimal import Decimal
 
+from . import chrome
+from .dates import find_inspection
 from .model import Accountability, DocumentRef, FeedbackChannels, StatusHint
 from .money import find_amounts
 from .numerals import cn_to_int, fold_width
@@ -274,7 +276,12 @@ _MORE = r"[余多]?"
 _DONE_WORDS = r"(?:完成整改|整改完成|整改到位|整改销号|销号|完成|整改|办结)"
 _STAT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "problems": (
-        re.compile(rf"反馈(?:的|意见)?(?:各类|具体)?问题{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}"),
+        re.compile(rf"(?:反馈|指出)(?:的|意见)?(?:各类|具体)?问题{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}"),
+        # 共反馈3个方面问题14个: the aspects before the noun, the count after it.
+        re.compile(
+            rf"(?:反馈|指出)了?{_ABOUT}\s*{_NUM}\s*(?:个方面|大方面|个类别|大类)(?:的)?问题"
+            rf"{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}"
+        ),
         re.compile(
             rf"(?:反馈|指出|巡察|巡视)(?:的|意见|组|了)?(?:中的|指出的|反馈的)?(?:各类|具体)?"
             rf"{_ABOUT}\s*({_NUM}){_MORE}\s*{_UNIT}(?:具体)?问题"
@@ -312,13 +319,70 @@ _SEP = r"[、,，和及]?\s*"
 _BREAKDOWN_RE = re.compile(
     rf"(?:(?P<categories>{_NUM})\s*(?:个方面|大方面|个类别|大类|类)(?:的)?(?:问题)?{_SEP})?"
     rf"(?:(?P<issues>{_NUM})\s*(?:个大项|大项|个方面问题中的)(?:问题)?{_SEP})?"
-    rf"(?P<problems>{_NUM}){_MORE}\s*(?:个子项|子项|个具体|项具体|{_UNIT})(?:具体)?问题"
+    rf"(?P<problems>{_NUM}){_MORE}\s*(?:(?:个子项|子项|个具体|项具体|{_UNIT})(?:具体)?问题"
+    # 问题清单3大类21项: below a level, a count with no noun after it is of problems.
+    r"|(?:项|个)(?=[,;。、\s]|$))"
 )
 _RATE_RE = re.compile(r"完成率(?:为|达|达到)?了?\s*([0-9]{1,3}(?:\.[0-9]{1,4})?)\s*%")
 _RECOVERY_RE = re.compile("清退|追缴|追回|挽回|收回")
 
 
-def find_stats(text: str) -> dict[str, int | Decimal]:
+class _EarlierRound:
+    """Whether a figure at a position speaks of an earlier round than the notice's own.
+
+    The last cue before the figure in its sentence decides: 上一轮 / 上轮 / 上次 /
+    以往 / 历次 … or a year before the round's (``2021年巡察反馈的问题``) make it an
+    earlier round's, 本轮 / 此次 / 本次 or the round's own year make it this one's.
+    """
+
+    def __init__(self, folded: str, round_year: int | None) -> None:
+        self.folded = folded
+        self.cues: list[tuple[int, bool]] = []  # (end of the cue, earlier?)
+        if not _EARLIER_HINT_RE.search(folded):
+            return  # no cue of an earlier round anywhere: nothing to look up
+        if round_year is None:
+            inspection, _ = find_inspection(folded[:_ROUND_WINDOW])
+            years = [d.year for d in (inspection.period_start, inspection.feedback_date) if d]
+            round_year = min(years) if years else None
+        for m in _ROUND_CUE_RE.finditer(folded):
+            if m.group("year") is None:
+                self.cues.append((m.end(), m.group("this") is None))
+                continue
+            before = folded[max(0, m.start() - 2) : m.start()]
+            if before.endswith(_PROGRESS_DATE_WORDS):
+                continue  # 截至2024年底: the date of the progress, not of a round
+            year = int(m.group("year"))
+            if round_year is not None:
+                self.cues.append((m.end(), year < round_year))
+        self.ends = [end for end, _ in self.cues]
+
+    def __call__(self, pos: int) -> bool:
+        if not self.cues:
+            return False
+        k = bisect.bisect_right(self.ends, pos) - 1
+        if k < 0:
+            return False
+        end, is_earlier = self.cues[k]
+        # The cue counts only within the figure's sentence.
+        lo = max(end, pos - _ROUND_REACH)
+        if any(ch in _ROUND_BREAK for ch in self.folded[lo:pos]) or end < pos - _ROUND_REACH:
+            return False
+        return is_earlier
+
+
+_EARLIER_WORDS = r"上一轮|上轮|上一次|上次|前一轮|前轮|上一届|上届|以往|历次|往年|历年"
+_EARLIER_HINT_RE = re.compile(rf"{_EARLIER_WORDS}|(?:19|20)[0-9]{{2}}年")
+_ROUND_CUE_RE = re.compile(
+    rf"(?P<earlier>{_EARLIER_WORDS})|(?P<this>本轮|此次|这次|本次|这轮)"
+    r"|(?P<year>(?:19|20)[0-9]{2})年度?(?=[^。;!?\n]{0,16}?(?:巡察|巡视))"
+)
+_PROGRESS_DATE_WORDS = ("截至", "截止", "至", "到")
+_ROUND_BREAK = frozenset("。;!?\n")
+_ROUND_REACH = 120
+_ROUND_WINDOW = 2000
+
+
+def find_stats(text: str, *, round_year: int | None = None) -> dict[str, int | Decimal]:
     """The headline statistics ``text`` states, keyed by name; absent keys are unstated.
 
     Keys: ``problems``, ``completed``, ``in_progress``,
@@ -329,20 +393,24 @@ def find_stats(text: str) -> dict[str, int | Decimal]:
     kept as 400 and 100). The first statement of each key wins; a stated zero is
     kept. ``problems`` needs headline wording (反馈 / 巡察 / a breakdown of at
     least two levels, see :func:`find_breakdown`), so ``共发现问题5个`` does not
-    count.
+    count. A figure whose sentence speaks of an earlier round (上一轮巡察反馈的8个
+    问题, 2021年巡察反馈的问题 when the round is later) is not this round's and is
+    skipped; ``round_year`` is the year the round began, read from the opening
+    when not given. Web-page chrome (浏览次数 …) is never a figure.
     """
-    folded = fold_width(text)
+    folded = fold_width(chrome.mask(text))
+    earlier = _EarlierRound(folded, round_year)
     stats: dict[str, int | Decimal] = {}
     firsts: dict[str, tuple[int, int]] = {}  # key: (position, value) of its earliest statement
     for key, patterns in _STAT_PATTERNS.items():
         for pattern in patterns:
-            m = pattern.search(folded)
+            m = next((m for m in pattern.finditer(folded) if not earlier(m.start())), None)
             if m is None:
                 continue
             value = _to_int(m.group(1))
             if value is not None and (key not in firsts or m.start() < firsts[key][0]):
                 firsts[key] = (m.start(), value)
-    breakdown = _first_breakdown(folded)
+    breakdown = _first_breakdown(folded, earlier)
     if breakdown is not None:
         at, levels = breakdown
         if "problems" in levels and ("problems" not in firsts or at < firsts["problems"][0]):
@@ -350,7 +418,7 @@ def find_stats(text: str) -> dict[str, int | Decimal]:
     for key in _STAT_PATTERNS:
         if key in firsts:
             stats[key] = firsts[key][1]
-    rate = _RATE_RE.search(folded)
+    rate = next((m for m in _RATE_RE.finditer(folded) if not earlier(m.start())), None)
     if rate:
         # The pattern admits only plain digits, so Decimal cannot fail here.
         stats["completion_rate"] = Decimal(rate.group(1))
@@ -372,7 +440,7 @@ _NUMERAL_CHARS = frozenset("0123456789" + _CN_NUM)
 _NUM_REACH = 12  # how far back from the level word its number may start
 
 
-def _first_breakdown(folded: str) -> tuple[int, dict[str, int]] | None:
+def _first_breakdown(folded: str, earlier: _EarlierRound | None = None) -> tuple[int, dict[str, int]] | None:
     for word in _UPPER_LEVEL_RE.finditer(folded):
         k = word.start()
         if folded[k - 1 : k] in ("个", "大"):
@@ -386,7 +454,7 @@ def _first_breakdown(folded: str) -> tuple[int, dict[str, int]] | None:
         if k == end:
             continue
         m = _BREAKDOWN_RE.match(folded, k)
-        if m is None:
+        if m is None or (earlier is not None and earlier(m.start())):
             continue
         levels = {key: _to_int(v) for key, v in m.groupdict().items() if v is not None}
         if len(levels) >= 2:
@@ -449,8 +517,10 @@ def find_channels(text: str) -> FeedbackChannels:
     ``；``, ``。``, a newline or the next label (邮编, 电子邮箱 …), and the last
     ASCII e-mail address in a
     paragraph that speaks of contact (邮箱, 电话, 地址, 联系 …), folded to ASCII.
+    The site's own footer (主办单位 … 地址 … 电话 beside 版权所有) is web-page
+    chrome, not a channel.
     """
-    folded = fold_width(text)
+    folded = fold_width(chrome.mask(text))
     phone = None
     for label in reversed(list(_PHONE_LABEL_RE.finditer(folded))):
         m = _PHONE_RE.match(folded, label.end())

@@ -35,6 +35,7 @@ CODES = (
     "plan-no-measures",
     "responsibility-unattached",
     "levels-shifted",
+    "table-unrecognised",
 )
 
 

@@ -118,12 +118,18 @@ class Measure:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """A node of the findings tree. ``description`` holds the sentences that state the
+    problem's facts (the text between its heading and its measures, children or the next
+    heading), with ``description_span`` into the document text; empty when none."""
+
     kind: FindingKind
     number: str | None
     title: str
     span: Span
     children: tuple[Finding, ...] = ()
     measures: tuple[Measure, ...] = ()
+    description: str = ""
+    description_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

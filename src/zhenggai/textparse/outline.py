@@ -49,6 +49,8 @@ class Node:
     measure_from: int | None = None
     # Body lines that each start a measure (line start -> where its text starts).
     marks: dict[int, int] = field(default_factory=dict)
+    # The sentences that state the node's facts (see ``_describe``).
+    description: Span | None = None
 
     @property
     def title(self) -> str:
@@ -101,7 +103,13 @@ _TITLE_TYPES: tuple[tuple[DocType, re.Pattern[str]], ...] = (
         ),
     ),
     ("progress_notice", re.compile(r"整改.{0,12}(?:通报|报告|公告|公示|情况)|整改进展|整改情况")),
-    ("feedback", re.compile(r"反馈意见|问题清单|反馈(?:的)?(?:情况|问题)|巡[察视]反馈")),
+    (
+        "feedback",
+        re.compile(
+            r"反馈意见|问题清单|反馈(?:的)?(?:情况|问题)|巡[察视](?:工作)?(?:情况|意见)?反馈|"
+            r"反馈巡[察视](?:情况|意见)"
+        ),
+    ),
 )
 
 
@@ -112,10 +120,12 @@ def _doc_type_from(title: str | None, norm: str) -> DocType:
                 return kind
     if re.search(r"(?:[\t]|^)(?:整改措施|整改任务)", norm[:20000], re.M):
         return "plan"
-    if re.search(r"一是|整改情况|整改进展|已整改|整改到位", norm):
+    if re.search(r"整改情况|整改进展|已整改|整改到位", norm):
         return "progress_notice"
     if re.search(r"巡[察视]组.{0,40}反馈|反馈意见|存在(?:的)?(?:主要)?问题", norm):
         return "feedback"
+    if "一是" in norm:
+        return "progress_notice"
     return "unknown"
 
 
@@ -187,6 +197,7 @@ class _Builder:
         self.reads_measures = True
         self.attached: set[int] = set()  # where the responsibility fields given to measures stand
         self.headings: dict[int, Heading | None] = {}  # match_heading by line start, while walking
+        self.loose: list[Span] = []  # lines before the first heading (a news text is all loose)
 
     def build(self) -> Outline:
         lines = list(iter_lines(self.norm))
@@ -201,15 +212,24 @@ class _Builder:
             doc_type = "plan"
         self.reads_measures = doc_type != "feedback"
         opening_end, closing = self._walk(body_lines)
+        if doc_type == "unknown" and any(n.family == "table-problem" and n.measures for n in self.root.walk()):
+            doc_type = "plan"  # a table whose columns name its measures (具体措施, 工作措施) is a plan
         opening_start = body_lines[0].start if body_lines else 0
         for node in self.root.walk():
             self._close(node)
         self._merge_numbered_measures(doc_type)
-        sections, roots = self._sections()
+        if doc_type == "feedback":
+            self._split_top_runons()
+        sections, roots = self._sections(doc_type)
+        if doc_type == "feedback" and not roots:
+            roots = self._loose_runons(closing)
         self._kinds(roots)
         if self.reads_measures:
             for r in roots:
                 self._assign(r, {})
+        for r in roots:
+            for node in r.walk():
+                self._describe(node, doc_type)
         self._numbering_checks(roots)
         self._plan_checks(doc_type, roots, body_lines, title_span)
         return Outline(
@@ -299,6 +319,7 @@ class _Builder:
                         owner = None
                 else:
                     opening_end = line.end
+                    self.loose.append((line.start, line.end))
                 k += 1
                 continue
             if owner is not None and self._is_measure_line(h, lines, k, stack, expect):
@@ -376,21 +397,21 @@ class _Builder:
         stack.append(node)
 
     def _table(self, rows: list[Line], stack: list[Node]) -> None:
-        cols = None
-        header = 0
-        for i, row in enumerate(rows[:3]):
-            cols = tables.header_columns(row)
-            if cols:
-                header = i
-                break
+        """Read a run of table rows: a plan's problems with their measures when a header
+        names its columns (``tables``), else the rows as text of the open node, with a
+        warning when the table should have been a plan."""
         parent = stack[-1] if stack else self.root
-        if not cols:
+        reading = tables.read_tables(rows, self.norm)
+        for block in reading.unread:
+            if (warning := tables.unrecognised(self.norm, block)) is not None:
+                self.diagnostics.append(warning)
+        if reading.header is None:
             for row in rows:  # not a ledger: read its rows as text
                 if stack:
                     parent.body.append((row.start, row.end))
             return
         cat_nodes: dict[tuple[str, Span], Node] = {}
-        for tp in tables.read_table(rows[header + 1 :], cols):
+        for tp in reading.problems:
             owner = parent
             if tp.category is not None:
                 owner = cat_nodes.get(tp.category)  # type: ignore[assignment]
@@ -500,19 +521,104 @@ class _Builder:
         node.title_override = None
         return True
 
+    # problems written as one run-on sentence (the news of a feedback meeting)
+    def _split_top_runons(self) -> None:
+        """A top-level part of a letter without sub-headings whose body lists its problems in
+        one sentence (主要是：…；…) holds them as problems."""
+        for n in self.root.children:
+            if n.children or not n.body or _section_kind(n.title) not in ("category", "container", "unknown"):
+                continue
+            for number, a, b in runon_items(self.norm, n.body):
+                n.children.append(self._runon_node(n, number, a, b))
+
+    def _loose_runons(self, closing: Span | None) -> list[Node]:
+        """A text without headings (news of a feedback meeting): its run-on problems."""
+        lines = [ln for ln in self.loose if closing is None or ln[1] <= closing[0]]
+        return [self._runon_node(self.root, number, a, b) for number, a, b in runon_items(self.norm, lines)]
+
+    def _runon_node(self, parent: Node, number: str | None, a: int, b: int) -> Node:
+        # The first sentence states the problem; the sentences after it are its facts.
+        stop = self.norm.find("。", a, b)
+        if 0 <= stop < b - 1:
+            title_end = stop
+            rest = _trim_span(self.norm, stop + 1, b)
+        else:
+            title_end, rest = b, None
+        title = self.norm[a:title_end].strip(" \u3000:;,。、")
+        node = Node(None, "runon", a, b, parent, title_override=title, number_override=number)
+        node.line_end = b
+        node.description = rest
+        return node
+
+    # the sentences that state a node's facts
+    def _describe(self, node: Node, doc_type: DocType) -> None:
+        """The text between a heading and its measures (its 整改措施 label, first measure or
+        first child): for a letter or a plan, the sentences that state the problem. In a
+        progress notice the text under a problem is its progress, so only a statement set
+        apart from it (by a 整改情况 label, or a 问题表现 label of its own) counts."""
+        h = node.heading
+        first_from: int | None = None
+        if h is not None and h.rest_start is not None:
+            m = _TITLE_LEAD.search(h.title)
+            if m and m.start() > 0:
+                # "标题，具体表现为：……": the title is the heading, the rest is its facts.
+                node.title_override = h.title[: m.start()].rstrip(" ,")
+                first_from = h.title_start + m.start(1)
+        if not node.body and first_from is None:
+            return
+        bounds = [x for x in (node.measure_from,) if x is not None]
+        if doc_type != "progress_notice" and node.measures:
+            bounds.append(node.measures[0].start)
+        if node.children:
+            bounds.append(node.children[0].start)
+        cut = min(bounds) if bounds else None
+        notice_free = doc_type == "progress_notice" and node.measure_from is None
+        pieces: list[Span] = []
+        for a, b in sorted(node.body):
+            if cut is not None and a >= cut:
+                break
+            s = self.norm[a:b]
+            if "\t" in s or is_resp_line(s) or label_kind(s) == "measure":
+                break
+            if label_kind(s) == "other" and not _DESC_LABEL.match(s):
+                break
+            if notice_free and not (pieces or _DESC_LABEL.match(s)):
+                break
+            if cut is not None and b > cut:
+                b = max((self.norm.rfind(p, a, cut) for p in "。;!?"), default=-1) + 1
+                if b <= a:
+                    break
+            pieces.append((a, b))
+        if first_from is not None and (not pieces or first_from < pieces[0][0]):
+            pieces.insert(0, (first_from, first_from))
+        if not pieces:
+            return
+        node.description = _trim_span(self.norm, pieces[0][0], pieces[-1][1])
+
     # sections and the roots of the findings tree
-    def _sections(self) -> tuple[list[SectionOut], list[Node]]:
+    def _sections(self, doc_type: DocType) -> tuple[list[SectionOut], list[Node]]:
         top = self.root.children
-        kinds = [_section_kind(n.title) for n in top]
+        kinds = [_part_kind(n) for n in top]
         sections_mode = any(
             k in ("organisation", "long_term", "next_steps", "other", "container") for k in kinds
         )
+        holders = [i for i, n in enumerate(top) if n.children]
+        if sections_mode and doc_type == "progress_notice" and holders:
+            # A part of prose in a notice whose other parts hold the findings: before them
+            # it tells how the work was organised (统一思想，精心组织), after them it is not
+            # a finding either.
+            for i, (n, k) in enumerate(zip(top, kinds, strict=True)):
+                if k == "unknown" and not n.children:
+                    kinds[i] = "organisation" if i < holders[0] else "other"
         roots: list[Node] = []
         out: list[SectionOut] = []
         unknown = [n for n, k in zip(top, kinds, strict=True) if k == "unknown" and n.children]
+        # Findings in several top-level parts (one per category) keep each part as a
+        # category; a single part of findings (整改落实情况) only holds them.
+        parts = [n for n, k in zip(top, kinds, strict=True) if k in ("container", "unknown") and n.children]
         for n, k in zip(top, kinds, strict=True):
             kind: SectionKind
-            if not sections_mode:
+            if not sections_mode or (len(parts) > 1 and n.children and k in ("container", "unknown")):
                 roots.append(n)
                 kind = "findings"
             elif k == "container" or (
@@ -521,7 +627,7 @@ class _Builder:
                 and n.children
                 and any(c.children or c.body for c in n.children)
             ):
-                roots.extend(n.children)
+                roots.extend(_held(n))
                 kind = "findings"
             elif k in ("category", "unknown") and (n.children or n.body):
                 roots.append(n)
@@ -679,6 +785,112 @@ class _Builder:
                     )
 
 
+# "…，具体表现为" at the end of a heading's title: the facts follow.
+_TITLE_LEAD = re.compile(r"[,]\s*((?:具体|主要|突出)?表现(?:为|在))$")
+# Labels that introduce the statement of a problem (its facts), not its measures.
+_DESC_LABEL = re.compile(r"(?:问题(?:表现|描述|内容)|具体表现|主要表现|存在(?:的)?问题)(?:为|在)?\s*[:]")
+
+# What introduces the problems listed in one sentence (主要是：…；…；…).
+_RUNON_CUE = re.compile(
+    r"(?:主要是|主要有|主要表现(?:在|为)|具体(?:表现)?(?:为|在|是)|突出表现(?:在|为)|表现(?:在|为))\s*[:,]?\s*"
+)
+# A sentence that asks for something (巡察组建议，… / 会议要求，…) introduces no problems.
+_ASKS = re.compile(r"建议|要求|强调|希望")
+_PROBLEM_CUE = re.compile(r"问题|不足|差距|短板|薄弱|不到位|有待")
+_FIRST_SHI = re.compile(r"一是")
+
+
+def _trim_span(norm: str, a: int, b: int) -> Span | None:
+    while a < b and norm[a] in " \u3000\t\n:":
+        a += 1
+    while b > a and norm[b - 1] in " \u3000\t\n":
+        b -= 1
+    return (a, b) if a < b else None
+
+
+def _asks(norm: str, a: int, b: int) -> bool:
+    """Whether the sentence ``norm[a:b]`` asks for something in its first clause."""
+    comma = norm.find(",", a, b)
+    return _ASKS.search(norm, a, min(b, a + 24) if comma < 0 else min(comma, a + 24)) is not None
+
+
+def _sentence_start(norm: str, lo: int, pos: int) -> int:
+    i = max(norm.rfind("。", lo, pos), norm.rfind("!", lo, pos), norm.rfind("?", lo, pos))
+    return lo if i < 0 else i + 1
+
+
+def _enumerated(norm: str, a: int, b: int) -> list[tuple[str | None, int, int]]:
+    """The items of an inline enumeration (一是…二是…) in ``norm[a:b]``, or []."""
+    split = split_measures(norm, [(a, b)])
+    if not split.enumerated or len(split.measures) < 2:
+        return []
+    out: list[tuple[str | None, int, int]] = []
+    for i, (ordinal, x, y) in enumerate(split.measures):
+        if i == len(split.measures) - 1:
+            stop = norm.find("。", x, y)
+            y = y if stop < 0 else stop
+        out.append((_CN_ORD[ordinal] if ordinal < len(_CN_ORD) else str(ordinal), x, y))
+    return out
+
+
+_CN_ORD = ("", *"一二三四五六七八九十", *("十" + d for d in "一二三四五六七八九"))
+
+
+def runon_items(norm: str, lines: list[Span]) -> list[tuple[str | None, int, int]]:
+    """Problems written as one run-on sentence in the paragraphs ``lines``: after a cue
+    (主要是：A；B；C。 / 具体为：一是…；二是…) or as 一是…；二是… after a sentence that
+    names problems. Each is ``(number or None, start, end)``; a sentence that asks for
+    something (巡察组建议，一是…) gives none."""
+    out: list[tuple[str | None, int, int]] = []
+    for lo, hi in lines:
+        pos = lo
+        while pos < hi:
+            m = _RUNON_CUE.search(norm, pos, hi)
+            if m is None:
+                break
+            if _asks(norm, _sentence_start(norm, lo, m.start()), m.start()):
+                pos = m.end()
+                continue
+            items = _enumerated(norm, m.end(), hi)
+            if items:
+                end = items[-1][2]
+            else:
+                stop = norm.find("。", m.end(), hi)
+                end = hi if stop < 0 else stop
+                items = []
+                x = m.end()
+                for part in re.split(r"(;)", norm[m.end() : end]):
+                    if part != ";":
+                        items.append((None, x, x + len(part)))
+                    x += len(part)
+                if len(items) < 2:
+                    items = []
+            kept = [(n, *ab) for n, x, y in items if (ab := _trim_span(norm, x, y)) is not None]
+            if len(kept) >= 2:
+                out.extend((n, x, y) for n, (x, y) in ((k[0], (k[1], k[2])) for k in kept))
+            pos = max(end, m.end())
+        if any(lo <= x < hi for _, x, _ in out):
+            continue
+        m = _FIRST_SHI.search(norm, lo, hi)
+        if m is None:
+            continue
+        here = _sentence_start(norm, lo, m.start())
+        before = _sentence_start(norm, lo, max(lo, here - 1))
+        if _asks(norm, here, m.start()) or not _PROBLEM_CUE.search(norm, before, m.start()):
+            continue
+        found = _enumerated(norm, m.start(), hi)
+        out.extend((n, x, y) for n, x, y in found if _trim_span(norm, x, y))
+    return [(n, *_trim_items(norm, x, y)) for n, x, y in out]
+
+
+def _trim_items(norm: str, a: int, b: int) -> Span:
+    span = _trim_span(norm, a, b) or (a, b)
+    a, b = span
+    while b > a and norm[b - 1] in ";,、。":
+        b -= 1
+    return a, b
+
+
 def _heading_span(node: Node) -> Span:
     return (node.start, node.line_end if node.line_end > node.start else node.end)
 
@@ -700,7 +912,7 @@ _TitleKind = Literal["category", "next_steps", "long_term", "container", "organi
 _KIND_WORDS: tuple[tuple[_TitleKind, re.Pattern[str]], ...] = (
     ("category", re.compile(r"方面")),
     ("next_steps", re.compile(r"下一步|下步|今后|工作打算|工作计划|努力方向")),
-    ("long_term", re.compile(r"长效|巩固.{0,4}成果|常态化|建章立制")),
+    ("long_term", re.compile(r"长效|常态化|建章立制")),
     (
         "container",
         re.compile(
@@ -720,10 +932,42 @@ _KIND_WORDS: tuple[tuple[_TitleKind, re.Pattern[str]], ...] = (
         "other",
         re.compile(
             r"指导思想|总体要求|工作目标|基本原则|工作要求|方法步骤|时间安排|保障措施|"
-            r"意见建议|整改要求|有关要求"
+            r"意见建议|整改意见|整改建议|工作建议|整改要求|有关要求"
         ),
     ),
 )
+
+
+# Next steps worded as carrying the work on (持续深化整改… / 巩固整改成果…): a part of prose.
+_NEXT_WEAK = re.compile(
+    r"持续深化|深化整改|持续推进|持续抓好|持续用力|久久为功|巩固.{0,4}成果|继续|再接再厉|善作善成"
+)
+
+
+def _part_kind(node: Node) -> _TitleKind:
+    """What a part is: its title's kind, and prose that carries the work on is next steps."""
+    kind = _section_kind(node.title)
+    if kind in ("container", "unknown") and not node.children and _NEXT_WEAK.search(node.title):
+        return "next_steps"
+    return kind
+
+
+def _held(part: Node) -> list[Node]:
+    """The findings a part of findings holds: its children, through a part of findings
+    inside it (整改落实情况 → （二）反馈问题整改情况 → …), without the parts of prose beside
+    them (（一）整改工作推进情况)."""
+    kids = part.children
+    nested = any(c.children for c in kids)
+    out: list[Node] = []
+    for c in kids:
+        k = _part_kind(c)
+        if c.children and k == "container":
+            out.extend(_held(c))
+        elif nested and not c.children and k != "category":
+            continue
+        else:
+            out.append(c)
+    return out
 
 
 def _section_kind(title: str) -> _TitleKind:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from . import dates as dates_mod
-from . import facts, money
+from . import chrome, facts, money
 from .measures import RawMeasure
 from .model import (
     Counts,
@@ -81,9 +81,11 @@ def parse_text(text: str, *, name: str = "<text>", sha256: str | None = None) ->
     collecting = gc.isenabled()
     gc.disable()
     try:
-        norm = fold_width(text)
-        outline = build_outline(text, norm)
-        return _Assembler(text, norm, outline).result(Source(name, sha256, len(text)))
+        content = chrome.mask(text)  # web-page chrome blanked; same length, same offsets
+        norm = fold_width(content)
+        outline = build_outline(content, norm)
+        result = _Assembler(content, norm, outline).result(Source(name, sha256, len(text)))
+        return result if content is text else dataclasses.replace(result, text=text)
     finally:
         if collecting:
             gc.enable()
@@ -179,6 +181,7 @@ class _Assembler:
 
     def _finding(self, node: Node) -> Finding:
         assert node.kind is not None  # noqa: S101  for the type checker: finding nodes have a kind
+        desc = node.description
         return Finding(
             kind=node.kind,
             number=node.number,
@@ -186,6 +189,8 @@ class _Assembler:
             span=(node.start, node.end),
             children=tuple(self._finding(c) for c in node.children),
             measures=tuple(self._measure(m) for m in node.measures),
+            description=self.text[desc[0] : desc[1]] if desc else "",
+            description_span=desc,
         )
 
     def _measure(self, m: RawMeasure) -> Measure:

@@ -1,4 +1,4 @@
-"""Read a document file (txt, docx, pdf, html, ofd; doc, wps, rtf) into one decoded text.
+"""Read a document file (txt, docx, xlsx, pdf, html, ofd; doc, wps, rtf) into one decoded text.
 
 The text follows a fixed contract, because the outline parser reports spans
 into it: ``\\n`` newlines only, one paragraph per line, a table as one line per
@@ -10,7 +10,8 @@ Chinese saying what is wrong and with which file. Nothing here imports Django.
 
 .doc, .wps and .rtf are converted to .docx by LibreOffice (``_office``), run as a
 separate program; OFD, the fixed-layout format of official documents, is read here
-(``_ofd``) from its text layer.
+(``_ofd``) from its text layer. An Excel workbook (``_xlsx``) gives the sheets that hold a
+plan's table, each written like a Word table.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from ._base import (
 from ._html import _read_html
 from ._ofd import _read_ofd
 from ._pdf import _read_pdf
+from ._xlsx import read_xlsx
 
 # pdfminer warns through logging about every oddity of a PDF; without this, an
 # application that configured no logging would get them all on stderr.
@@ -60,13 +62,14 @@ __all__ = ["MAX_BYTES", "Document", "ReadError", "read_bytes", "read_path"]
 
 logging.getLogger("pdfminer").addHandler(logging.NullHandler())
 
-Format = Literal["txt", "docx", "pdf", "html", "ofd", "doc", "wps", "rtf"]
+Format = Literal["txt", "docx", "xlsx", "pdf", "html", "ofd", "doc", "wps", "rtf"]
 
 #: Inputs larger than this are refused before any parsing.
 MAX_BYTES = 50 * 1024 * 1024
 
-_NOT_A_DOCUMENT = "不是可识别的文档（txt、doc、docx、wps、rtf、pdf、ofd、html）"
+_NOT_A_DOCUMENT = "不是可识别的文档（txt、doc、docx、wps、rtf、pdf、ofd、html）或 Excel 表格（xlsx）"
 _DOCX_EXTS = {".docx", ".docm", ".dotx"}
+_XLSX_EXTS = {".xlsx", ".xlsm", ".xltx"}
 _HTML_EXTS = {".html", ".htm", ".shtml", ".xhtml", ".mht", ".asp", ".aspx", ".jsp", ".php"}
 
 
@@ -132,6 +135,7 @@ def read_bytes(data: bytes, name: str, *, convert_seconds: float | None = None) 
     read = {
         "pdf": _read_pdf,
         "docx": _read_docx,
+        "xlsx": read_xlsx,
         "html": _read_html,
         "txt": _read_txt,
         "ofd": _read_ofd,
@@ -197,6 +201,8 @@ def _sniff(data: bytes, name: str) -> Format:
         raise _fail(name, "文件已损坏或不是 docx 格式")
     if ext == ".pdf":
         raise _fail(name, "文件已损坏或不是 PDF 格式")
+    if ext in _XLSX_EXTS:
+        raise _fail(name, "文件已损坏或不是 Excel 表格（.xlsx）格式")
     if ext in _WORD_EXTS:
         raise _fail(name, "文件已损坏或不是 Word 格式")
     if ext in (".wps", ".wpt"):
@@ -213,6 +219,8 @@ _SAVE_AS = "请在 Word 或 WPS 中另存为 .docx 后再导入"
 def _sniff_ole(data: bytes, name: str, ext: str) -> Format:
     """An OLE2 compound file: a .doc or .wps for LibreOffice, or a refusal saying what it is."""
     kind = _office.ole_kind(data)
+    if ext in _XLSX_EXTS and (kind == "encrypted" or "EncryptedPackage".encode("utf-16-le") in data):
+        raise _fail(name, "表格设置了打开密码，请在 Excel 或 WPS 中取消密码后另存为 .xlsx 再导入")
     if kind in ("encrypted", "word-encrypted") or (
         ext in _DOCX_EXTS and "EncryptedPackage".encode("utf-16-le") in data
     ):
@@ -231,7 +239,7 @@ def _sniff_ole(data: bytes, name: str, ext: str) -> Format:
     raise _fail(name, f"这是不支持的旧版 Office 格式，{_SAVE_AS}")
 
 
-_OTHER_ZIPS = {"xl/workbook.xml": " Excel 表格", "ppt/presentation.xml": "演示文稿"}
+_OTHER_ZIPS = {"ppt/presentation.xml": "演示文稿"}
 
 
 def _zip_bomb(infos: list[zipfile.ZipInfo]) -> str | None:
@@ -264,12 +272,20 @@ def _sniff_zip(data: bytes, name: str, ext: str) -> Format:
             raise _fail(name, reason) from None
         if ext == ".ofd":
             raise _fail(name, "OFD 文件已损坏或不完整（可能未下载完），请重新获取文件") from None
+        if ext in _XLSX_EXTS:
+            raise _fail(
+                name, "xlsx 文件已损坏或不完整（可能未下载完），请用 Excel 或 WPS 打开后重新保存"
+            ) from None
         raise _fail(name, f"压缩包已损坏，{_NOT_A_DOCUMENT}") from None
     main = infos.get("word/document.xml")
     if main is not None:
         if bomb := _zip_bomb(entries):
             raise _fail(name, bomb)
         return "docx"
+    if "xl/workbook.xml" in infos or (ext in _XLSX_EXTS and "[Content_Types].xml" in infos):
+        if bomb := _zip_bomb(entries):
+            raise _fail(name, bomb)
+        return "xlsx"
     if "OFD.xml" in infos or (ext == ".ofd" and any(n.lower() == "ofd.xml" for n in infos)):
         if bomb := _zip_bomb(entries):
             raise _fail(name, bomb)

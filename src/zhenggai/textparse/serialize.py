@@ -77,6 +77,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "span": list(f.span),
         "children": [_finding(c) for c in f.children],
         "measures": [_measure(m) for m in f.measures],
+        "description": f.description,
+        "description_span": list(f.description_span) if f.description_span else None,
     }
 
 
