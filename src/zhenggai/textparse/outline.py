@@ -212,7 +212,8 @@ class _Builder:
             doc_type = "plan"
         self.reads_measures = doc_type != "feedback"
         opening_end, closing = self._walk(body_lines)
-        if doc_type == "unknown" and any(n.family == "table-problem" and n.measures for n in self.root.walk()):
+        tabled = any(n.family == "table-problem" and n.measures for n in self.root.walk())
+        if doc_type == "unknown" and tabled:
             doc_type = "plan"  # a table whose columns name its measures (具体措施, 工作措施) is a plan
         opening_start = body_lines[0].start if body_lines else 0
         for node in self.root.walk():

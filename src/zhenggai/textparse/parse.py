@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from . import dates as dates_mod
 from . import chrome, facts, money
+from . import dates as dates_mod
 from .measures import RawMeasure
 from .model import (
     Counts,
