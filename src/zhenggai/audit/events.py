@@ -65,6 +65,7 @@ BUSINESS_EVENTS: dict[str, str] = {
     # 巡察轮次
     "round.create": "新建巡察轮次",
     "round.import": "导入巡察文件",
+    "round.import_document": "导入文件到已有巡察轮次",
     "round.xlsx_import": "导入整改台账（Excel）",
     "round.xlsx_export": "导出整改台账（Excel）",
     "plan.sign": "签署整改方案",

@@ -4,7 +4,10 @@
 round, its findings tree, measures, departments and outcomes in one transaction.
 The same document twice in one unit gives the round already made: the same file (same
 digest), or the same text in another format or re-saved with other spacing (the same
-``text_fingerprint``).
+``text_fingerprint``), whether it began its round or was imported into it later
+(``SourceDocument``). Every import keeps the document's text as a ``SourceDocument`` that the
+spans of its findings and measures point into; ``ledger.merge`` imports a later document
+(a plan, a progress notice) into a round that exists.
 
 ``import_parse`` is the parse of an upload from the web: in a child process with a time
 and memory budget (``IMPORT_PARSE_SECONDS``, ``IMPORT_PARSE_MEMORY_MB``), once per upload;
@@ -37,7 +40,18 @@ from zhenggai.textparse.serialize import dump_result, load_result
 from zhenggai.units.models import Unit, UnitKind
 from zhenggai.units.services import unit_get_or_create
 
-from .models import Finding, Measure, MeasureKind, Outcome, OutcomeKind, Round, RoundKind
+from .documents import KIND_OF_DOC_TYPE
+from .models import (
+    DocumentKind,
+    Finding,
+    Measure,
+    MeasureKind,
+    Outcome,
+    OutcomeKind,
+    Round,
+    RoundKind,
+    SourceDocument,
+)
 from .policy import EDIT_ROLES, require_role
 from .services import round_create
 
@@ -65,11 +79,22 @@ class ImportPreview:
     text_sha256: str = ""
     departments: list[str] = field(default_factory=list)
     outcomes: list[OutcomePlan] = field(default_factory=list)
+    #: The later document of ``existing`` that is this one (None: the one it began with).
+    existing_document: SourceDocument | None = None
 
     @property
     def same_file(self) -> bool:
         """The round already made is from this very file (not only the same text)."""
+        if self.existing_document is not None:
+            return self.existing_document.sha256 == self.sha256
         return self.existing is not None and self.existing.source_sha256 == self.sha256
+
+    @property
+    def existing_name(self) -> str:
+        """The name of the file already imported with this text."""
+        if self.existing_document is not None:
+            return self.existing_document.name
+        return self.existing.source_name if self.existing is not None else ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -92,8 +117,11 @@ def _read(data: bytes, name: str) -> ParseResult:
 
 def _check(result: ParseResult, name: str) -> ParseResult:
     if result.counts.problems == 0:
+        tables = [d.message for d in result.diagnostics if d.code == "table-unrecognised"]
+        detail = f"（{tables[0]}）" if tables else ""
         raise InvalidInput(
-            f"未能从“{name}”中识别出问题清单：请确认这是巡察反馈意见、整改方案或整改进展通报", field="file"
+            f"未能从“{name}”中识别出问题清单{detail}：请确认这是巡察反馈意见、整改方案或整改进展通报",
+            field="file",
         )
     return result
 
@@ -192,10 +220,28 @@ def text_fingerprint(text: str) -> str:
 
 
 def _existing(unit: Unit, sha: str, text_sha: str) -> Round | None:
+    return _existing_with_document(unit, sha, text_sha)[0]
+
+
+def _existing_with_document(
+    unit: Unit, sha: str, text_sha: str
+) -> tuple[Round | None, SourceDocument | None]:
+    """The live round of ``unit`` already made from this file or this text, and the later
+    document of it that is this one (None when the round began with it)."""
     same_file = Round.objects.filter(unit=unit, source_sha256=sha).first()
-    if same_file is not None or not text_sha:
-        return same_file
-    return Round.objects.filter(unit=unit, source_text_sha256=text_sha).order_by("pk").first()
+    if same_file is not None:
+        return same_file, None
+    if text_sha:
+        same_text = Round.objects.filter(unit=unit, source_text_sha256=text_sha).order_by("pk").first()
+        if same_text is not None:
+            return same_text, None
+    live = SourceDocument.objects.filter(unit=unit, round__deleted_at__isnull=True).select_related("round")
+    doc = live.filter(sha256=sha).order_by("pk").first()
+    if doc is None and text_sha:
+        doc = live.filter(text_sha256=text_sha).order_by("pk").first()
+    if doc is None:
+        return None, None
+    return doc.round, (None if doc.round.source_text_sha256 == doc.text_sha256 else doc)
 
 
 def import_preview(*, data: bytes, name: str, unit: Unit, result: ParseResult | None = None) -> ImportPreview:
@@ -203,8 +249,10 @@ def import_preview(*, data: bytes, name: str, unit: Unit, result: ParseResult | 
     result = _parsed(data, name, result)
     sha = hashlib.sha256(data).hexdigest()
     text_sha = text_fingerprint(result.text)
-    existing = _existing(unit, sha, text_sha)
-    return ImportPreview(name, sha, result, existing, text_sha, _departments(result), _outcomes(result))
+    existing, document = _existing_with_document(unit, sha, text_sha)
+    return ImportPreview(
+        name, sha, result, existing, text_sha, _departments(result), _outcomes(result), document
+    )
 
 
 def _round_kind(title: str) -> str:
@@ -280,6 +328,16 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
         source_text_sha256=preview.text_sha256,
         source_doc_type=r.doc_type,
     )
+    document = document_create(
+        actor=actor,
+        round=round_,
+        kind=KIND_OF_DOC_TYPE.get(r.doc_type, DocumentKind.OTHER),
+        name=preview.name,
+        sha256=preview.sha256,
+        text_sha256=preview.text_sha256,
+        result=r,
+        summary={"counts": preview.counts, "created_round": True},
+    )
     departments = {
         name: unit_get_or_create(actor=actor, name=name[:100], parent=unit, kind=UnitKind.DEPARTMENT)
         for name in preview.departments
@@ -299,7 +357,9 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
             kind=f.kind,
             number=(f.number or "")[:20],
             title=f.title[:500] or "（无标题）",
+            description=finding_description(f),
             position=position,
+            source=document,
             span_start=f.span[0],
             span_end=f.span[1],
         )
@@ -324,6 +384,8 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
                     person_hint=((resp.person if resp else None) or "")[:50],
                     department_hint=((resp.department if resp else None) or "")[:100],
                     department=departments.get(resp.department) if resp and resp.department else None,
+                    cooperating_hint=cooperating(m),
+                    source=document,
                     span_start=m.span[0],
                     span_end=m.span[1],
                 )
@@ -358,6 +420,7 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
         unit_id=unit.pk,
         after={
             "file": preview.name,
+            "document": document.pk,
             "sha256": preview.sha256,
             "counts": preview.counts,
             "outcomes": len(preview.outcomes),
@@ -365,3 +428,44 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
         },
     )
     return round_
+
+
+def finding_description(f: ParsedFinding) -> str:
+    """The sentences that state a problem's facts (the parser's ``description``)."""
+    return (getattr(f, "description", None) or "").strip()
+
+
+def cooperating(m: ParsedMeasure) -> str:
+    """配合单位 as the plan wrote them, for ``Measure.cooperating_hint``."""
+    resp = m.responsible
+    return ((getattr(resp, "cooperating", None) if resp else None) or "").strip()[:300]
+
+
+def document_create(
+    *,
+    actor: Actor,
+    round: Round,
+    kind: str,
+    name: str,
+    sha256: str,
+    text_sha256: str,
+    result: ParseResult,
+    summary: dict[str, Any],
+) -> SourceDocument:
+    """Keep an imported document's text with its round (inside the import's transaction; the
+    import's own audit event names it)."""
+    doc = SourceDocument(
+        round=round,
+        unit=round.unit,
+        kind=kind,
+        name=name[:255],
+        sha256=sha256,
+        text_sha256=text_sha256,
+        doc_type=result.doc_type[:30],
+        text=result.text,
+        summary=summary,
+        imported_by=actor if getattr(actor, "pk", None) else None,
+    )
+    doc.full_clean(exclude=["imported_by"])
+    doc.save()
+    return doc
