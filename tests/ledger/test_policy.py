@@ -244,7 +244,14 @@ def test_the_supervisor_sends_back_closes_and_reopens_a_problem_by_its_state(per
 
 
 def test_a_problem_offers_the_clerk_a_new_measure_and_the_clerk_and_leader_its_label(personas, world):
-    assert actions(personas.clerk, world.problem) == {"add_measure", "edit", "label"}
+    assert actions(personas.clerk, world.problem) == {
+        "add_measure",
+        "edit",
+        "label",
+        "move",
+        "split",
+        "delete",
+    }
     assert actions(personas.leader, world.problem) == {"label"}
     for who in ("person", "responsible_leader", "viewer", "outsider"):
         assert actions(getattr(personas, who), world.problem) == set()
@@ -264,7 +271,15 @@ def test_the_unit_leader_signs_a_plan_not_signed_as_it_stands(personas, world):
     m = Measure.objects.get(pk=world.fresh.pk)
     services.measure_update(actor=clerk, measure=m, expected_version=m.version, text="制定学习计划（修订）")
     assert actions(leader, world.round) == {"sign"}
-    offered_to_clerk = {"add_finding", "assign", "import_workbook", "edit_notice", "edit_round"}
+    offered_to_clerk = {
+        "add_finding",
+        "assign",
+        "import_workbook",
+        "edit_notice",
+        "edit_round",
+        "delete",
+        "trash",
+    }
     assert actions(clerk, world.round) == offered_to_clerk
     for who in ("supervisor", "person", "viewer", "outsider"):
         assert actions(getattr(personas, who), world.round) == set()

@@ -58,6 +58,23 @@ def _none(w: World, _: str) -> list[Any]:
     return []
 
 
+def _document(w: World) -> Any:
+    """A document kept with unit A's round (the hand-built round has none of its own)."""
+    from zhenggai.ledger.models import SourceDocument
+
+    doc, _ = SourceDocument.objects.get_or_create(
+        round=w.round,
+        defaults={
+            "unit": w.round.unit,
+            "name": "反馈意见.txt",
+            "sha256": "0" * 64,
+            "text_sha256": "0" * 64,
+            "text": "一、政治建设方面",
+        },
+    )
+    return doc
+
+
 TARGETS = [
     Target("round-detail", "get", _round),
     Target("round-measures", "get", _round),
@@ -102,6 +119,30 @@ TARGETS = [
     Target("measure-submit", "post", _fresh, lambda w, p, d: {}),
     Target("measure-review", "post", _submitted, lambda w, p, d: {"decision": "approve"}),
     Target("import-confirm", "post", _none, lambda w, p, d: {"digest": d}),
+    Target("round-import", "get", _round),
+    Target(
+        "round-import",
+        "post",
+        _round,
+        lambda w, p, d: {"file": SimpleUploadedFile("方案.txt", "方案".encode())},
+    ),
+    Target("round-import-preview", "get", lambda w, d: [w.round.pk, d]),
+    Target("round-import-confirm", "post", _round, lambda w, p, d: {"digest": d}),
+    Target("round-document", "get", lambda w, _: [w.round.pk, _document(w).pk]),
+    Target("finding-correct", "get", _problem),
+    Target("finding-move", "post", _problem, lambda w, p, d: {"direction": "up"}),
+    Target("finding-reparent", "post", _problem, lambda w, p, d: {"parent-parent": w.category.pk}),
+    Target(
+        "finding-split",
+        "post",
+        _problem,
+        lambda w, p, d: {"split-title": "拆出的问题", "split-measures": [w.fresh.pk]},
+    ),
+    Target("finding-merge", "post", _problem, lambda w, p, d: {"merge-other": w.problem.pk}),
+    Target("finding-delete", "post", _problem, lambda w, p, d: {"delete-reason": "越权删除"}),
+    Target("finding-restore", "post", _problem, lambda w, p, d: {}),
+    Target("round-delete", "post", _round, lambda w, p, d: {"delete-reason": "越权删除"}),
+    Target("round-restore", "post", _round, lambda w, p, d: {}),
     # The 整改台账 workbook, the plan and the notice of unit A's round.
     Target("xlsx-export", "get", _round, namespace="reports"),
     Target("xlsx-import", "get", _round, namespace="reports"),
@@ -133,6 +174,9 @@ ACTIONS = [t for t in TARGETS if t.method == "post"]
 NOT_A_CLERK_403 = {"web:import-preview", "web:import-confirm"}
 CLERK_PAGES = {
     "web:import-preview",
+    "web:round-import",
+    "web:round-import-preview",
+    "web:finding-correct",
     "web:round-edit",
     "reports:xlsx-import",
     "reports:xlsx-import-preview",
@@ -149,6 +193,7 @@ OPEN_TO_ALL_USERS = {
     "web:round-list",
     "web:round-create",
     "web:import",
+    "web:round-trash",
     "web:search",
     "accounts:otp-verify",
     "accounts:otp-enrol",

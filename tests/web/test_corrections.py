@@ -119,8 +119,8 @@ def test_the_clerk_corrects_the_round_through_its_page(personas: Any, world: Any
 def test_the_clerk_corrects_a_problem_on_its_page(personas: Any, world: Any, client_for: Any):
     clerk = client_for(personas.clerk)
     page = reverse("web:problem-detail", args=[world.problem.pk])
-    assert "修改编号和标题" in clerk.get(page).content.decode()
-    assert "修改编号和标题" not in client_for(personas.person).get(page).content.decode()
+    assert "修改编号、标题和描述" in clerk.get(page).content.decode()
+    assert "修改编号、标题和描述" not in client_for(personas.person).get(page).content.decode()
     edit = reverse("web:problem-edit", args=[world.problem.pk])
     response = clerk.post(edit, {"edit-number": "2.", "edit-title": "学习走过场"})
     assert response.status_code == 302

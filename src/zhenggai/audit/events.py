@@ -73,6 +73,13 @@ BUSINESS_EVENTS: dict[str, str] = {
     "notice.save": "保存整改进展通报",
     "notice.export": "导出整改进展通报",
     # 问题
+    "finding.move": "调整问题位置",
+    "finding.split": "拆分问题",
+    "finding.merge": "合并问题",
+    "finding.delete": "删除问题",
+    "finding.restore": "恢复问题",
+    "round.delete": "删除巡察轮次",
+    "round.restore": "恢复巡察轮次",
     "finding.create": "新建问题",
     "finding.close": "对账销号",
     "finding.send_back": "退回问题整改",

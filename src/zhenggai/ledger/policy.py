@@ -210,11 +210,13 @@ def problem_state(finding: Finding, statuses: Sequence[str]) -> ProblemState:
 def problem_measure_counts() -> dict[str, Count]:
     """Annotations of a problem queryset: its measures counted as ``problem_state_counted`` needs
     them (``m_total``, ``m_done``, ``m_finished``, ``m_not_started``)."""
+    # A join does not go through the default manager: deleted measures are left out by hand.
+    live = Q(measures__deleted_at__isnull=True)
     return {
-        "m_total": Count("measures"),
-        "m_done": Count("measures", filter=Q(measures__status=S.DONE)),
-        "m_finished": Count("measures", filter=finished_q("measures__")),
-        "m_not_started": Count("measures", filter=Q(measures__status=S.NOT_STARTED)),
+        "m_total": Count("measures", filter=live),
+        "m_done": Count("measures", filter=live & Q(measures__status=S.DONE)),
+        "m_finished": Count("measures", filter=live & finished_q("measures__")),
+        "m_not_started": Count("measures", filter=live & Q(measures__status=S.NOT_STARTED)),
     }
 
 
@@ -363,8 +365,41 @@ MEASURE_ACTIONS = frozenset(
         "label",
     }
 )
-PROBLEM_ACTIONS = frozenset({"close", "send_back", "reopen", "label", "add_measure", "edit"})
-ROUND_ACTIONS = frozenset({"add_finding", "assign", "import_workbook", "edit_notice", "edit_round", "sign"})
+PROBLEM_ACTIONS = frozenset(
+    {
+        "close",
+        "send_back",
+        "reopen",
+        "label",
+        "add_measure",
+        "edit",
+        # corrections (``services.corrections``): the clerk's, on a live node; ``restore`` on a deleted one
+        "move",
+        "move_up",
+        "move_down",
+        "split",
+        "merge",
+        "delete",
+        "restore",
+    }
+)
+ROUND_ACTIONS = frozenset(
+    {
+        "add_finding",
+        "assign",
+        "import_workbook",
+        "edit_notice",
+        "edit_round",
+        "sign",
+        # corrections: delete the round, see its deleted problems (已删除); ``restore`` on a deleted round
+        "delete",
+        "trash",
+        "restore",
+    }
+)
+
+#: The levels of the findings tree, highest first: a node goes only under a higher one.
+KIND_RANK: dict[str, int] = {FindingKind.CATEGORY: 0, FindingKind.ISSUE: 1, FindingKind.PROBLEM: 2}
 
 
 def _place(measure: Measure) -> tuple[int, int]:
@@ -418,23 +453,59 @@ def measure_actions(
     return frozenset(out)
 
 
+def _siblings(finding: Finding) -> tuple[int, int, int]:
+    """The finding's place among its live siblings: (index from 0, count, how many other open
+    problems share its parent). One query."""
+    rows = list(
+        Finding.objects.filter(round_id=finding.round_id, parent_id=finding.parent_id)
+        .order_by("position", "id")
+        .values_list("pk", "kind", "status")
+    )
+    ids = [pk for pk, _, _ in rows]
+    mergeable = sum(
+        1
+        for pk, kind, status in rows
+        if pk != finding.pk and kind == FindingKind.PROBLEM and status == P.OPEN
+    )
+    return (ids.index(finding.pk) if finding.pk in ids else 0), len(ids), mergeable
+
+
 def problem_actions(
-    actor: Viewer, finding: Finding, *, measures: Sequence[Measure] | None = None
+    actor: Viewer,
+    finding: Finding,
+    *,
+    measures: Sequence[Measure] | None = None,
+    siblings: tuple[int, int, int] | None = None,
 ) -> frozenset[str]:
     """What ``actor`` may do to ``finding`` now (names of ``PROBLEM_ACTIONS``).
 
     ``measures``: every measure of the finding (their status and own label), read when not given.
     Closing, sending back and reopening act on every measure, so they are offered only to a
-    supervisor who sees them all.
+    supervisor who sees them all. ``siblings``: (index, count, other open problems of the same
+    parent) as ``_siblings`` reads it, for the clerk's corrections. A closed (已销号) problem is
+    neither split, merged nor deleted; a deleted node offers only ``restore``, to the clerk.
     """
     if not cleared_for(actor, finding.sensitivity):
         return frozenset()
     roles = _roles(actor, finding.unit)
+    if finding.deleted_at is not None:
+        return frozenset({"restore"}) if roles & EDIT_ROLES else frozenset()
     out: set[str] = set()
     if roles & LABEL_ROLES:
         out.add("label")
     if roles & EDIT_ROLES:
-        out |= {"add_measure", "edit"}
+        out |= {"add_measure", "edit", "move"}
+        index, count, mergeable = siblings if siblings is not None else _siblings(finding)
+        if index > 0:
+            out.add("move_up")
+        if index < count - 1:
+            out.add("move_down")
+        if finding.status != P.CLOSED:
+            out.add("delete")
+            if finding.kind == FindingKind.PROBLEM:
+                out.add("split")
+                if mergeable:
+                    out.add("merge")
     if roles & SUPERVISE_ROLES and finding.kind == FindingKind.PROBLEM:
         rows = (
             [(m.status, m.sensitivity) for m in measures]
@@ -471,9 +542,11 @@ def round_actions(
     signature) and ``amendments`` (changes since) are read when not given.
     """
     roles = _roles(actor, round.unit)
+    if round.deleted_at is not None:
+        return frozenset({"restore"}) if roles & EDIT_ROLES else frozenset()
     out: set[str] = set()
     if roles & EDIT_ROLES:
-        out |= {"add_finding", "assign", "import_workbook", "edit_notice", "edit_round"}
+        out |= {"add_finding", "assign", "import_workbook", "edit_notice", "edit_round", "delete", "trash"}
     if roles & SIGN_ROLES:
         if measures is None:
             measures = Measure.objects.filter(round=round).count()

@@ -126,7 +126,10 @@ def measure_get_for_user(*, user: Viewer, pk: int) -> Measure:
 
 def evidence_get_for_user(*, user: Viewer, pk: int) -> Evidence:
     e = (
-        Evidence.objects.filter(visible_units_q(user), measure_cleared_q(user, "measure__"))
+        # A join does not go through the default manager: a deleted measure's file is left out by hand.
+        Evidence.objects.filter(
+            visible_units_q(user), measure_cleared_q(user, "measure__"), measure__deleted_at__isnull=True
+        )
         .select_related("measure")
         .filter(pk=pk)
         .first()
@@ -435,6 +438,10 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Progres
 # --- what the round, problem and measure pages show besides the tree -----------------------------
 
 
+#: On rounds (or findings) joined to their measures: those not deleted.
+LIVE_MEASURES = Q(measures__deleted_at__isnull=True)
+
+
 def round_rows(*, user: Viewer, today: dt.date) -> QuerySet[Round]:
     """Visible rounds with their measure counts, in one query whatever their size."""
     problems = (
@@ -447,9 +454,10 @@ def round_rows(*, user: Viewer, today: dt.date) -> QuerySet[Round]:
     return (
         round_list_for_user(user=user)
         .annotate(
-            measure_count=Count("measures"),
-            done_count=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)),
-            overdue_count=Count("measures", filter=overdue_q(today, "measures__")),
+            # A join does not go through the default manager: deleted measures are left out by hand.
+            measure_count=Count("measures", filter=LIVE_MEASURES),
+            done_count=Count("measures", filter=LIVE_MEASURES & Q(measures__status=MeasureStatus.DONE)),
+            overdue_count=Count("measures", filter=LIVE_MEASURES & overdue_q(today, "measures__")),
             problem_count=Coalesce(Subquery(problems, output_field=IntegerField()), Value(0)),
         )
         .order_by("-created_at", "-id")
@@ -465,7 +473,12 @@ def amendments_since(*, round: Round, signature: PlanSignature | None) -> int:
 
 def outcomes_of(*, round: Round) -> list[Outcome]:
     """The round's outcomes (the round was fetched through a scoped selector)."""
-    return list(Outcome.objects.filter(round=round).order_by("kind", "id"))
+    return list(Outcome.objects.filter(live_outcomes_q(), round=round).order_by("kind", "id"))
+
+
+def live_outcomes_q() -> Q:
+    """Outcomes not tied to a deleted measure (a join does not go through the default manager)."""
+    return Q(measure__isnull=True) | Q(measure__deleted_at__isnull=True)
 
 
 def finding_path(finding: Finding) -> list[Finding]:
@@ -485,3 +498,73 @@ def finding_parents(*, round: Round) -> QuerySet[Finding]:
 
 def empty_measures() -> QuerySet[Measure]:
     return Measure.objects.none()
+
+
+# --- what was deleted (已删除): the clerk's recycle bin --------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeletedItem:
+    """One deletion: the node the clerk deleted (the root of its batch), and how much it hid."""
+
+    finding: Finding
+    findings: int
+    measures: int
+
+
+def deleted_findings(*, user: Viewer, round: Round) -> list[DeletedItem]:
+    """The round's deletions the user may see, latest first: each deleted category, issue or
+    problem that was itself deleted (not one hidden with its parent), with how many findings
+    and measures its deletion hid. Three queries. Deletions of a deleted round are its own."""
+    round_get_for_user(user=user, pk=round.pk)  # scope check: a live round the user may see
+    rows = list(
+        Finding.everything.filter(finding_cleared_q(user), round=round, deleted_at__isnull=False)
+        .select_related("deleted_by", "parent")
+        .order_by("-deleted_at", "-id")
+    )
+    roots = [f for f in rows if f.parent is None or f.parent.deleted_batch != f.deleted_batch]
+    batches = [f.deleted_batch for f in roots]
+    n_findings = Counter(f.deleted_batch for f in rows)
+    n_measures = dict(
+        Measure.everything.filter(round=round, deleted_batch__in=batches)
+        .order_by()
+        .values_list("deleted_batch")
+        .annotate(n=Count("pk"))
+        .values_list("deleted_batch", "n")
+    )
+    return [DeletedItem(f, n_findings[f.deleted_batch], n_measures.get(f.deleted_batch, 0)) for f in roots]
+
+
+def finding_get_for_restore(*, user: Viewer, pk: int) -> Finding:
+    """A finding of a live round the user may see, deleted or not (``finding_restore`` refuses a
+    live one, and a user who may not restore, with the reason); else ``Http404``."""
+    f = (
+        Finding.everything.filter(
+            visible_units_q(user), finding_cleared_q(user), round__deleted_at__isnull=True
+        )
+        .select_related("round", "unit", "parent")
+        .filter(pk=pk)
+        .first()
+    )
+    if f is None:
+        raise Http404("未找到该问题")
+    return f
+
+
+def deleted_rounds_for_user(*, user: Viewer) -> QuerySet[Round]:
+    """Deleted rounds of the units the user sees, latest deletion first (the view shows them
+    to a clerk only, and ``round_restore`` checks the role)."""
+    return (
+        Round.everything.filter(visible_units_q(user), deleted_at__isnull=False)
+        .select_related("unit", "deleted_by")
+        .order_by("-deleted_at", "-id")
+    )
+
+
+def round_get_for_restore(*, user: Viewer, pk: int) -> Round:
+    """A round of the units the user sees, deleted or not (``round_restore`` refuses a live one,
+    and a user who may not restore, with the reason); else ``Http404``."""
+    r = Round.everything.filter(visible_units_q(user)).select_related("unit").filter(pk=pk).first()
+    if r is None:
+        raise Http404("未找到该巡察轮次")
+    return r

@@ -92,7 +92,8 @@ def document_ledger(user: Viewer, round: Round) -> DocumentLedger:
     overview = selectors.round_overview(user=user, round=round)  # scope check
     latest: dict[int, str] = {}
     for measure_id, text in (
-        Progress.objects.filter(measure__round=round)
+        # A join does not go through the default manager: a deleted measure's progress is left out.
+        Progress.objects.filter(measure__round=round, measure__deleted_at__isnull=True)
         .order_by("created_at", "id")
         .values_list("measure_id", "text")
     ):
@@ -105,7 +106,7 @@ def document_ledger(user: Viewer, round: Round) -> DocumentLedger:
         .order_by("finding_id", "position", "id")
     ):
         by_finding[m.finding_id].append(MeasureRow(m, latest.get(m.pk, "")))
-    outcomes = Outcome.objects.filter(round=round)
+    outcomes = Outcome.objects.filter(selectors.live_outcomes_q(), round=round)
     rules = outcomes.filter(kind=OutcomeKind.RULE).count()
     money = outcomes.filter(kind=OutcomeKind.MONEY).aggregate(s=Sum("amount_yuan"))["s"] or Decimal(0)
     accountable = sum(

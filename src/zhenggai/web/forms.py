@@ -221,14 +221,104 @@ class FindingForm(forms.Form):
 
 
 class FindingEditForm(forms.Form):
-    """The number and title of a category, issue or problem (a correction of the import)."""
+    """The number, title and description of a category, issue or problem (a correction of the
+    import). A form sent without the description field leaves the description as it is
+    (``cleaned_data["description"]`` is then None)."""
 
     number = forms.CharField(label="编号", max_length=20, required=False, help_text="如：一、（一）、1.")
     title = forms.CharField(label="标题", max_length=500, error_messages=REQUIRED)
+    description = forms.CharField(
+        label="问题描述",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="反馈意见中陈述该问题事实的文字",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "edit")
         super().__init__(*args, **kwargs)
+
+    def clean_description(self) -> str | None:
+        if self.is_bound and self.add_prefix("description") not in self.data:
+            return None
+        return str(self.cleaned_data.get("description") or "")
+
+
+# --- corrections: delete, move, split, merge --------------------------------------------------------
+
+
+class DeleteForm(forms.Form):
+    """Why a problem or a round is deleted: required, kept with the deletion and in the audit log."""
+
+    reason = forms.CharField(
+        label="删除原因",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请写明删除原因", "max_length": "删除原因不能超过500字"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "delete")
+        super().__init__(*args, **kwargs)
+
+
+class FindingParentForm(forms.Form):
+    """Where a category, issue or problem goes: another node of the round (or the top level)."""
+
+    parent = ParentChoiceField(
+        queryset=None,
+        label="移动到",
+        required=False,
+        empty_label="（顶层，仅问题类别）",
+        error_messages=CHOICE_INVALID,
+    )
+
+    def __init__(self, *args: Any, parents: QuerySet[Finding], **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "parent")
+        super().__init__(*args, **kwargs)
+        model_choices(self, "parent").queryset = parents
+
+
+class MeasureChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Measure) -> str:
+        return obj.text[:80]
+
+
+class FindingSplitForm(forms.Form):
+    """A problem split in two: the new problem's number, title and description, and which of
+    the measures go to it."""
+
+    number = forms.CharField(label="新问题编号", max_length=20, required=False)
+    title = forms.CharField(label="新问题标题", max_length=500, error_messages=REQUIRED)
+    description = forms.CharField(
+        label="新问题描述", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    measures = MeasureChoiceField(
+        queryset=None,
+        label="移到新问题的整改措施",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "所选措施不属于该问题，请刷新后重新选择",
+            "invalid_pk_value": "措施编号不正确",
+        },
+    )
+
+    def __init__(self, *args: Any, measures: QuerySet[Measure], **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "split")
+        super().__init__(*args, **kwargs)
+        model_choices(self, "measures").queryset = measures
+
+
+class FindingMergeForm(forms.Form):
+    """The problem merged into this one (of the same parent); it is deleted after the merge."""
+
+    other = ParentChoiceField(queryset=None, label="并入本问题的问题", error_messages=CHOICE_INVALID)
+
+    def __init__(self, *args: Any, others: QuerySet[Finding], **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "merge")
+        super().__init__(*args, **kwargs)
+        model_choices(self, "other").queryset = others
 
 
 # --- measures ------------------------------------------------------------------------------------

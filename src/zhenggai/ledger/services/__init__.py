@@ -2,7 +2,8 @@
 
 ``rounds`` (rounds and findings), ``plan`` (measures, the signature and amendments),
 ``tracking`` (progress, submission, review), ``closure`` (close-out, send-back, reopen) and
-``labels`` (安全标记); ``evidence`` opens a file, checked and recorded. Who may do what from
+``labels`` (安全标记), ``corrections`` (the findings tree moved, split, merged; soft delete
+and restore of a problem or a round); ``evidence`` opens a file, checked and recorded. Who may do what from
 which state is ``zhenggai.ledger.policy``.
 Callers import from here: ``from zhenggai.ledger import services``.
 """
@@ -29,6 +30,15 @@ from .closure import (
     finding_close,
     finding_reopen,
     finding_send_back,
+)
+from .corrections import (
+    finding_delete,
+    finding_merge,
+    finding_move,
+    finding_restore,
+    finding_split,
+    round_delete,
+    round_restore,
 )
 from .evidence import (
     EvidenceDamaged,
@@ -87,9 +97,14 @@ __all__ = [
     "evidence_open",
     "finding_close",
     "finding_create",
+    "finding_delete",
+    "finding_merge",
+    "finding_move",
     "finding_reopen",
+    "finding_restore",
     "finding_send_back",
     "finding_set_sensitivity",
+    "finding_split",
     "finding_update",
     "measure_accept_suggestion",
     "measure_assign_bulk",
@@ -106,5 +121,7 @@ __all__ = [
     "progress_add",
     "record_refusal",
     "round_create",
+    "round_delete",
+    "round_restore",
     "round_update",
 ]

@@ -160,16 +160,21 @@ def round_update(*, actor: Actor, round: Round, **values: Any) -> Round:
 
 
 @transaction.atomic
-def finding_update(*, actor: Actor, finding: Finding, title: str, number: str = "") -> Finding:
-    """Correct a category's, issue's or problem's number and title. After the plan is signed
-    the change is recorded as an amendment of the plan, like a measure's."""
+def finding_update(
+    *, actor: Actor, finding: Finding, title: str, number: str = "", description: str | None = None
+) -> Finding:
+    """Correct a category's, issue's or problem's number, title and description (``None``:
+    the description is left as it is). After the plan is signed the change is recorded as an
+    amendment of the plan, like a measure's."""
     require_role(actor, finding.unit, EDIT_ROLES, "修改问题")
     r = _lock_round(finding.round_id)
     f = Finding.objects.select_for_update().filter(pk=finding.pk, round=r).first()
     if f is None:
-        raise Gone("该问题已被删除，请返回刷新")
+        raise Gone("该问题已被删除（可能是他人在您打开页面后删除的），请返回本轮次页面刷新")
     require_cleared(actor, f.sensitivity, "修改问题")
     values = {"title": title.strip()[:500], "number": number.strip()[:20]}
+    if description is not None:
+        values["description"] = description.strip()
     if not values["title"]:
         raise InvalidInput("请填写标题", field="title")
     before = {k: getattr(f, k) for k, v in values.items() if getattr(f, k) != v}

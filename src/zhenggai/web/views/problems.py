@@ -60,7 +60,13 @@ def _problem_page(
             or (MeasureCreateForm() if "add_measure" in actions else None),
             "edit_form": forms.get("edit")
             or (
-                FindingEditForm(initial={"number": finding.number, "title": finding.title})
+                FindingEditForm(
+                    initial={
+                        "number": finding.number,
+                        "title": finding.title,
+                        "description": finding.description,
+                    }
+                )
                 if "edit" in actions
                 else None
             ),
@@ -160,7 +166,9 @@ def measure_create(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @action_view
 def problem_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Correct the number and title of a category, issue or problem (the clerk)."""
+    """Correct the number, title and description of a category, issue or problem (the clerk;
+    from the problem page or the corrections page ``finding-correct``). A form without the
+    description field leaves the description as it is."""
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     back = reverse("web:problem-detail", args=[finding.pk])
     form = FindingEditForm(request.POST)

@@ -23,7 +23,7 @@ from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.selectors import members_of
 
 from .. import presenters
-from ..forms import BulkAssignForm, FindingForm, RoundForm, SearchForm, add_service_error
+from ..forms import BulkAssignForm, DeleteForm, FindingForm, RoundForm, SearchForm, add_service_error
 from .common import page_number
 from .search import filters_from
 
@@ -76,6 +76,8 @@ def _overview_page(
     )
     if "add_finding" in actions and finding_form is None:
         finding_form = FindingForm(parents=_parents(request, round_))
+    # The clerk's recycle bin (已删除) and the round's own deletion.
+    deleted = selectors.deleted_findings(user=request.user, round=round_) if "trash" in actions else []
     return render(
         request,
         "web/rounds/detail.html",
@@ -95,6 +97,8 @@ def _overview_page(
             "amendments": amendments,
             "actions": actions,
             "finding_form": finding_form,
+            "deleted": deleted,
+            "delete_form": DeleteForm() if "delete" in actions else None,
         },
         status=status,
     )
