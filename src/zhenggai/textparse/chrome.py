@@ -19,6 +19,7 @@ mentions 来源 or 发布 is never touched. The HTML reader drops the same lines
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 
 from .numerals import fold_width
@@ -442,6 +443,13 @@ def _blank(out: list[str], text: str, a: int, b: int) -> None:
             out[k] = " "
 
 
+#: The last texts masked and their masks (each mask is its own fixed point): the parser,
+#: the fact finders and the opening reader all mask the same text, so only the first pays.
+_MASKED: dict[str, str] = {}
+_MASKED_KEEP = 6  # a parse masks two texts (the document, its opening window): two pairs
+_MASKED_LOCK = threading.Lock()
+
+
 def mask(text: str) -> str:
     """``text`` with its web-page chrome replaced by spaces, the same length.
 
@@ -454,6 +462,19 @@ def mask(text: str) -> str:
     """
     if not text:
         return text
+    done = _MASKED.get(text)
+    if done is not None:
+        return text if done == text else done
+    masked = _mask(text)
+    with _MASKED_LOCK:
+        while len(_MASKED) > _MASKED_KEEP - 2:  # room for the pair
+            _MASKED.pop(next(iter(_MASKED)))
+        _MASKED[text] = masked
+        _MASKED[masked] = masked
+    return masked
+
+
+def _mask(text: str) -> str:
     folded = fold_width(text)
     starts: list[int] = []
     raw: list[str] = []
