@@ -178,3 +178,30 @@ def test_the_document_page_and_the_round_import_are_not_for_another_unit(persona
     viewer = client_for(personas.viewer)
     assert viewer.get(reverse("web:round-document", args=[letter_round.pk, doc.pk])).status_code == 200
     assert viewer.get(reverse("web:round-import", args=[letter_round.pk])).status_code == 403
+
+
+def test_a_problem_labelled_above_the_reader_s_clearance_is_blanked_out_of_its_source(
+    personas, letter_round, client_for
+):
+    """REQ-1.10 holds in the source too: the document page and the 原文 panel of a neighbouring
+    problem blank out a problem the reader is not cleared for; a labelled problem whose words
+    cannot be placed in the document keeps the whole document from the reader."""
+    secret = Finding.objects.get(round=letter_round, title="学习成果转化不够")
+    neighbour = Finding.objects.get(round=letter_round, title__startswith="党组理论学习中心组学习流于形式")
+    # Labelled as the labels service would (covered in tests/labels); here only its effect counts.
+    Finding.objects.filter(pk=secret.pk).update(sensitivity="sensitive")
+    viewer = client_for(personas.viewer)
+    html = viewer.get(reverse("web:problem-detail", args=[neighbour.pk])).content.decode()
+    assert "问题原文" in html and "流于形式" in html
+    assert "学习成果转化不够" not in html and "调研报告质量不高" not in html
+    doc = SourceDocument.objects.get(round=letter_round)
+    page = viewer.get(reverse("web:round-document", args=[letter_round.pk, doc.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200 and "■■■" in text and "流于形式" in text
+    assert "学习成果转化不够" not in text and "调研报告质量不高" not in text
+    # The clerk's clearance is no higher: the same. A finding typed in, labelled, and the
+    # document cannot be shown at all (its words may stand anywhere in it).
+    Finding.objects.filter(pk=secret.pk).update(source=None)
+    assert viewer.get(reverse("web:round-document", args=[letter_round.pk, doc.pk])).status_code == 404
+    html = viewer.get(reverse("web:problem-detail", args=[neighbour.pk])).content.decode()
+    assert "学习成果转化不够" not in html

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.units.selectors import visible_units_q
 
-from .models import DocumentKind, Finding, Round, SourceDocument
+from .models import DocumentKind, Finding, Measure, Round, SourceDocument
+from .policy import clearance_of
 
 #: How much of the document around the problem the panel shows, at most, on each side.
 CONTEXT_CHARS = 400
@@ -41,6 +43,41 @@ def document_get_for_user(*, user: Viewer, round_pk: int, pk: int) -> SourceDocu
     if doc is None:
         raise Http404("未找到该来源文件")
     return doc
+
+
+#: What stands in place of each character of a passage above the reader's clearance.
+REDACTED = "■"
+
+
+def readable_text(document: SourceDocument, *, user: Viewer) -> str | None:
+    """The document's text as ``user`` may read it, the same length (spans still point into it):
+    the passages of findings and measures labelled above their clearance (客体安全标记) are
+    blanked out with ``REDACTED``. None when it cannot be shown at all: a finding of the round
+    above their clearance came from another document (or was typed in), so its words may stand
+    anywhere in this one."""
+    allowed = Sensitivity.up_to(clearance_of(user))
+    spans: list[tuple[int, int]] = []
+    hidden_findings = Finding.everything.filter(round_id=document.round_id).exclude(sensitivity__in=allowed)
+    for source_id, a, b in hidden_findings.values_list("source_id", "span_start", "span_end"):
+        if source_id != document.pk or a is None or b is None:
+            return None
+        spans.append((a, b))
+    hidden_measures = Measure.everything.filter(source_id=document.pk).exclude(
+        Q(sensitivity__in=allowed) & Q(finding__sensitivity__in=allowed)
+    )
+    for a, b in hidden_measures.values_list("span_start", "span_end"):
+        if a is None or b is None:
+            return None
+        spans.append((a, b))
+    text = document.text
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        for i in range(max(a, 0), min(b, len(chars))):
+            if chars[i] != "\n":
+                chars[i] = REDACTED
+    return "".join(chars)
 
 
 def documents_of(*, round: Round) -> QuerySet[SourceDocument]:
@@ -72,11 +109,11 @@ def _line_end(text: str, i: int) -> int:
 
 
 def excerpt(
-    document: SourceDocument, start: int | None, end: int | None, *, paragraphs: int = 1
+    document: SourceDocument, text: str, start: int | None, end: int | None, *, paragraphs: int = 1
 ) -> Excerpt | None:
-    """The span ``[start, end)`` of ``document`` with ``paragraphs`` whole paragraphs on each
-    side (at most ``CONTEXT_CHARS`` characters a side), or None when the span is not in it."""
-    text = document.text
+    """The span ``[start, end)`` of ``text`` (``document``'s, as the reader may read it) with
+    ``paragraphs`` whole paragraphs on each side (at most ``CONTEXT_CHARS`` characters a side),
+    or None when the span is not in it."""
     if start is None or end is None or not 0 <= start < end <= len(text):
         return None
     lo = _line_start(text, start)
@@ -103,11 +140,15 @@ def excerpt(
     )
 
 
-def finding_excerpt(finding: Finding) -> Excerpt | None:
-    """Where ``finding`` (already read through a scoped selector) stands in its source document."""
+def finding_excerpt(finding: Finding, *, user: Viewer) -> Excerpt | None:
+    """Where ``finding`` (already read through a scoped selector) stands in its source document,
+    with what ``user`` may not read around it blanked out (or None)."""
     if finding.source_id is None:
         return None
     doc = SourceDocument.objects.filter(pk=finding.source_id, round_id=finding.round_id).first()
     if doc is None:
         return None
-    return excerpt(doc, finding.span_start, finding.span_end)
+    text = readable_text(doc, user=user)
+    if text is None:
+        return None
+    return excerpt(doc, text, finding.span_start, finding.span_end)

@@ -10,11 +10,12 @@ from zhenggai.ledger.models import Finding, Round, SourceDocument
 register = template.Library()
 
 
-@register.simple_tag
-def source_excerpt(finding: Finding) -> documents.Excerpt | None:
+@register.simple_tag(takes_context=True)
+def source_excerpt(context: template.Context, finding: Finding) -> documents.Excerpt | None:
     """The problem's span in its source document with the paragraphs around it (or None). The
-    finding was read through a scoped selector; its document is of the same round."""
-    return documents.finding_excerpt(finding)
+    finding was read through a scoped selector; its document is of the same round; what the
+    user is not cleared for is blanked out."""
+    return documents.finding_excerpt(finding, user=context["request"].user)
 
 
 @register.simple_tag

@@ -251,7 +251,9 @@ def round_document(request: AuthedRequest, pk: int, doc_pk: int) -> HttpResponse
     """The text of a document the round was imported from; ``?start=&end=`` marks a span of it."""
     doc = documents.document_get_for_user(user=request.user, round_pk=pk, pk=doc_pk)
     start, end = _span(request.GET.get("start")), _span(request.GET.get("end"))
-    text = doc.text
+    text = documents.readable_text(doc, user=request.user)
+    if text is None:  # it holds what the user is not cleared for, and where cannot be told
+        raise Http404("未找到该来源文件")
     marked = start is not None and end is not None and 0 <= start < end <= len(text)
     parts = (text[:start], text[start:end], text[end:]) if marked else (text, "", "")
     return render(
