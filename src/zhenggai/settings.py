@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "zhenggai.units",
     "zhenggai.ledger",
     "zhenggai.audit",
+    "zhenggai.notify",
+    "zhenggai.supervision",
     "zhenggai.reports",
     "zhenggai.ops",
     "zhenggai.web",

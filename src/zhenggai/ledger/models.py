@@ -71,6 +71,8 @@ class Round(SoftDeleted):
     source_text_sha256 = models.CharField("来源文本摘要", max_length=64, blank=True, db_index=True)
     source_doc_type = models.CharField(max_length=30, blank=True)
     plan_version = models.PositiveIntegerField("方案版本", default=1)
+    #: 责任领导审核: a submitted measure goes first to its responsible leader, then to the unit head.
+    leader_prereview = models.BooleanField("责任领导预审", default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -167,6 +169,9 @@ class Finding(SoftDeleted):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reopen_count = models.PositiveIntegerField(default=0)
+    #: The rectification cycle: 1, then one more each time a look-back (回头看) finds a relapse
+    #: (反弹); the earlier cycles' progress, reviews and close-outs stay as history.
+    cycle = models.PositiveIntegerField("整改轮次", default=1)
     # 客体安全标记 (REQ-1.10); never below the parent's (ledger.services keeps it so).
     sensitivity = models.CharField(
         "安全标记", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
@@ -197,6 +202,8 @@ class MeasureKind(models.TextChoices):
 class MeasureStatus(models.TextChoices):
     NOT_STARTED = "not_started", "未开始"
     IN_PROGRESS = "in_progress", "整改中"
+    #: Submitted, awaiting the responsible leader (责任领导审核) when the round asks for it.
+    LEADER_REVIEW = "leader_review", "待领导审核"
     PENDING_REVIEW = "pending_review", "待审核"
     DONE = "done", "已完成"
     STAGE_DONE = "stage_done", "阶段性完成"
@@ -238,6 +245,11 @@ class Measure(SoftDeleted):
         verbose_name="责任人",
     )
     deadline = models.DateField("完成时限", null=True, blank=True)
+    #: The deadline before the first granted extension (None: never extended); on-time rates are
+    #: reported against both.
+    original_deadline = models.DateField("原完成时限", null=True, blank=True)
+    #: When the responsible person was (last) assigned.
+    assigned_at = models.DateTimeField("分配时间", null=True, blank=True)
     status = models.CharField(
         "整改状态", max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED
     )
@@ -381,6 +393,8 @@ class Closure(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, choices=ClosureAction.choices)
     reason = models.TextField(blank=True)
+    #: The problem's cycle the action belongs to (``Finding.cycle`` at the time).
+    cycle = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

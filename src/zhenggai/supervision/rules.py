@@ -1,0 +1,124 @@
+"""The rules of supervision: the warning tiers (三色预警 and black) and what they mean.
+
+A tier list is ordered from the earliest warning to the latest: ``days`` (days before the
+deadline the tier begins; negative: after the deadline, ``-1`` the first overdue day) strictly
+decreasing, the keys among ``LEVELS``, and each tier's ``notify`` including the last one's.
+``tier_of`` places one measure; ``tier_case`` does the same in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.db.models import Case, CharField, Q, Value, When
+
+from zhenggai.errors import InvalidInput
+from zhenggai.ledger.models import Round
+from zhenggai.ledger.policy import OPEN
+
+from .models import RoundSettings, default_tiers
+
+#: The colours, earliest first, with their names on the pages.
+LEVELS: dict[str, str] = {
+    "green": "绿色预警",
+    "yellow": "黄色预警",
+    "red": "红色预警（已逾期）",
+    "black": "黑色预警（严重逾期）",
+}
+#: Who a tier may tell, in escalation order, with their names.
+AUDIENCES: dict[str, str] = {
+    "person": "责任人",
+    "leader": "责任领导",
+    "unit_head": "单位主要负责人（第一责任人）",
+    "supervisor": "上级监督人员",
+}
+#: Bootstrap classes of each colour (badges and row marks).
+LEVEL_CSS: dict[str, str] = {
+    "green": "text-bg-success",
+    "yellow": "text-bg-warning",
+    "red": "text-bg-danger",
+    "black": "text-bg-dark",
+}
+
+Tier = Mapping[str, Any]
+
+
+def validate_tiers(tiers: Any) -> list[dict[str, Any]]:
+    """The tier list made plain, or ``InvalidInput`` (field ``tiers``) saying what is wrong."""
+    if not isinstance(tiers, list) or not tiers:
+        raise InvalidInput("预警档次不能为空", field="tiers")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    last_days: int | None = None
+    last_notify: set[str] = set()
+    for i, t in enumerate(tiers, 1):
+        if not isinstance(t, Mapping):
+            raise InvalidInput(f"第{i}档格式不正确", field="tiers")
+        key = t.get("key")
+        if key not in LEVELS:
+            raise InvalidInput(f"第{i}档的颜色“{key}”不正确，应为绿、黄、红、黑之一", field="tiers")
+        if key in seen:
+            raise InvalidInput(f"第{i}档的颜色“{LEVELS[key]}”重复", field="tiers")
+        if list(LEVELS).index(key) < (list(LEVELS).index(out[-1]["key"]) if out else -1):
+            raise InvalidInput(f"第{i}档顺序不对：颜色应按绿、黄、红、黑排列", field="tiers")
+        days = t.get("days")
+        if isinstance(days, bool) or not isinstance(days, int) or not -3650 <= days <= 3650:
+            raise InvalidInput(f"第{i}档的天数不正确", field="tiers")
+        if last_days is not None and days >= last_days:
+            raise InvalidInput(
+                f"第{i}档顺序不对：天数（{days}）应小于上一档（{last_days}），越往后越临近或超过时限",
+                field="tiers",
+            )
+        notify = t.get("notify") or []
+        if not isinstance(notify, list) or any(n not in AUDIENCES for n in notify) or not notify:
+            raise InvalidInput(f"第{i}档的通知对象不正确", field="tiers")
+        if not last_notify <= set(notify):
+            raise InvalidInput(f"第{i}档的通知对象应包含上一档的全部对象（逐级升级）", field="tiers")
+        seen.add(key)
+        last_days, last_notify = days, set(notify)
+        out.append({"key": key, "days": days, "notify": [n for n in AUDIENCES if n in notify]})
+    return out
+
+
+def tiers_for(round: Round) -> list[dict[str, Any]]:
+    """The round's tiers (the default when it has none set)."""
+    row = RoundSettings.objects.filter(round=round).only("tiers").first()
+    return list(row.tiers) if row else default_tiers()
+
+
+def tiers_by_round(round_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Tiers of many rounds in one query (default for those without settings)."""
+    found = dict(RoundSettings.objects.filter(round_id__in=list(round_ids)).values_list("round_id", "tiers"))
+    return {rid: list(found.get(rid) or default_tiers()) for rid in round_ids}
+
+
+def tier_of(
+    *, deadline: dt.date | None, status: str, today: dt.date, tiers: Sequence[Tier]
+) -> str | None:
+    """The tier an open measure with ``deadline`` is in on ``today`` (None: none yet, or finished)."""
+    if deadline is None or status not in OPEN:
+        return None
+    left = (deadline - today).days
+    found: str | None = None
+    for t in tiers:
+        if left <= t["days"]:
+            found = str(t["key"])
+    return found
+
+
+def tier_case(*, today: dt.date, tiers: Sequence[Tier], prefix: str = "") -> Case:
+    """``tier_of`` as a database expression on measures (at ``prefix``): the key, or ``""``."""
+    whens = []
+    # Latest tier first: the first match wins in SQL.
+    for t in reversed(list(tiers)):
+        limit = today + dt.timedelta(days=int(t["days"]))
+        whens.append(
+            When(
+                Q(**{f"{prefix}deadline__isnull": False, f"{prefix}deadline__lte": limit})
+                & Q(**{f"{prefix}status__in": sorted(OPEN)}),
+                then=Value(str(t["key"])),
+            )
+        )
+    return Case(*whens, default=Value(""), output_field=CharField())
