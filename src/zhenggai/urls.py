@@ -6,5 +6,7 @@ urlpatterns = [
     path("reports/", include("zhenggai.web.urls_reports")),
     path("audit/", include("zhenggai.web.urls_audit")),
     path("accounts/", include("zhenggai.web.urls_accounts")),
+    path("supervision/", include("zhenggai.web.urls_supervision")),
+    path("inbox/", include("zhenggai.web.urls_inbox")),
     path("", include("zhenggai.web.urls")),
 ]

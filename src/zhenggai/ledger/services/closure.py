@@ -112,8 +112,11 @@ def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding
 
 
 @transaction.atomic
-def finding_reopen(*, actor: Actor, finding: Finding, reason: str) -> Finding:
+def finding_reopen(*, actor: Actor, finding: Finding, reason: str, relapse: bool = False) -> Finding:
     """A supervisor reopens a closed problem (回头看 found a relapse).
+
+    With ``relapse`` (a look-back found it 反弹) the problem starts a new cycle
+    (``Finding.cycle`` + 1): the earlier cycle's progress, reviews and close-outs stay as its history.
 
     The problem is open again, and so is the work: each finished measure (已完成, 阶段性完成)
     goes back to 整改中 with the reason as a return, so the problem counts as 整改中 (not
@@ -150,15 +153,23 @@ def finding_reopen(*, actor: Actor, finding: Finding, reason: str) -> Finding:
     f.closed_at = None
     f.closed_by = None
     f.reopen_count += 1
-    f.save(update_fields=["status", "closed_at", "closed_by", "reopen_count"])
+    cycle_before = f.cycle
+    if relapse:
+        f.cycle += 1
+    f.save(update_fields=["status", "closed_at", "closed_by", "reopen_count", "cycle"])
     Closure.objects.create(
-        finding=f, unit=f.unit, actor=actor, action=ClosureAction.REOPEN, reason=reason.strip()
+        finding=f,
+        unit=f.unit,
+        actor=actor,
+        action=ClosureAction.REOPEN,
+        reason=reason.strip(),
+        cycle=cycle_before,
     )
     audit_change(
         actor,
         "finding.reopen",
         f,
-        before={"status": before},
-        after={"status": f.status, "reason": reason.strip()},
+        before={"status": before, "cycle": cycle_before},
+        after={"status": f.status, "reason": reason.strip(), "cycle": f.cycle, "relapse": relapse},
     )
     return f

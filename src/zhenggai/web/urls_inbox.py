@@ -1,0 +1,6 @@
+"""URLs of the inbox and the reminder settings (namespace ``inbox``)."""
+
+
+app_name = "inbox"
+
+urlpatterns: list = []
