@@ -3,8 +3,6 @@ its 安全标记 (the clerk's or unit leader's, REQ-1.10)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -121,13 +119,13 @@ def _with_reason(request: AuthedRequest, pk: int, key: str, action: str, done: s
     back = reverse("web:problem-detail", args=[finding.pk])
     form = ReasonForm(request.POST, prefix=key)
     if form.is_valid():
-        service: Callable[..., object] = {
-            "send_back": services.finding_send_back,
-            "reopen": services.finding_reopen,
-        }[key]
+        reason = form.cleaned_data["reason"]
         try:
             with refusals_recorded(request, action=action, obj=finding, back=back):
-                service(actor=request.user, finding=finding, reason=form.cleaned_data["reason"])
+                if key == "reopen":
+                    services.finding_reopen(actor=request.user, finding=finding, reason=reason)
+                else:
+                    services.finding_send_back(actor=request.user, finding=finding, reason=reason)
         except InvalidInput as err:
             add_service_error(form, err)
         else:
