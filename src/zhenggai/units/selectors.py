@@ -113,3 +113,37 @@ def roles_of(*, user: Viewer) -> set[str]:
     if not user.is_authenticated:
         return set()
     return set(Membership.objects.filter(user=user).values_list("role", flat=True))
+
+
+# --- who holds a role (the recipients of messages) ----------------------------------------------
+
+
+def holders_at(*, unit: Unit, roles: set[str]) -> QuerySet[Actor]:
+    """Active users holding one of ``roles`` at ``unit`` itself (its 第一责任人, its clerks)."""
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True, memberships__unit=unit, memberships__role__in=sorted(roles))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def holders_above(*, unit: Unit, roles: set[str]) -> QuerySet[Actor]:
+    """Active users holding one of ``roles`` at the nearest unit above ``unit`` (its ancestors,
+    the unit itself excluded) where anyone holds it: the supervisor one level up, not every
+    supervisor up to the province."""
+    User = get_user_model()
+    above = [pk for pk in unit.ancestor_ids if pk != unit.pk]
+    found = (
+        Membership.objects.filter(unit_id__in=above, role__in=sorted(roles), user__is_active=True)
+        .values_list("unit_id", flat=True)
+        .distinct()
+    )
+    nearest = max(found, key=above.index, default=None)
+    if nearest is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, memberships__unit_id=nearest, memberships__role__in=sorted(roles))
+        .distinct()
+        .order_by("pk")
+    )
