@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The unread count of the inbox in the navbar (one COUNT, logged-in pages only).
+                "zhenggai.web.context.inbox",
             ],
         },
     }
@@ -206,6 +208,8 @@ STATICFILES_DIRS: list[Path | tuple[str, Path]] = [PACKAGE_DIR / "static"]
 _NODE_MODULES = PROJECT_DIR / "node_modules"
 if (_NODE_MODULES / "bootstrap" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/bootstrap", _NODE_MODULES / "bootstrap" / "dist"))
+if (_NODE_MODULES / "echarts" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/echarts", _NODE_MODULES / "echarts" / "dist"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -365,3 +369,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- Notifications: the inbox, e-mail, SMS, the daily digest (issue 11; zhenggai.notify) ------------
+# Messages always reach the in-app inbox; `zhenggai deliver` sends their e-mail and SMS from the
+# outbox (retries with backoff; given up after NOTIFY_MAX_ATTEMPTS, kept and listed).
+# E-mail through Django's mail framework: SMTP when ZHENGGAI_SMTP_HOST is set, else the console
+# backend (the demo prints each e-mail); ZHENGGAI_EMAIL_BACKEND overrides both. The tests run
+# with Django's locmem backend, and against a real local SMTP server where they say so.
+_SMTP_HOST = env_str("ZHENGGAI_SMTP_HOST", "")
+EMAIL_BACKEND = env_str(
+    "ZHENGGAI_EMAIL_BACKEND",
+    f"django.core.mail.backends.{'smtp' if _SMTP_HOST else 'console'}.EmailBackend",
+)
+EMAIL_HOST = _SMTP_HOST or "localhost"
+EMAIL_PORT = env_int("ZHENGGAI_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("ZHENGGAI_SMTP_USER", "")
+# The password from the environment or, better, a file readable by the service account only.
+EMAIL_HOST_PASSWORD = env_str("ZHENGGAI_SMTP_PASSWORD", "") or (
+    Path(env_str("ZHENGGAI_SMTP_PASSWORD_FILE", "")).read_text(encoding="utf-8").strip()
+    if env_str("ZHENGGAI_SMTP_PASSWORD_FILE", "")
+    else ""
+)
+EMAIL_USE_TLS = env_bool("ZHENGGAI_SMTP_STARTTLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("ZHENGGAI_SMTP_SSL", False)  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = env_int("ZHENGGAI_SMTP_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("ZHENGGAI_MAIL_FROM", "巡察整改台账 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The absolute address of the staff site for links in e-mail and SMS (https://zg.example.gov.cn);
+# unset, an e-mail gives the path to open after logging in and an SMS no link.
+SITE_URL = env_str("ZHENGGAI_SITE_URL", "").rstrip("/")
+# The SMS gateway (README "短信网关"): POST JSON {"to", "text", "id"}, any 2xx is success.
+# Unset: no SMS is queued and the 提醒设置 page cannot switch SMS on.
+SMS_GATEWAY_URL = env_str("ZHENGGAI_SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("ZHENGGAI_SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = env_int("ZHENGGAI_SMS_GATEWAY_TIMEOUT", 10)
+# The daily digest goes out at this hour, Beijing time (TIME_ZONE), for those who chose it.
+NOTIFY_DIGEST_HOUR = env_int("ZHENGGAI_DIGEST_HOUR", 8)
+# Attempts per e-mail or SMS before it is given up (1 min, 2, 4 … between them, at most 6 h).
+NOTIFY_MAX_ATTEMPTS = env_int("ZHENGGAI_NOTIFY_MAX_ATTEMPTS", 10)

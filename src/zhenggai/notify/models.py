@@ -44,6 +44,9 @@ class Message(models.Model):
     level = models.CharField("预警等级", max_length=10, choices=Level.choices, blank=True, default="")
     #: Makes a message once per recipient (``reminder:12:yellow:2026-12-01:7``); blank: no check.
     dedupe = models.CharField(max_length=200, blank=True, default="")
+    #: What it is about carries a 安全标记 above 内部 (REQ-1.10): the e-mail and the SMS say only
+    #: that there is a message and where, never its subject or text (they leave the system).
+    confidential = models.BooleanField("内容受安全标记保护", default=False)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
 

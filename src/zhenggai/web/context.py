@@ -1,0 +1,28 @@
+"""Template context for every staff page: the inbox's unread count and the supervisor's
+link in the navbar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from zhenggai.notify.selectors import unread_count
+from zhenggai.units.models import Role
+from zhenggai.units.selectors import memberships_of
+
+
+def inbox(request: HttpRequest) -> dict[str, Any]:
+    """``inbox_unread``: the user's unread messages, one COUNT query, run only when a template
+    shows it (a download or a redirect runs none); nothing for the anonymous."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "inbox_unread": SimpleLazyObject(lambda: unread_count(user=user)),
+        # 督办看板 in the navbar for supervisors (the memberships are read once per request).
+        "nav_supervisor": SimpleLazyObject(
+            lambda: any(m.role == Role.SUPERVISOR for m in memberships_of(user))
+        ),
+    }
