@@ -161,7 +161,9 @@ def test_from_import_to_close_out_in_the_browser_and_the_outsider_sees_nothing(
     assert PROBLEM in page.inner_text("body")
     problem = Finding.objects.get(title=PROBLEM, kind="problem")
     page.goto(f"{base}/problems/{problem.pk}/")
-    page.click("button:has-text('对账销号')")
+    page.click("button:has-text('对账销号')")  # opens the form: 销号 takes an opinion
+    page.fill("textarea[name=close-opinion]", "佐证材料齐全，整改到位，同意销号。")
+    page.click("button:has-text('确认销号')")
     page.wait_for_selector("text=已销号")
     supervisor.shot("12-problem-closed")
     problem.refresh_from_db()

@@ -46,7 +46,7 @@ def test_services_refuse_a_user_with_the_role_but_without_the_clearance_and_noth
         ),
         lambda: services.measure_submit(actor=personas.person, measure=lab.fresh),
         lambda: services.finding_send_back(actor=personas.supervisor, finding=lab.problem, reason="不到位"),
-        lambda: services.finding_close(actor=personas.supervisor, finding=lab.problem),
+        lambda: services.finding_close(actor=personas.supervisor, finding=lab.problem, opinion="整改到位"),
         lambda: services.measure_update(
             actor=clerk2, measure=lab.fresh, expected_version=lab.fresh.version, text="改"
         ),
@@ -285,13 +285,13 @@ def test_a_supervisor_who_cannot_see_every_measure_of_a_problem_cannot_close_or_
     page = client_for(personas.supervisor).get(reverse("web:problem-detail", args=[world.problem.pk]))
     assert "对账销号</button>" not in page.content.decode()
     with pytest.raises(NotAllowed, match="许可级别"):
-        services.finding_close(actor=personas.supervisor, finding=world.problem)
+        services.finding_close(actor=personas.supervisor, finding=world.problem, opinion="整改到位，同意销号")
     with pytest.raises(NotAllowed, match="许可级别"):
         services.finding_send_back(actor=personas.supervisor, finding=world.problem, reason="不到位")
     world.problem.refresh_from_db()
     assert world.problem.status == "open"
     assert set(Measure.objects.filter(finding=world.problem).values_list("status", flat=True)) == {"done"}
     clear(secadmin, personas.supervisor)
-    services.finding_close(actor=personas.supervisor, finding=world.problem)
+    services.finding_close(actor=personas.supervisor, finding=world.problem, opinion="整改到位，同意销号")
     world.problem.refresh_from_db()
     assert world.problem.status == "closed"

@@ -21,7 +21,8 @@ from zhenggai.ledger.models import Amendment, Measure, Round
 
 
 def plan_of(personas: Any, n: int, *, title: str = "批量分配") -> tuple[Round, list[Measure]]:
-    """A round of unit A with one problem of ``n`` measures, not assigned."""
+    """A round of unit A with one problem of ``n`` measures due in three months (a plan that may
+    be signed), not assigned."""
     clerk = personas.clerk
     r = services.round_create(
         actor=clerk, unit=personas.unit_a, title=title, feedback_date=days_from_today(-30)
@@ -30,7 +31,14 @@ def plan_of(personas: Any, n: int, *, title: str = "批量分配") -> tuple[Roun
     problem = services.finding_create(actor=clerk, round=r, parent=cat, kind="problem", title="学习流于形式")
     # Test data in bulk, as bench/generate.py builds it: the measures are not under test here.
     Measure.objects.bulk_create(
-        Measure(round=r, unit=r.unit, finding=problem, position=i + 1, text=f"第{i + 1}项措施")
+        Measure(
+            round=r,
+            unit=r.unit,
+            finding=problem,
+            position=i + 1,
+            text=f"第{i + 1}项措施",
+            deadline=days_from_today(90),
+        )
         for i in range(n)
     )
     return r, list(Measure.objects.filter(round=r).order_by("position"))
@@ -66,7 +74,9 @@ def test_assigning_100_measures_makes_as_many_queries_as_assigning_10(personas: 
     values = everything(personas)
     counts = [queries(personas, r, ms, **values) for r, ms in (small, big)]
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 15
+    # The writes (about 11), the new person's message with its queued deliveries and the reminders
+    # cancelled (about 5, savepoints counted) and, signed, the unit heads' "方案已变更" (about 8).
+    assert counts[1] <= (28 if signed else 18)
     assert Measure.objects.filter(person=personas.person).count() == 110
     assert AuditEvent.objects.filter(action="measure.assign").count() == 110
     assert Amendment.objects.count() == (110 if signed else 0)
@@ -108,7 +118,8 @@ def test_a_bulk_assignment_writes_what_assigning_each_measure_alone_writes(perso
     deadline = values["deadline"].isoformat()
     leader, person, dept = p.responsible_leader.pk, p.person.pk, p.departments[0].pk
     after = {"leader": leader, "department": dept, "person": person, "deadline": deadline}
-    none = {"leader": None, "department": None, "person": None, "deadline": None}
+    # Each measure of ``plan_of`` is due in three months before it is assigned.
+    none = {"leader": None, "department": None, "person": None, "deadline": days_from_today(90).isoformat()}
     was_person2 = {**none, "person": p.person2.pk}
     # The last four: the final assignment of measures 0, 1, 3 and 4 (2 was already so), in plan order.
     assert events(together, ms1)[-4:] == [

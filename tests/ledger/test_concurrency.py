@@ -14,6 +14,7 @@ import pytest
 from django.db import connection, connections
 
 from tests.conftest import SEED
+from tests.today import days_from_today
 from zhenggai.audit.models import AuditEvent
 from zhenggai.errors import StaleEdit
 from zhenggai.ledger import services
@@ -137,7 +138,10 @@ def _plan_changes(p: Any, problem: Finding, attempt: int) -> dict[str, Callable[
     first, second = Measure.objects.filter(finding=problem).order_by("position", "id")[:2]
     return {
         "measure_create": lambda: services.measure_create(
-            actor=p.clerk, finding=problem, text=f"与签署同时新增的第{attempt + 1}项措施"
+            actor=p.clerk,
+            finding=problem,
+            text=f"与签署同时新增的第{attempt + 1}项措施",
+            deadline=days_from_today(100),  # a plan is signed with every deadline set
         ),
         "measure_move": lambda: services.measure_move(actor=p.clerk, measure=second, direction="up"),
         "measure_assign_bulk": lambda: services.measure_assign_bulk(
@@ -161,6 +165,8 @@ def test_finding12_a_plan_change_racing_the_signature_is_in_the_signed_digest_or
 
     p, r = personas, seed_round
     problem = _problem_with_two_measures(r)
+    # Test data: the imported plan's deadlines set, so that it may be signed (plan_sign asks for them).
+    Measure.objects.filter(round=r, deadline__isnull=True).update(deadline=days_from_today(100))
     for attempt in range(12):
         make_change = _plan_changes(p, problem, attempt)[change]
         amendments_before = set(Amendment.objects.filter(round=r).values_list("pk", flat=True))

@@ -53,7 +53,7 @@ def today() -> dt.date:
 
 def build(p: Any, *, measures: int = 1, kind: str = MeasureKind.DEADLINE) -> Finding:
     """A round inspected four months ago, fed back two months ago; one problem with
-    ``measures`` measures assigned to ``p.person``. Returns the problem."""
+    ``measures`` measures assigned to ``p.person``, due in a month. Returns the problem."""
     r = services.round_create(
         actor=p.clerk,
         unit=p.unit_a,
@@ -70,7 +70,10 @@ def build(p: Any, *, measures: int = 1, kind: str = MeasureKind.DEADLINE) -> Fin
         services.measure_create(actor=p.clerk, finding=problem, text=f"第{i}项措施", kind=kind)
         for i in range(1, measures + 1)
     ]
-    services.measure_assign_bulk(actor=p.clerk, round=r, measure_ids=[m.pk for m in ms], person=p.person)
+    due = today() + dt.timedelta(days=30)
+    services.measure_assign_bulk(
+        actor=p.clerk, round=r, measure_ids=[m.pk for m in ms], person=p.person, deadline=due
+    )
     return problem
 
 
@@ -102,7 +105,7 @@ def test_finding12_a_reopened_problem_is_back_at_work_everywhere_and_not_counted
     a, b = measures_of(problem)
     finish(p, a)
     finish(p, b, ReviewDecision.APPROVE_STAGE)
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     r = problem.round
     assert selectors.round_overview(user=p.supervisor, round=r).tally.problems_complete == 1
 
@@ -143,10 +146,10 @@ def test_finding12_a_reopened_problem_is_back_at_work_everywhere_and_not_counted
 
     # Closing again needs the work done again.
     with pytest.raises(TransitionRefused, match="未完成"):
-        services.finding_close(actor=p.supervisor, finding=problem)
+        services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     finish(p, a)
     finish(p, b)
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     ov = selectors.round_overview(user=p.supervisor, round=r)
     assert (ov.tally.problems_complete, ov.tally.problems_closed) == (1, 1)
 
@@ -156,7 +159,7 @@ def test_finding12_a_measure_awaiting_review_stays_for_review_when_its_problem_i
     problem = build(p, kind=MeasureKind.LONG_TERM)
     (m,) = measures_of(problem)
     finish(p, m, ReviewDecision.APPROVE_STAGE)
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     # A long-term measure goes on after the close-out: new progress, submitted again.
     services.progress_add(actor=p.person, measure=m, text="持续推进")
     services.measure_submit(actor=p.person, measure=m)
@@ -193,12 +196,19 @@ def test_finding12_problem_state_counts_from_the_one_table_of_finished_statuses(
 
 
 def _out_of_range(r: Round) -> list[dt.date]:
-    """Before the inspection began, and more than five years after the later of feedback and today."""
+    """Before the feedback (the issue's words: not before the feedback date, even during the
+    inspection), and more than five years after the later of feedback and today."""
     latest = services.add_months(max(r.feedback_date, today()), 12 * services.DEADLINE_MAX_YEARS)
-    return [dt.date(1999, 1, 1), r.period_start - dt.timedelta(days=1), latest + dt.timedelta(days=1)]
+    return [
+        dt.date(1999, 1, 1),
+        r.period_start,
+        r.feedback_date - dt.timedelta(days=1),
+        latest + dt.timedelta(days=1),
+        dt.date(2099, 1, 1),
+    ]
 
 
-def test_finding12_a_deadline_before_the_inspection_or_years_after_it_is_refused_naming_the_field(personas):
+def test_finding12_a_deadline_before_the_feedback_or_years_after_it_is_refused_naming_the_field(personas):
     p = personas
     problem = build(p)
     (m,) = measures_of(problem)
@@ -223,11 +233,11 @@ def test_finding12_deadlines_within_the_rounds_range_are_accepted_and_long_term_
     (m,) = measures_of(problem)
     r = problem.round
     latest = services.add_months(max(r.feedback_date, today()), 12 * services.DEADLINE_MAX_YEARS)
-    # 立行立改 during the inspection, the last allowed day, and none at all for 长期坚持.
-    during = services.measure_create(
-        actor=p.clerk, finding=problem, text="立行立改", kind=MeasureKind.IMMEDIATE, deadline=r.period_start
+    # 立行立改 on the feedback day, the last allowed day, and none at all for 长期坚持.
+    at_once = services.measure_create(
+        actor=p.clerk, finding=problem, text="立行立改", kind=MeasureKind.IMMEDIATE, deadline=r.feedback_date
     )
-    assert during.deadline == r.period_start
+    assert at_once.deadline == r.feedback_date
     services.measure_update(actor=p.clerk, measure=m, expected_version=m.version, deadline=latest)
     m.refresh_from_db()
     assert m.deadline == latest

@@ -18,7 +18,7 @@ from zhenggai.ledger import services
 from zhenggai.ledger.imports import import_preview, round_import
 from zhenggai.ledger.matching import Candidate, match, title_similarity
 from zhenggai.ledger.merge import _proposal_for, merge_preview, round_merge_document
-from zhenggai.ledger.models import Amendment, Finding, Measure, Progress, Round, SourceDocument
+from zhenggai.ledger.models import Amendment, Finding, Measure, MeasureKind, Progress, Round, SourceDocument
 
 FEEDBACK = """县委第二巡察组关于巡察县自然资源局党组的反馈意见
 
@@ -237,7 +237,9 @@ def test_a_deadline_or_owner_already_set_is_a_conflict_and_stays(personas):
 
 def test_after_the_plan_is_signed_the_plan_s_measures_are_amendments(personas, letter_round):
     p = _problem(letter_round, "公务接待不规范")
-    services.measure_create(actor=personas.clerk, finding=p, text="严格执行公务接待公函制度")
+    services.measure_create(
+        actor=personas.clerk, finding=p, text="严格执行公务接待公函制度", kind=MeasureKind.LONG_TERM
+    )
     services.plan_sign(actor=personas.leader, round=letter_round)
     assert Amendment.objects.count() == 0
     _merge(personas, letter_round, PLAN, "整改方案.txt")

@@ -54,13 +54,14 @@ def actions(user: Any, obj: Any) -> set[str]:
 
 def test_finished_and_open_split_the_measure_statuses_in_two():
     assert {S.DONE, S.STAGE_DONE} == policy.FINISHED
-    assert {S.NOT_STARTED, S.IN_PROGRESS, S.PENDING_REVIEW} == policy.OPEN
+    assert {S.NOT_STARTED, S.IN_PROGRESS, S.LEADER_REVIEW, S.PENDING_REVIEW} == policy.OPEN
     assert set(S.values) == policy.FINISHED | policy.OPEN
     assert not policy.FINISHED & policy.OPEN
 
 
 def test_progress_may_be_reported_in_every_status_but_awaiting_review_and_done():
-    assert set(S.values) - policy.REPORTABLE == {S.PENDING_REVIEW, S.DONE}
+    assert {S.LEADER_REVIEW, S.PENDING_REVIEW} == policy.IN_REVIEW
+    assert set(S.values) - policy.REPORTABLE == {S.LEADER_REVIEW, S.PENDING_REVIEW, S.DONE}
 
 
 def test_the_q_objects_filter_by_the_sets_at_the_given_relation():
@@ -85,14 +86,28 @@ def test_a_measure_is_overdue_when_open_and_past_its_deadline():
 
 def test_the_measure_table_is_read_as_transitions_and_as_names():
     table = policy.MEASURE_TRANSITIONS
-    assert set(table) == {"start", "submit", "approve", "approve_stage", "return", "send_back"}
+    assert set(table) == {
+        *("start", "submit", "approve", "approve_stage", "return", "send_back"),
+        *("submit_leader", "leader_approve", "leader_return"),
+    }
     assert {a: (t.sources, t.target) for a, t in table.items()} == policy.TRANSITIONS
     assert {a: t.label for a, t in table.items()} == policy.ACTION_ZH
     for t in table.values():
         assert t.sources <= set(S.values) and t.target in S.values and t.label
     # A review decision is the action of the same name.
     assert set(ReviewDecision.values) <= set(table)
-    assert table["send_back"].sources == policy.FINISHED | {S.PENDING_REVIEW}
+    assert table["send_back"].sources == policy.FINISHED | {S.PENDING_REVIEW, S.LEADER_REVIEW}
+    # 责任领导预审: submitted to the leader, who passes it on to the unit head or returns it.
+    assert (table["submit_leader"].sources, table["submit_leader"].target) == (
+        table["submit"].sources,
+        S.LEADER_REVIEW,
+    )
+    assert (table["leader_approve"].sources, table["leader_approve"].target) == (
+        {S.LEADER_REVIEW},
+        S.PENDING_REVIEW,
+    )
+    leader_return = table["leader_return"]
+    assert (leader_return.sources, leader_return.target) == ({S.LEADER_REVIEW}, S.IN_PROGRESS)
 
 
 def test_a_refused_transition_names_the_status_and_the_action():
@@ -193,6 +208,29 @@ def test_only_a_long_term_measure_may_be_marked_stage_done(personas, world):
     assert actions(personas.leader, m) == {"review", "approve", "approve_stage", "return", "label"}
 
 
+def test_with_leader_prereview_the_measures_own_leader_reviews_before_the_unit_head(personas, world):
+    services.round_update(actor=personas.clerk, round=world.round, leader_prereview=True)
+    m = world.fresh
+    services.progress_add(actor=personas.person, measure=m, text="已开展第一次集中学习")
+    services.measure_submit(actor=personas.person, measure=Measure.objects.get(pk=m.pk))
+    assert Measure.objects.get(pk=m.pk).status == S.LEADER_REVIEW
+    assert actions(personas.responsible_leader, m) == {"leader_review", "leader_approve", "leader_return"}
+    assert actions(personas.leader, m) == {"label"}  # the unit head waits for the leader
+    assert actions(personas.person, m) == set()  # no progress while in review
+    services.measure_leader_review(
+        actor=personas.responsible_leader, measure=Measure.objects.get(pk=m.pk), decision="approve"
+    )
+    assert Measure.objects.get(pk=m.pk).status == S.PENDING_REVIEW
+    assert actions(personas.leader, m) == {"review", "approve", "return", "label"}
+    assert actions(personas.responsible_leader, m) == set()
+
+
+def test_without_leader_prereview_a_submission_goes_straight_to_the_unit_head(personas, world):
+    assert world.round.leader_prereview is False
+    assert world.submitted.status == S.PENDING_REVIEW
+    assert actions(personas.responsible_leader, world.submitted) == set()
+
+
 def test_a_suggested_deadline_may_be_taken_while_it_differs(personas, world):
     m = world.fresh
     Measure.objects.filter(pk=m.pk).update(suggested_deadline=days_from_today(30))  # as an import sets it
@@ -237,7 +275,7 @@ def test_the_supervisor_sends_back_closes_and_reopens_a_problem_by_its_state(per
     assert actions(sup, world.problem) == {"send_back"}
     _approve_both(personas, world)
     assert actions(sup, world.problem) == {"close", "send_back"}
-    services.finding_close(actor=sup, finding=world.problem)
+    services.finding_close(actor=sup, finding=world.problem, opinion="整改到位，同意销号")
     assert actions(sup, world.problem) == {"reopen"}
     services.finding_reopen(actor=sup, finding=world.problem, reason="回头看发现反弹")
     assert actions(sup, world.problem) == set()  # back at work, nothing finished
@@ -335,6 +373,10 @@ def _measure_calls(user: Any, m: Measure) -> dict[str, Callable[[], object]]:
         "approve": lambda: services.measure_review(actor=user, measure=m, decision="approve"),
         "approve_stage": lambda: services.measure_review(actor=user, measure=m, decision="approve_stage"),
         "return": lambda: services.measure_review(actor=user, measure=m, decision="return", reason="不到位"),
+        "leader_approve": lambda: services.measure_leader_review(actor=user, measure=m, decision="approve"),
+        "leader_return": lambda: services.measure_leader_review(
+            actor=user, measure=m, decision="return", reason="材料不全"
+        ),
         "edit": lambda: services.measure_update(actor=user, measure=m, expected_version=m.version, text="改"),
         "label": lambda: services.measure_set_sensitivity(actor=user, measure=m, sensitivity="public"),
     }
@@ -342,7 +384,7 @@ def _measure_calls(user: Any, m: Measure) -> dict[str, Callable[[], object]]:
 
 def _problem_calls(user: Any, f: Finding) -> dict[str, Callable[[], object]]:
     return {
-        "close": lambda: services.finding_close(actor=user, finding=f),
+        "close": lambda: services.finding_close(actor=user, finding=f, opinion="整改到位，同意销号"),
         "send_back": lambda: services.finding_send_back(actor=user, finding=f, reason="不到位"),
         "reopen": lambda: services.finding_reopen(actor=user, finding=f, reason="反弹"),
         "label": lambda: services.finding_set_sensitivity(actor=user, finding=f, sensitivity="internal"),
@@ -357,7 +399,7 @@ def _stages(personas: Any, w: World) -> Iterator[str]:
     yield "progress on both"
     _approve_both_from_progress(personas, w)
     yield "both approved"
-    services.finding_close(actor=personas.supervisor, finding=w.problem)
+    services.finding_close(actor=personas.supervisor, finding=w.problem, opinion="整改到位，同意销号")
     yield "closed"
 
 
@@ -382,6 +424,18 @@ def test_what_the_page_offers_is_what_the_service_does_for_every_persona_at_ever
             offered = policy.allowed_actions(user, f)
             for action, call in _problem_calls(user, f).items():
                 assert (action in offered) == _succeeds(call), (stage, name, action)
+
+
+def test_the_leader_prereview_offers_what_its_service_does_for_every_persona(personas, world):
+    services.round_update(actor=personas.clerk, round=world.round, leader_prereview=True)
+    services.progress_add(actor=personas.person, measure=world.fresh, text="已开展第一次集中学习")
+    services.measure_submit(actor=personas.person, measure=world.fresh)
+    for name, user in personas.all_users().items():
+        m = Measure.objects.select_related("finding", "unit", "round").get(pk=world.fresh.pk)
+        assert m.status == S.LEADER_REVIEW
+        offered = policy.allowed_actions(user, m)
+        for action, call in _measure_calls(user, m).items():
+            assert (action in offered) == _succeeds(call), (name, action)
 
 
 def test_a_problem_is_ready_to_close_in_the_database_exactly_when_its_state_says_so(personas, world):

@@ -241,8 +241,8 @@ def test_completion_counts_only_complete_problems_and_a_stage_done_measure_makes
     assert states[ps[0].pk] == "已完成"
     assert states[with_long_term.pk] == "基本完成"
 
-    services.finding_close(actor=p.supervisor, finding=ps[0])
-    services.finding_close(actor=p.supervisor, finding=with_long_term)
+    services.finding_close(actor=p.supervisor, finding=ps[0], opinion="整改到位，同意销号")
+    services.finding_close(actor=p.supervisor, finding=with_long_term, opinion="整改到位，同意销号")
     ov = selectors.round_overview(user=p.leader, round=seed_round)
     # A closed problem counts as complete, whatever its measures say.
     assert (ov.tally.problems_complete, ov.tally.problems_closed, ov.tally.problems_basic) == (2, 2, 0)
@@ -367,7 +367,7 @@ def test_my_tasks_gives_the_supervisor_the_problems_ready_to_close(personas, see
     assert [f.pk for f in close] == [ps[0].pk, with_long_term.pk]
     for who in (p.leader, p.clerk, p.person):
         assert selectors.my_tasks(user=fresh(who))["close"] == []
-    services.finding_close(actor=p.supervisor, finding=ps[0])
+    services.finding_close(actor=p.supervisor, finding=ps[0], opinion="整改到位，同意销号")
     assert [f.pk for f in selectors.my_tasks(user=fresh(p.supervisor))["close"]] == [with_long_term.pk]
 
 
@@ -616,3 +616,23 @@ def test_a_membership_in_a_unit_without_a_tree_path_shows_nothing(personas, seed
     assert not selectors.measure_search(user=user, filters=MeasureFilters()).exists()
     with pytest.raises(Http404):
         selectors.round_overview(user=user, round=seed_round)
+
+
+def test_last_returns_gives_each_measures_latest_return_reason_in_one_query(
+    personas, django_assert_num_queries
+):
+    from tests.web.conftest import build_round
+
+    w = build_round(personas)
+    services.measure_review(actor=personas.leader, measure=w.submitted, decision="return", reason="退回1")
+    services.progress_add(actor=personas.person, measure=w.submitted, text="已补充")
+    services.measure_submit(actor=personas.person, measure=w.submitted)
+    services.measure_review(actor=personas.leader, measure=w.submitted, decision="return", reason="退回2")
+    with django_assert_num_queries(1):
+        got = selectors.last_returns([w.submitted.pk, w.fresh.pk])
+    assert set(got) == {w.submitted.pk}  # ``fresh`` was never returned
+    reason, at, by = got[w.submitted.pk]
+    assert (reason, by) == ("退回2", str(personas.leader))
+    assert at is not None
+    with django_assert_num_queries(0):
+        assert selectors.last_returns([]) == {}

@@ -49,11 +49,18 @@ def _fast_passwords(settings: Any) -> None:
 # --- building blocks ---------------------------------------------------------------------------
 
 
-def build_plan(p: Any, *, measures: int = 1, kind: str = MeasureKind.LONG_TERM) -> Finding:
+def build_plan(
+    p: Any, *, measures: int = 1, kind: str = MeasureKind.LONG_TERM, prereview: bool = False
+) -> Finding:
     """A hand-built round (category → issue → problem) with ``measures`` measures on the problem,
-    all assigned to ``p.person``; returns the problem."""
+    all assigned to ``p.person`` (and, with ``prereview``, to ``p.responsible_leader`` as their
+    leader in a round with 责任领导预审); returns the problem."""
     r = services.round_create(
-        actor=p.clerk, unit=p.unit_a, title="2024年县委第一轮巡察", feedback_date=dt.date(2024, 1, 31)
+        actor=p.clerk,
+        unit=p.unit_a,
+        title="2024年县委第一轮巡察",
+        feedback_date=dt.date(2024, 1, 31),
+        leader_prereview=prereview,
     )
     cat = services.finding_create(
         actor=p.clerk, round=r, parent=None, kind="category", title="一、党的领导方面"
@@ -67,7 +74,10 @@ def build_plan(p: Any, *, measures: int = 1, kind: str = MeasureKind.LONG_TERM) 
         for i in range(1, measures + 1)
     ]
     if ms:
-        services.measure_assign_bulk(actor=p.clerk, round=r, measure_ids=[m.pk for m in ms], person=p.person)
+        leader = p.responsible_leader if prereview else None
+        services.measure_assign_bulk(
+            actor=p.clerk, round=r, measure_ids=[m.pk for m in ms], person=p.person, leader=leader
+        )
     return problem
 
 
@@ -81,6 +91,7 @@ PATH_TO: dict[str, list[str]] = {
     S.PENDING_REVIEW: ["progress", "submit"],
     S.DONE: ["progress", "submit", "approve"],
     S.STAGE_DONE: ["progress", "submit", "approve_stage"],
+    S.LEADER_REVIEW: ["progress", "submit"],  # in a round with 责任领导预审
 }
 
 
@@ -91,6 +102,8 @@ def advance(p: Any, m: Measure, status: str) -> Measure:
             services.progress_add(actor=p.person, measure=m, text="已制定学习计划并组织学习")
         elif step == "submit":
             services.measure_submit(actor=p.person, measure=m)
+            if status != S.LEADER_REVIEW and Measure.objects.get(pk=m.pk).status == S.LEADER_REVIEW:
+                services.measure_leader_review(actor=p.responsible_leader, measure=m, decision="approve")
         else:
             services.measure_review(actor=p.leader, measure=m, decision=step)
     m.refresh_from_db()
@@ -116,14 +129,25 @@ def events_after(pk: int) -> list[AuditEvent]:
 
 # --- the transition table ----------------------------------------------------------------------
 
-ACTIONS = ["start", "submit", "approve", "approve_stage", "return", "send_back"]
+ACTIONS = [
+    *("start", "submit", "approve", "approve_stage", "return", "send_back"),
+    *("submit_leader", "leader_approve", "leader_return"),
+]
+#: The actions of 责任领导预审, tried in a round that has it.
+LEADER_ACTIONS = {"submit_leader", "leader_approve", "leader_return"}
 
 
 def do_action(action: str, p: Any, m: Measure) -> None:
     if action == "start":  # the only way to start is to report progress
         services.progress_add(actor=p.person, measure=m, text="开始整改，已召开专题会议")
-    elif action == "submit":
+    elif action in ("submit", "submit_leader"):  # which one is the round's: 责任领导预审 or not
         services.measure_submit(actor=p.person, measure=m)
+    elif action == "leader_approve":
+        services.measure_leader_review(actor=p.responsible_leader, measure=m, decision=ReviewDecision.APPROVE)
+    elif action == "leader_return":
+        services.measure_leader_review(
+            actor=p.responsible_leader, measure=m, decision=ReviewDecision.RETURN, reason="佐证材料不足"
+        )
     elif action in ("approve", "approve_stage"):
         services.measure_review(actor=p.leader, measure=m, decision=action)
     elif action == "return":
@@ -147,7 +171,8 @@ def test_an_action_moves_a_measure_only_from_a_status_the_table_allows_and_other
     personas, action, status
 ):
     p = personas
-    m = advance(p, first_measure(build_plan(p)), status)
+    prereview = action in LEADER_ACTIONS or status == S.LEADER_REVIEW
+    m = advance(p, first_measure(build_plan(p, prereview=prereview)), status)
     sources, target = services.TRANSITIONS[action]
     if action == "start" and status in (S.IN_PROGRESS, S.STAGE_DONE):
         # Progress on a measure already under way is accepted without a transition.
@@ -276,7 +301,7 @@ def _users(p: Any) -> dict[str, Any]:
 
 
 def _close(p: Any, m: Measure) -> None:
-    services.finding_close(actor=p.supervisor, finding=m.finding)
+    services.finding_close(actor=p.supervisor, finding=m.finding, opinion="整改到位，同意销号")
 
 
 # action → (status to prepare the measure in, who may do it, the call)
@@ -299,7 +324,7 @@ WHO: dict[str, tuple[str, set[str], Callable[[Any, Measure, Any], Any]]] = {
     "finding_close": (
         S.DONE,
         {"supervisor"},
-        lambda a, m, p: services.finding_close(actor=a, finding=m.finding),
+        lambda a, m, p: services.finding_close(actor=a, finding=m.finding, opinion="整改到位，同意销号"),
     ),
     "finding_send_back": (
         S.DONE,
@@ -401,7 +426,7 @@ def test_a_refusal_for_lack_of_role_comes_before_anything_about_the_object_is_re
     category = problem.parent.parent
     before = world()
     for call in (
-        lambda: services.finding_close(actor=p.outsider, finding=category),
+        lambda: services.finding_close(actor=p.outsider, finding=category, opinion="整改到位，同意销号"),
         lambda: services.finding_reopen(actor=p.viewer, finding=problem, reason="x"),
         lambda: services.finding_send_back(actor=p.leader, finding=problem, reason=""),
         lambda: services.measure_accept_suggestion(actor=p.outsider, measure=m),
@@ -430,6 +455,21 @@ def test_a_clerk_of_the_unit_above_may_edit_and_a_leader_above_may_review(person
 # --- close-out ---------------------------------------------------------------------------------
 
 
+def test_a_close_out_takes_an_opinion_kept_as_its_reason_with_the_cycle(personas):
+    p = personas
+    problem = build_plan(p)
+    advance(p, first_measure(problem), S.DONE)
+    before = world()
+    with pytest.raises(InvalidInput, match="销号意见") as err:
+        services.finding_close(actor=p.supervisor, finding=problem, opinion="  ")
+    assert err.value.field == "opinion"
+    assert world() == before
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="  核查会议记录，整改到位  ")
+    closure = Closure.objects.get(finding=problem)
+    assert (closure.action, closure.reason, closure.cycle) == ("close", "核查会议记录，整改到位", 1)
+
+
+
 def test_a_problem_closes_only_when_every_measure_is_done_or_stage_done(personas):
     p = personas
     problem = build_plan(p, measures=3)
@@ -439,11 +479,11 @@ def test_a_problem_closes_only_when_every_measure_is_done_or_stage_done(personas
     advance(p, c, S.PENDING_REVIEW)
     before = world()
     with pytest.raises(TransitionRefused, match="未完成"):
-        services.finding_close(actor=p.supervisor, finding=problem)
+        services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     assert world() == before
 
     services.measure_review(actor=p.leader, measure=c, decision=ReviewDecision.APPROVE)
-    closed = services.finding_close(actor=p.supervisor, finding=problem)
+    closed = services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.CLOSED == closed.status
     assert problem.closed_by == p.supervisor
@@ -453,7 +493,7 @@ def test_a_problem_closes_only_when_every_measure_is_done_or_stage_done(personas
 
     before = world()
     with pytest.raises(TransitionRefused, match="已经销号"):
-        services.finding_close(actor=p.supervisor, finding=problem)
+        services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     assert world() == before
 
 
@@ -465,10 +505,10 @@ def test_a_problem_without_measures_and_a_category_cannot_be_closed(personas):
     )
     before = world()
     with pytest.raises(TransitionRefused, match="没有整改措施"):
-        services.finding_close(actor=p.supervisor, finding=empty)
+        services.finding_close(actor=p.supervisor, finding=empty, opinion="整改到位，同意销号")
     category = problem.parent.parent
     with pytest.raises(TransitionRefused, match="只有具体问题"):
-        services.finding_close(actor=p.supervisor, finding=category)
+        services.finding_close(actor=p.supervisor, finding=category, opinion="整改到位，同意销号")
     assert world() == before
 
 
@@ -511,7 +551,7 @@ def test_sending_back_a_problem_with_nothing_finished_or_already_closed_is_refus
     assert world() == before
     services.measure_submit(actor=p.person, measure=m)
     services.measure_review(actor=p.leader, measure=m, decision=ReviewDecision.APPROVE)
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     before = world()
     with pytest.raises(TransitionRefused, match="重新打开"):
         services.finding_send_back(actor=p.supervisor, finding=problem, reason="不实")
@@ -529,7 +569,7 @@ def test_only_a_closed_problem_is_reopened_with_a_reason_and_each_reopening_is_c
         services.finding_reopen(actor=p.supervisor, finding=problem, reason="问题反弹")
     assert world() == before
 
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     before = world()
     with pytest.raises(InvalidInput) as err:
         services.finding_reopen(actor=p.supervisor, finding=problem, reason="")
@@ -549,9 +589,9 @@ def test_only_a_closed_problem_is_reopened_with_a_reason_and_each_reopening_is_c
         assert m.status == S.IN_PROGRESS  # back to work: the relapse is rectified again
         if n == 1:
             with pytest.raises(TransitionRefused, match="未完成"):
-                services.finding_close(actor=p.supervisor, finding=problem)
+                services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
             advance(p, m, S.DONE)
-            services.finding_close(actor=p.supervisor, finding=problem)
+            services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     assert list(Closure.objects.filter(finding=problem).values_list("action", flat=True)) == [
         ClosureAction.CLOSE,
         ClosureAction.REOPEN,
@@ -1001,15 +1041,16 @@ def test_the_workflow_writes_one_audit_event_per_changed_object(personas):
         assert e.after["status"] == services.TRANSITIONS[action.split(".")[1]][1]
 
     since = last_event_id()
-    services.finding_close(actor=p.supervisor, finding=problem)
+    services.finding_close(actor=p.supervisor, finding=problem, opinion="整改到位，同意销号")
     e = _one_event(since, "finding.close", problem, p.supervisor)
-    assert (e.before, e.after) == ({"status": "open"}, {"status": "closed"})
+    assert (e.before, e.after) == ({"status": "open"}, {"status": "closed", "opinion": "整改到位，同意销号"})
     assert len(events_after(since)) == 1
 
     since = last_event_id()
     services.finding_reopen(actor=p.supervisor, finding=problem, reason="反弹")
     e = _one_event(since, "finding.reopen", problem, p.supervisor)
-    assert e.after == {"status": "open", "reason": "反弹"}
+    # Not a relapse (回头看 did not find 反弹): the problem stays in its first cycle.
+    assert e.after == {"status": "open", "reason": "反弹", "cycle": 1, "relapse": False}
     # Reopening puts the finished measure back to work (issue 8, finding 12).
     e = _one_event(since, "measure.send_back", m, p.supervisor)
     assert (e.before, e.after) == (
@@ -1068,6 +1109,11 @@ def test_plan_edits_write_one_audit_event_per_changed_measure(personas):
         ("measure.split", str(c.pk)),
     ]
 
+    # A plan is signed with its deadlines set (长期坚持 aside).
+    undated = [m.pk for m in Measure.objects.filter(finding=problem, deadline__isnull=True)]
+    services.measure_assign_bulk(
+        actor=p.clerk, round=problem.round, measure_ids=undated, deadline=dt.date(2024, 8, 1)
+    )
     since = last_event_id()
     sig = services.plan_sign(actor=p.leader, round=problem.round)
     e = _one_event(since, "plan.sign", problem.round, p.leader)
@@ -1117,7 +1163,9 @@ def test_when_the_audit_record_fails_the_change_is_rolled_back(personas, monkeyp
         "progress_add": lambda: services.progress_add(actor=p.person, measure=m, text="进展"),
         "measure_submit": lambda: services.measure_submit(actor=p.person, measure=m),
         "measure_review": lambda: services.measure_review(actor=p.leader, measure=m, decision="approve"),
-        "finding_close": lambda: services.finding_close(actor=p.supervisor, finding=problem),
+        "finding_close": lambda: services.finding_close(
+            actor=p.supervisor, finding=problem, opinion="整改到位，同意销号"
+        ),
         "round_create": lambda: services.round_create(actor=p.clerk, unit=p.unit_a, title="新轮次"),
     }
 

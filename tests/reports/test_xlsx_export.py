@@ -136,7 +136,8 @@ def test_the_sheet_is_set_up_for_the_screen_and_for_a4_landscape_paper(ledger: A
     assert text.alignment.wrap_text and text.alignment.vertical == "top"
     assert ws.cell(HEADER_ROW, 1).font.b
     lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert lists["J4:J1048576"] == '"未开始,整改中,待审核,已完成,阶段性完成"'
+    # Every status a row may show (待领导审核: in a round with 责任领导预审).
+    assert lists["J4:J1048576"] == '"未开始,整改中,待领导审核,待审核,已完成,阶段性完成"'
     assert lists["E4:E1048576"] == '"立行立改,限期整改,长期坚持"'
 
 
@@ -238,7 +239,7 @@ def test_the_statistics_are_the_figures_of_the_round_overview(ledger: Any, perso
     closed, basic = [p for p in problems if p.measures.count() == 2][-2:]
     for m in closed.measures.all():
         _finish(personas, m)
-    services.finding_close(actor=personas.supervisor, finding=closed)
+    services.finding_close(actor=personas.supervisor, finding=closed, opinion="整改到位，同意销号")
     first, second = basic.measures.order_by("position")
     services.measure_update(
         actor=personas.clerk, measure=first, expected_version=first.version, kind="long_term", department=None

@@ -141,3 +141,14 @@ __all__ = [
     "save",
     "set_cell",
 ]
+
+
+def date_the_plan(round_: Round) -> None:
+    """Test data: every measure of ``round_`` without a deadline (长期坚持 aside) given one, so that
+    its plan may be signed (``plan_sign`` refuses a plan with undated measures)."""
+    from tests.today import days_from_today
+    from zhenggai.ledger.models import Measure, MeasureKind
+
+    Measure.objects.filter(round=round_, deadline__isnull=True).exclude(kind=MeasureKind.LONG_TERM).update(
+        deadline=days_from_today(100)
+    )

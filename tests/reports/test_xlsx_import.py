@@ -14,6 +14,7 @@ from tests.reports.test_xlsx_fixtures import (
     FUTURE,
     HEADER_ROW,
     col,
+    date_the_plan,
     edited,
     export_bytes,
     ledger,
@@ -144,6 +145,7 @@ def test_the_clerks_edits_are_listed_exactly_by_the_dry_run_then_applied_through
 
 
 def test_changes_to_a_signed_plan_are_recorded_as_amendments(ledger: Any, personas: Any):
+    date_the_plan(ledger.round)
     services.plan_sign(actor=personas.leader, round=ledger.round)
     data = edited(
         export_bytes(personas.clerk, ledger.round),

@@ -28,7 +28,7 @@ def _close_then_reopen(world: Any, p: Any) -> None:
     services.progress_add(actor=p.person, measure=world.fresh, text="已完成")
     services.measure_submit(actor=p.person, measure=world.fresh)
     services.measure_review(actor=p.leader, measure=world.fresh, decision="approve")
-    services.finding_close(actor=p.supervisor, finding=world.problem)
+    services.finding_close(actor=p.supervisor, finding=world.problem, opinion="整改到位，同意销号")
 
 
 # --- 1. a reopened problem ------------------------------------------------------------------------

@@ -105,7 +105,11 @@ def test_clerk_imports_assigns_person_reports_leader_approves_supervisor_closes_
     assert "可销号（1）" in supervisor.get(reverse("web:home")).content.decode()
     problem_url = reverse("web:problem-detail", args=[problem.pk])
     assert "对账销号" in supervisor.get(problem_url).content.decode()
-    assert supervisor.post(reverse("web:problem-close", args=[problem.pk])).status_code == 302
+    close = reverse("web:problem-close", args=[problem.pk])
+    # 销号 takes an opinion: without one the page says so and nothing is closed.
+    refused = supervisor.post(close, {"close-opinion": " "})
+    assert refused.status_code == 400 and "请填写销号意见" in refused.content.decode()
+    assert supervisor.post(close, {"close-opinion": "佐证材料齐全，整改到位"}).status_code == 302
     problem.refresh_from_db()
     assert problem.status == "closed"
     closed = supervisor.get(problem_url).content.decode()
@@ -255,7 +259,7 @@ def test_a_supervisor_reopens_a_closed_problem_with_a_reason(
     services.progress_add(actor=personas.person, measure=world.fresh, text="已完成")
     services.measure_submit(actor=personas.person, measure=world.fresh)
     services.measure_review(actor=personas.leader, measure=world.fresh, decision="approve")
-    services.finding_close(actor=personas.supervisor, finding=world.problem)
+    services.finding_close(actor=personas.supervisor, finding=world.problem, opinion="整改到位，同意销号")
     sup = client_for(personas.supervisor)
     page = sup.get(reverse("web:problem-detail", args=[world.problem.pk])).content.decode()
     assert "重新打开" in page and "对账销号</button>" not in page
@@ -267,3 +271,81 @@ def test_a_supervisor_reopens_a_closed_problem_with_a_reason(
     assert world.problem.status == "open" and world.problem.reopen_count == 1
     page = sup.get(reverse("web:problem-detail", args=[world.problem.pk])).content.decode()
     assert "回头看发现反弹" in page and "重新打开过 1 次" in page
+
+
+def test_a_returned_measure_shows_its_latest_return_reason_at_the_top_until_resubmitted(
+    world: Any, personas: Any, client_for: Any
+) -> None:
+    from zhenggai.ledger import services
+
+    services.measure_review(
+        actor=personas.leader, measure=world.submitted, decision="return", reason="缺少会议记录"
+    )
+    url = reverse("web:measure-detail", args=[world.submitted.pk])
+    html = client_for(personas.person).get(url).content.decode()
+    banner = html[html.index('class="alert alert-danger last-return"') :][:600]
+    assert "退回理由：缺少会议记录" in banner and str(personas.leader) in banner
+    services.progress_add(actor=personas.person, measure=world.submitted, text="已补充会议记录")
+    services.measure_submit(actor=personas.person, measure=world.submitted)
+    assert "last-return" not in client_for(personas.person).get(url).content.decode()
+    assert client_for(personas.outsider).get(url).status_code == 404
+
+
+def test_with_leader_prereview_the_measure_page_shows_the_leaders_step_and_its_form(
+    world: Any, personas: Any, client_for: Any
+) -> None:
+    from zhenggai.ledger import services
+
+    services.round_update(actor=personas.clerk, round=world.round, leader_prereview=True)
+    services.progress_add(actor=personas.person, measure=world.fresh, text="已开展集中学习")
+    person = client_for(personas.person)
+    assert person.post(reverse("web:measure-submit", args=[world.fresh.pk])).status_code == 302
+    url = reverse("web:measure-detail", args=[world.fresh.pk])
+    page = person.get(url).content.decode()
+    assert "待领导审核" in page and "责任领导审核（赵副大队长）" in page
+    # The unit head waits; the measure's own leader reviews, on the review form.
+    assert "审核（第一责任人）" not in client_for(personas.leader).get(url).content.decode()
+    leader = client_for(personas.responsible_leader)
+    assert "责任领导审核（您是该措施的责任领导）" in leader.get(url).content.decode()
+    review = reverse("web:measure-review", args=[world.fresh.pk])
+    refused = leader.post(review, {"decision": "return", "reason": ""})
+    assert refused.status_code == 400 and "退回时请写明理由" in refused.content.decode()
+    assert leader.post(review, {"decision": "approve"}).status_code == 302
+    assert Measure.objects.get(pk=world.fresh.pk).status == "pending_review"
+    assert "审核（第一责任人）" in client_for(personas.leader).get(url).content.decode()
+    assert client_for(personas.outsider).get(url).status_code == 404
+    # An outsider posting the leader's step learns nothing: 404.
+    assert client_for(personas.outsider).post(review, {"decision": "approve"}).status_code == 404
+
+
+def test_the_round_form_sets_the_leader_prereview(world: Any, personas: Any, client_for: Any) -> None:
+    from zhenggai.ledger.models import Round
+
+    r = world.round
+    data = {
+        "title": r.title,
+        "kind": r.kind,
+        "inspecting_group": r.inspecting_group,
+        "period_start": r.period_start.isoformat(),
+        "period_end": r.period_end.isoformat(),
+        "feedback_date": r.feedback_date.isoformat(),
+        "leader_prereview": "on",
+    }
+    assert client_for(personas.clerk).post(reverse("web:round-edit", args=[r.pk]), data).status_code == 302
+    assert Round.objects.get(pk=r.pk).leader_prereview is True
+
+
+def test_signing_a_plan_with_undated_measures_is_refused_naming_them(
+    world: Any, personas: Any, client_for: Any
+) -> None:
+    from zhenggai.ledger import services
+    from zhenggai.ledger.models import PlanSignature
+
+    services.measure_create(actor=personas.clerk, finding=world.problem, text="尚未定时限的措施")
+    leader = client_for(personas.leader)
+    response = leader.post(reverse("web:round-sign", args=[world.round.pk]), follow=True)
+    html = response.content.decode()
+    assert "1 项整改措施未设定完成时限" in html and "尚未定时限的措施" in html
+    assert not PlanSignature.objects.exists()
+    outsider = client_for(personas.outsider).post(reverse("web:round-sign", args=[world.round.pk]))
+    assert outsider.status_code == 404

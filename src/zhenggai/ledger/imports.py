@@ -53,7 +53,7 @@ from .models import (
     SourceDocument,
 )
 from .policy import EDIT_ROLES, require_role
-from .services import round_create
+from .services import deadline_bounds, round_create
 
 _MONEY_BACK = re.compile(r"退回|上交|清退|追缴|退还|返还|收回|追回|国库|挽回")
 
@@ -275,6 +275,15 @@ def _measure_kind(m: ParsedMeasure) -> str:
     return MeasureKind.DEADLINE
 
 
+def suggestion_in_bounds(round: Round, suggested: dt.date | None) -> dt.date | None:
+    """A deadline the document suggests, kept only when the round would accept it as a deadline
+    (``services.deadline_bounds``): a misread ``1999年`` or ``2099年`` is not offered to be taken."""
+    if suggested is None:
+        return None
+    low, high, _ = deadline_bounds(round)
+    return suggested if low <= suggested <= high else None
+
+
 def _suggested_deadline(m: ParsedMeasure, feedback: dt.date | None) -> dt.date | None:
     if m.deadline is not None and m.deadline.value is not None:
         return m.deadline.value
@@ -379,7 +388,9 @@ def _create(actor: Actor, unit: Unit, preview: ImportPreview) -> Round:
                     text=m.text.strip() or "（空）",
                     kind=_measure_kind(m),
                     status_hint=m.status_hint or "",
-                    suggested_deadline=_suggested_deadline(m, insp.feedback_date),
+                    suggested_deadline=suggestion_in_bounds(
+                        round_, _suggested_deadline(m, insp.feedback_date)
+                    ),
                     leader_hint=((resp.leader if resp else None) or "")[:50],
                     person_hint=((resp.person if resp else None) or "")[:50],
                     department_hint=((resp.department if resp else None) or "")[:100],

@@ -46,6 +46,7 @@ from .imports import (
     cooperating,
     document_create,
     finding_description,
+    suggestion_in_bounds,
     text_fingerprint,
 )
 from .matching import Candidate, match, text_similarity
@@ -562,7 +563,7 @@ def _apply(actor: Actor, r: Round, preview: MergePreview, apply: Collection[str]
                     text=a.text,
                     kind=a.kind,
                     status_hint=a.status_hint,
-                    suggested_deadline=a.suggested_deadline,
+                    suggested_deadline=suggestion_in_bounds(r, a.suggested_deadline),
                     leader_hint=a.leader,
                     person_hint=a.person,
                     department_hint=a.department,

@@ -6,7 +6,8 @@ Everything here is defined once and used by the services (which enforce it), the
 fails on a copy elsewhere.
 
 - The statuses: ``FINISHED`` and ``OPEN`` (as sets, and as ``finished_q``/``open_q``/``overdue_q``
-  for querysets), ``REPORTABLE`` (where progress may still be reported).
+  for querysets), ``IN_REVIEW`` (awaiting the responsible leader's or the unit head's review),
+  ``REPORTABLE`` (where progress may still be reported).
 - The transitions: ``MEASURE_TRANSITIONS`` (a measure's workflow, with the names the pages
   give each step) and ``PROBLEM_TRANSITIONS`` (a problem's close-out, send-back and reopening,
   and which of its measures each sends back to work). ``TRANSITIONS`` and ``ACTION_ZH`` are
@@ -17,6 +18,9 @@ fails on a copy elsewhere.
 - Who: the ``*_ROLES`` sets, ``require_role``/``can``, the clearance (安全标记, REQ-1.10:
   nothing is done to a problem or measure labelled above the actor's clearance, whatever the
   roles) and ``may_report_progress``.
+- 责任领导预审 (``Round.leader_prereview``): ``submit_action`` sends a submission to the measure's
+  own leader first (待领导审核), who approves it on to the unit head or returns it
+  (``check_leader_review``); without it nothing changes.
 - ``allowed_actions(actor, obj)``: what the actor may do to a measure, a problem or a round now.
 
 Roles are those the actor holds at the round's unit or above (``units.selectors.roles_for_unit``);
@@ -64,9 +68,12 @@ P = ProblemStatus
 FINISHED: frozenset[str] = frozenset({S.DONE, S.STAGE_DONE})
 #: Open: the rest (未开始, 整改中, 待审核). An open measure past its deadline is overdue.
 OPEN: frozenset[str] = frozenset(S.values) - FINISHED
+#: Awaiting a review: the responsible leader's (待领导审核, when the round has 责任领导预审) or
+#: the unit head's (待审核).
+IN_REVIEW: frozenset[str] = frozenset({S.LEADER_REVIEW, S.PENDING_REVIEW})
 #: Where the responsible person may still report progress (and has it to do, 我的任务): not
 #: while it awaits review, not once done; a long-term measure 阶段性完成 goes on being reported.
-REPORTABLE: frozenset[str] = frozenset(S.values) - {S.DONE, S.PENDING_REVIEW}
+REPORTABLE: frozenset[str] = frozenset(S.values) - {S.DONE} - IN_REVIEW
 #: The kinds of measure a reviewer may mark 阶段性完成 (``approve_stage``).
 STAGE_KINDS: frozenset[str] = frozenset({MeasureKind.LONG_TERM})
 
@@ -119,10 +126,17 @@ class ProblemTransition(Transition):
 MEASURE_TRANSITIONS: dict[str, Transition] = {
     "start": Transition(frozenset({S.NOT_STARTED}), S.IN_PROGRESS, "开始整改"),
     "submit": Transition(frozenset({S.IN_PROGRESS, S.STAGE_DONE}), S.PENDING_REVIEW, "提交审核"),
+    # The submission when the round has 责任领导预审 (``Round.leader_prereview``) and the measure
+    # a responsible leader: the leader reviews first, then the unit head.
+    "submit_leader": Transition(
+        frozenset({S.IN_PROGRESS, S.STAGE_DONE}), S.LEADER_REVIEW, "提交责任领导审核"
+    ),
+    "leader_approve": Transition(frozenset({S.LEADER_REVIEW}), S.PENDING_REVIEW, "责任领导审核通过"),
+    "leader_return": Transition(frozenset({S.LEADER_REVIEW}), S.IN_PROGRESS, "责任领导退回"),
     "approve": Transition(frozenset({S.PENDING_REVIEW}), S.DONE, "审核通过"),
     "approve_stage": Transition(frozenset({S.PENDING_REVIEW}), S.STAGE_DONE, "阶段性完成"),
     "return": Transition(frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS, "退回"),
-    "send_back": Transition(FINISHED | {S.PENDING_REVIEW}, S.IN_PROGRESS, "退回整改"),
+    "send_back": Transition(FINISHED | IN_REVIEW, S.IN_PROGRESS, "退回整改"),
 }
 #: action → (statuses it may start from, status it leads to): ``MEASURE_TRANSITIONS`` without names.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -234,6 +248,8 @@ EDIT_ROLES = frozenset({Role.CLERK})
 REVIEW_ROLES = frozenset({Role.UNIT_LEADER})
 SIGN_ROLES = frozenset({Role.UNIT_LEADER})
 SUPERVISE_ROLES = frozenset({Role.SUPERVISOR})
+# Who replies to a 督办单 (follow-up order) for its unit: the clerk (整改办) or the unit head.
+ORDER_REPLY_ROLES = frozenset({Role.CLERK, Role.UNIT_LEADER})
 # Who labels problems and measures (安全标记): the clerk, who knows the content, and the unit leader.
 LABEL_ROLES = frozenset({Role.CLERK, Role.UNIT_LEADER})
 
@@ -316,12 +332,21 @@ def check_progress_text(measure: Measure, text: str) -> None:
         raise TransitionRefused(f"措施当前为“{measure.get_status_display()}”，不能再填报进展")
 
 
+def submit_action(measure: Measure) -> str:
+    """The transition a submission makes: to the responsible leader first (``submit_leader``)
+    when the round has 责任领导预审 and the measure a responsible leader, else to the unit head.
+    A measure without a leader has nobody to pre-review it: it goes straight to the unit head."""
+    if measure.round.leader_prereview and measure.leader_id is not None:
+        return "submit_leader"
+    return "submit"
+
+
 def check_submit(actor: Viewer, measure: Measure, label: str, *, has_progress: bool) -> str:
     """The status ``measure`` goes to when ``actor`` submits it for review."""
     if not may_report_progress(actor, measure):
         raise NotAllowed("只有该措施的责任人（或整改办）可以提交审核")
     require_cleared(actor, label, "提交审核")
-    target = transition(measure, "submit")
+    target = transition(measure, submit_action(measure))
     if not has_progress:
         raise TransitionRefused("请先填报整改进展和佐证材料，再提交审核")
     return target
@@ -345,6 +370,37 @@ def check_review(
     return action, target
 
 
+#: The responsible leader's decision (责任领导预审) → the transition it makes.
+LEADER_REVIEW_ACTIONS: dict[str, str] = {
+    ReviewDecision.APPROVE: "leader_approve",
+    ReviewDecision.RETURN: "leader_return",
+}
+
+
+def is_measure_leader(actor: Viewer, measure: Measure) -> bool:
+    """Whether ``actor`` is the measure's responsible leader (责任领导); never one of 三员."""
+    return (
+        measure.leader_id is not None and measure.leader_id == actor.pk and not holds_admin_role(actor)
+    )
+
+
+def check_leader_review(
+    actor: Viewer, measure: Measure, label: str, *, decision: str, reason: str
+) -> tuple[str, str]:
+    """The transition the responsible leader's pre-review makes and the status it leads to:
+    approve (on to the unit head) or return (with a reason) to the responsible person."""
+    if not is_measure_leader(actor, measure):
+        raise NotAllowed("只有该措施的责任领导可以进行责任领导审核")
+    require_cleared(actor, label, "审核整改措施")
+    action = LEADER_REVIEW_ACTIONS.get(decision)
+    if action is None:
+        raise InvalidInput("审核意见不正确", field="decision")
+    target = transition(measure, action)
+    if action == "leader_return" and not reason.strip():
+        raise InvalidInput("退回时请写明理由", field="reason")
+    return action, target
+
+
 # --- what the actor may do now ---------------------------------------------------------------------
 
 #: The names ``allowed_actions`` gives, by the object they apply to.
@@ -362,6 +418,9 @@ MEASURE_ACTIONS = frozenset(
         "approve",
         "approve_stage",
         "return",
+        "leader_review",
+        "leader_approve",
+        "leader_return",
         "label",
     }
 )
@@ -448,6 +507,8 @@ def measure_actions(
         out |= {"review", "approve", "return"}
         if measure.kind in STAGE_KINDS and status in MEASURE_TRANSITIONS["approve_stage"].sources:
             out.add("approve_stage")
+    if status in MEASURE_TRANSITIONS["leader_approve"].sources and is_measure_leader(actor, measure):
+        out |= {"leader_review", "leader_approve", "leader_return"}
     if roles & LABEL_ROLES:
         out.add("label")
     return frozenset(out)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -37,6 +38,7 @@ from .models import (
     ProblemStatus,
     Progress,
     Review,
+    ReviewDecision,
     Round,
 )
 from .policy import (
@@ -427,12 +429,41 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Progres
             "measure.approve",
             "measure.approve_stage",
             "measure.return",
+            "measure.leader_return",
             "measure.send_back",
         ]
     ):
         items.append((e.created_at, "audit", e))
     items.sort(key=lambda x: x[0])
     return items
+
+
+class Return(NamedTuple):
+    """The latest return of a measure: why, when and by whom (a name as pages print it);
+    a tuple ``(reason, at, by)``."""
+
+    reason: str
+    at: dt.datetime
+    by: str
+
+
+def last_returns(measure_ids: Iterable[int]) -> dict[int, Return]:
+    """The latest return (退回: by the unit head, the responsible leader, a supervisor's send-back
+    or a reopening) of each of ``measure_ids`` that has one: one query. The ids are the
+    caller's, already scoped to what the user may see (a list, a page)."""
+    ids = sorted(set(measure_ids))
+    if not ids:
+        return {}
+    out: dict[int, Return] = {}
+    rows = (
+        Review.objects.filter(measure_id__in=ids, decision=ReviewDecision.RETURN)
+        .order_by("measure_id", "-created_at", "-id")
+        .values_list("measure_id", "reason", "created_at", "reviewer__display_name", "reviewer__username")
+    )
+    for mid, reason, at, name, username in rows:
+        if mid not in out:
+            out[mid] = Return(reason=reason, at=at, by=name or username)
+    return out
 
 
 # --- what the round, problem and measure pages show besides the tree -----------------------------

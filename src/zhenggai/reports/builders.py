@@ -87,6 +87,7 @@ _STATUS_WORD: dict[str, str] = {
     MeasureStatus.DONE: "已完成",
     MeasureStatus.STAGE_DONE: "已取得阶段性成效，持续推进",
     MeasureStatus.PENDING_REVIEW: "已完成，正在审核",
+    MeasureStatus.LEADER_REVIEW: "已完成，正在审核",
     MeasureStatus.IN_PROGRESS: "正在推进",
 }
 

@@ -45,6 +45,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from zhenggai.errors import InvalidInput, ServiceError
 from zhenggai.ledger import selectors, services
 from zhenggai.ledger.models import Measure, MeasureStatus, Progress, ReviewDecision, Round
+from zhenggai.ledger.policy import FINISHED
 from zhenggai.ledger.services import MeasureBatch
 from zhenggai.textparse.dates import find_dates
 from zhenggai.units.models import Unit
@@ -593,9 +594,12 @@ def _formula_error(cells: Sequence[Any]) -> str | None:
     return None
 
 
-def _status_path(current: str, target: str) -> list[str] | None:
-    """The workbook may ask for submit, approve and approve_stage (start comes with progress)."""
-    allowed = ("submit", "approve", "approve_stage")
+def _status_path(current: str, target: str, *, prereview: bool = False) -> list[str] | None:
+    """The workbook may ask for submit, approve and approve_stage (start comes with progress).
+
+    In a round with 责任领导预审 (``prereview``) a submission goes to the responsible leader
+    (``submit_leader``, 待领导审核), who reviews it in the system, not in the workbook."""
+    allowed = ("submit_leader" if prereview else "submit", "approve", "approve_stage")
     queue: deque[tuple[str, list[str]]] = deque([(current, [])])
     seen = {current}
     while queue:
@@ -610,8 +614,17 @@ def _status_path(current: str, target: str) -> list[str] | None:
     return None
 
 
-def _status_refusal(current: str, target: str) -> str:
+#: Where a submission would lead, were it not for 责任领导预审: the unit head's review and after.
+IN_REVIEW_OR_DONE = services.TRANSITIONS["approve"][0] | FINISHED
+
+
+def _status_refusal(current: str, target: str, *, prereview: bool = False) -> str:
     a, b = STATUS_LABEL[current], STATUS_LABEL[target]
+    if prereview and current in services.TRANSITIONS["submit_leader"][0] and target in IN_REVIEW_OR_DONE:
+        return (
+            f"整改状态：本轮次实行责任领导预审，提交后为“{STATUS_LABEL[S.LEADER_REVIEW]}”，"
+            f"由责任领导在系统中审核通过后再由第一责任人审核，不能直接改为“{b}”"
+        )
     if current == S.NOT_STARTED:
         return (
             f"整改状态：措施尚未开始，不能改为“{b}”。请在“整改进展”列填写本次进展（填报后自动变为“整改中”）"
@@ -757,12 +770,18 @@ class _Comparer:
             if dept is None or m.department is None or dept.pk != m.department.pk:
                 add("department", dept_now or None, dept.name if dept else None, dept)
         deadline = read_deadline(cell["deadline"])
+        kind = plan.update.get("kind", m.kind)
         if deadline != m.deadline:
             try:  # the bounds the service applies, shown in the dry run beside the cell
-                services.check_deadline(round=self.round, deadline=deadline)
+                services.check_deadline(round=self.round, deadline=deadline, kind=kind)
             except InvalidInput as err:
                 raise _CellError(str(err)) from err
             add("deadline", m.deadline, deadline, deadline)
+        elif kind != m.kind:
+            try:  # a measure that becomes 限期完成 needs a deadline, as measure_update says
+                services.require_deadline(deadline=deadline, kind=kind)
+            except InvalidInput as err:
+                raise _CellError(str(err)) from err
         progress = _text(cell["progress"].value)
         latest: str | None = getattr(m, "latest_progress", None)  # annotated by ``chunk``
         if progress != _text(latest):
@@ -776,8 +795,9 @@ class _Comparer:
             if target is None:
                 raise _CellError(f"整改状态：“{status_text}”无效，应为{'、'.join(STATUS_BY_LABEL)}之一")
             start = S.IN_PROGRESS if plan.progress and m.status == S.NOT_STARTED else m.status
-            if start != target and _status_path(start, target) is None:
-                raise _CellError(_status_refusal(start, target))
+            prereview = self.round.leader_prereview and m.leader_id is not None
+            if start != target and _status_path(start, target, prereview=prereview) is None:
+                raise _CellError(_status_refusal(start, target, prereview=prereview))
             plan.status = target
             add("status", STATUS_LABEL.get(m.status), status_text)
         return plan
@@ -812,8 +832,14 @@ def _apply_row(batch: MeasureBatch, plan: RowPlan) -> None:
             batch.add_progress(plan.measure, text=plan.progress)
         if plan.status:
             step = LABELS["status"]
-            for action in _status_path(batch.status(plan.measure), plan.status) or []:
-                if action == "submit":
+            m = batch.measures.get(plan.measure)  # None: gone, as ``batch.status`` says
+            prereview = batch.round.leader_prereview and m is not None and m.leader_id is not None
+            current = batch.status(plan.measure)
+            path = _status_path(current, plan.status, prereview=prereview)
+            if path is None:  # the round's 责任领导预审 switched on since the comparison
+                raise _RowRefused(_status_refusal(current, plan.status, prereview=prereview))
+            for action in path:
+                if action in ("submit", "submit_leader"):
                     batch.submit(plan.measure)
                 else:
                     decision = ReviewDecision.APPROVE if action == "approve" else ReviewDecision.APPROVE_STAGE

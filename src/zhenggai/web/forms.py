@@ -123,6 +123,11 @@ class RoundForm(forms.Form):
     period_start = date_field("巡察开始日期")
     period_end = date_field("巡察结束日期")
     feedback_date = date_field("反馈日期")
+    leader_prereview = forms.BooleanField(
+        label="责任领导预审",
+        required=False,
+        help_text="勾选后，责任人提交的整改措施先由该措施的责任领导审核，通过后再由第一责任人审核",
+    )
 
     def __init__(self, *args: Any, units: list[Unit] | None, **kwargs: Any) -> None:
         """``units``: where a new round may be made; ``None`` when an existing round is
@@ -393,6 +398,7 @@ class MeasureEditForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        # Required unless 长期坚持: the service says so (after it has checked who may edit).
         check_deadline(self, self.round, unchanged=self.initial.get("deadline"))
         return self.cleaned_data
 
@@ -484,6 +490,17 @@ class ReviewForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label="理由", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "请写明理由"}
+    )
+
+
+class CloseForm(forms.Form):
+    """对账销号 with its opinion: the service refuses an empty one (and first anyone who may not close)."""
+
+    opinion = forms.CharField(
+        label="销号意见",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明整改是否到位、核查了哪些材料，作为销号依据存档",
     )
 
 

@@ -53,6 +53,8 @@ from .plan import (
     DEADLINE_MAX_YEARS,
     check_deadline,
     deadline_bounds,
+    deadline_late,
+    deadline_warnings,
     measure_accept_suggestion,
     measure_assign_bulk,
     measure_create,
@@ -62,6 +64,7 @@ from .plan import (
     measure_update,
     plan_digest,
     plan_sign,
+    require_deadline,
 )
 from .rounds import (
     ROUND_FIELDS,
@@ -71,6 +74,7 @@ from .rounds import (
     round_update,
 )
 from .tracking import (
+    measure_leader_review,
     measure_review,
     measure_submit,
     progress_add,
@@ -94,6 +98,8 @@ __all__ = [
     "can",
     "check_deadline",
     "deadline_bounds",
+    "deadline_late",
+    "deadline_warnings",
     "evidence_open",
     "finding_close",
     "finding_create",
@@ -110,6 +116,7 @@ __all__ = [
     "measure_assign_bulk",
     "measure_create",
     "measure_delete",
+    "measure_leader_review",
     "measure_move",
     "measure_review",
     "measure_set_sensitivity",
@@ -120,6 +127,7 @@ __all__ = [
     "plan_sign",
     "progress_add",
     "record_refusal",
+    "require_deadline",
     "round_create",
     "round_delete",
     "round_restore",

@@ -16,6 +16,7 @@ from zhenggai.audit.chain import full_batches
 from zhenggai.audit.services import audit_entry, audit_record_many
 from zhenggai.errors import Gone, InvalidInput, StaleEdit
 
+from .. import notifications
 from ..models import (
     Measure,
     MeasureStatus,
@@ -25,12 +26,14 @@ from ..models import (
 )
 from ..policy import (
     EDIT_ROLES,
+    IN_REVIEW,
     check_progress,
     check_progress_text,
     check_review,
     check_submit,
     require_cleared,
     require_role,
+    submit_action,
     transition,
 )
 from ._common import (
@@ -109,7 +112,7 @@ class MeasureBatch:
         for i in range(0, len(ids), IDS_PER_QUERY):
             chunk = (
                 Measure.objects.select_for_update(of=("self", "unit"))
-                .select_related("finding", "unit")
+                .select_related("finding", "unit", "person", "leader")
                 .filter(round=self.round, pk__in=ids[i : i + IDS_PER_QUERY])
             )
             for m in chunk:
@@ -123,6 +126,10 @@ class MeasureBatch:
         self._reviews: list[Review] = []
         self._amendments: list[tuple[Measure | None, str, dict[str, Any], dict[str, Any]]] = []
         self._events: list[dict[str, Any]] = []
+        # What ``write()`` tells people: (measure, changes) edited, submitted, (returned, reason).
+        self._edits: list[tuple[Measure, dict[str, Any]]] = []
+        self._submitted: list[Measure] = []
+        self._returned: list[tuple[Measure, str]] = []
 
     def _get(self, measure_id: int) -> Measure:
         m = self.measures.get(measure_id)
@@ -143,6 +150,7 @@ class MeasureBatch:
             if (m := self.measures.get(pk)) is not None
         }
         marks = (len(self._progress), len(self._reviews), len(self._amendments), len(self._events))
+        told = (len(self._edits), len(self._submitted), len(self._returned))
         new_progress = set(self._new_progress)
         try:
             yield
@@ -156,6 +164,7 @@ class MeasureBatch:
                     self._changed.pop(pk, None)
             del self._progress[marks[0] :], self._reviews[marks[1] :]
             del self._amendments[marks[2] :], self._events[marks[3] :]
+            del self._edits[told[0] :], self._submitted[told[1] :], self._returned[told[2] :]
             self._new_progress = new_progress
             raise
 
@@ -213,6 +222,7 @@ class MeasureBatch:
         old, changed = change
         self._record(m, action="measure.update", obj=m, before=old, after=changed)
         self._amendments.append((m, "修改整改措施", old, changed))
+        self._edits.append((m, changed))
 
     def add_progress(self, measure_id: int, *, text: str) -> None:
         """``progress_add`` without evidence files: starts a measure not yet started."""
@@ -236,7 +246,9 @@ class MeasureBatch:
         target = check_submit(self.actor, m, _label(m), has_progress=self._has_progress(m))
         before = m.status
         self._set_status(m, target)
-        self._record(m, action="measure.submit", obj=m, before={"status": before}, after={"status": m.status})
+        action = f"measure.{submit_action(m)}"
+        self._record(m, action=action, obj=m, before={"status": before}, after={"status": m.status})
+        self._submitted.append(m)
 
     def review(self, measure_id: int, *, decision: str, reason: str = "") -> None:
         """``measure_review``: approve, approve as 阶段性完成 (long-term only) or return."""
@@ -249,14 +261,26 @@ class MeasureBatch:
         )
         after = {"status": m.status, "reason": reason.strip()}
         self._record(m, action=f"measure.{action}", obj=m, before={"status": before}, after=after)
+        if action == "return":
+            self._returned.append((m, reason.strip()))
 
     def write(self) -> None:
         """Write every change made so far: one UPDATE of the measures, one INSERT each of the
-        amendments, progress entries and reviews, and the events under one lock."""
+        amendments, progress entries and reviews, and the events under one lock; then the
+        messages, one per person told (``ledger.notifications``)."""
+        assigned = notifications.assignment_changed(self._edits)
+        for m in assigned:
+            self._touch(m, "assigned_at")
         _save_many([self.measures[pk] for pk in sorted(self._changed)], set().union(*self._changed.values()))
         _amend_many(self.actor, self.round, self._amendments)
         with full_batches(router.db_for_write(Progress)):
             Progress.objects.bulk_create(self._progress)  # their ids, for the events naming them
             Review.objects.bulk_create(self._reviews)
         audit_record_many(entries=[audit_entry(**event) for event in self._events])
+        notifications.notify_assigned(assigned)
+        # A measure submitted then reviewed in the same apply waits for nobody any more.
+        waiting = [m for m in dict.fromkeys(self._submitted) if m.status in IN_REVIEW]
+        notifications.notify_review_waiting(waiting)
+        notifications.notify_returned(self._returned, by="第一责任人")
         self._changed, self._progress, self._reviews, self._amendments, self._events = {}, [], [], [], []
+        self._edits, self._submitted, self._returned = [], [], []

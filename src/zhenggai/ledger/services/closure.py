@@ -10,7 +10,7 @@ from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_change
 from zhenggai.errors import InvalidInput, NotAllowed, TransitionRefused
 
-from .. import selectors
+from .. import notifications, selectors
 from ..models import (
     Closure,
     ClosureAction,
@@ -54,8 +54,9 @@ def _require_all_measures_cleared(actor: Actor, f: Finding, what: str) -> None:
 
 
 @transaction.atomic
-def finding_close(*, actor: Actor, finding: Finding) -> Finding:
-    """A supervisor closes a problem whose measures are all complete (对账销号)."""
+def finding_close(*, actor: Actor, finding: Finding, opinion: str) -> Finding:
+    """A supervisor closes a problem whose measures are all complete (对账销号), with the
+    opinion the close-out rests on (销号意见, required; stored as the closure's reason)."""
     f = _lock_problem(finding, actor, "对问题销号")
     _require_all_measures_cleared(actor, f, "对问题销号")
     step = PROBLEM_TRANSITIONS["close"]
@@ -66,13 +67,20 @@ def finding_close(*, actor: Actor, finding: Finding) -> Finding:
         raise TransitionRefused("该问题没有整改措施，不能销号")
     if problem_state(f, statuses) not in READY_TO_CLOSE:
         raise TransitionRefused("该问题还有未完成的整改措施，不能销号")
+    opinion = opinion.strip()
+    if not opinion:
+        raise InvalidInput("销号时请填写销号意见", field="opinion")
     before = f.status
     f.status = step.target
     f.closed_at = timezone.now()
     f.closed_by = actor
     f.save(update_fields=["status", "closed_at", "closed_by"])
-    Closure.objects.create(finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE)
-    audit_change(actor, "finding.close", f, before={"status": before}, after={"status": f.status})
+    Closure.objects.create(
+        finding=f, unit=f.unit, actor=actor, action=ClosureAction.CLOSE, reason=opinion, cycle=f.cycle
+    )
+    audit_change(
+        actor, "finding.close", f, before={"status": before}, after={"status": f.status, "opinion": opinion}
+    )
     return f
 
 
@@ -87,7 +95,12 @@ def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding
     if not reason.strip():
         raise InvalidInput("退回时请写明理由", field="reason")
     moved = []
-    finished = Measure.objects.select_for_update().filter(finding=f, status__in=sorted(step.measures))
+    returned = []
+    finished = (
+        Measure.objects.select_for_update(of=("self",))
+        .select_related("person", "unit")
+        .filter(finding=f, status__in=sorted(step.measures))
+    )
     for m in finished.order_by("position", "id"):
         status_before = m.status
         _set_status(m, _BACK_TO_WORK)
@@ -102,12 +115,19 @@ def finding_send_back(*, actor: Actor, finding: Finding, reason: str) -> Finding
             after={"status": m.status, "reason": reason.strip()},
         )
         moved.append(m.pk)
+        returned.append((m, reason.strip()))
     if not moved:
         raise TransitionRefused("该问题没有已完成或待审核的措施，无需退回")
     Closure.objects.create(
-        finding=f, unit=f.unit, actor=actor, action=ClosureAction.SEND_BACK, reason=reason.strip()
+        finding=f,
+        unit=f.unit,
+        actor=actor,
+        action=ClosureAction.SEND_BACK,
+        reason=reason.strip(),
+        cycle=f.cycle,
     )
     audit_change(actor, "finding.send_back", f, after={"measures": moved, "reason": reason.strip()})
+    notifications.notify_returned(returned, by="督办部门（销号审核）")
     return f
 
 
@@ -172,4 +192,5 @@ def finding_reopen(*, actor: Actor, finding: Finding, reason: str, relapse: bool
         before={"status": before, "cycle": cycle_before},
         after={"status": f.status, "reason": reason.strip(), "cycle": f.cycle, "relapse": relapse},
     )
+    notifications.notify_reopened(f, reason=reason.strip(), relapse=relapse)
     return f

@@ -16,13 +16,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import router, transaction
-from django.db.models import F, Max
+from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 
 from zhenggai.audit.chain import full_batches
 from zhenggai.audit.services import audit_change, audit_entry, audit_record_many
 from zhenggai.errors import Gone, InvalidInput, StaleEdit, TransitionRefused
 
+from .. import notifications
 from ..models import (
     Amendment,
     Finding,
@@ -61,16 +62,16 @@ def _cn(d: dt.date) -> str:
 def deadline_bounds(round: Round) -> tuple[dt.date, dt.date, str]:
     """The earliest and latest deadline a measure of ``round`` may have, and what the earliest is.
 
-    Not before the inspection began (立行立改 measures fall due during it), else the feedback
-    date; not more than ``DEADLINE_MAX_YEARS`` years after the later of the feedback (or the
-    inspection) and today, so an extended deadline of an old round still fits. A round without
-    dates counts from the day it was entered.
+    Not before the feedback date (the rectification starts there), else, for a round without
+    one, the day the inspection began; not more than ``DEADLINE_MAX_YEARS`` years after the
+    later of the feedback (or the inspection) and today, so an extended deadline of an old
+    round still fits. A round without dates counts from the day it was entered.
     """
     entered = timezone.localdate(round.created_at) if round.created_at else timezone.localdate()
-    if round.period_start:
-        low, what = round.period_start, f"巡察开始日期（{_cn(round.period_start)}）"
-    elif round.feedback_date:
+    if round.feedback_date:
         low, what = round.feedback_date, f"反馈日期（{_cn(round.feedback_date)}）"
+    elif round.period_start:
+        low, what = round.period_start, f"巡察开始日期（{_cn(round.period_start)}）"
     else:
         low = add_months(entered, -12 * DEADLINE_MAX_YEARS)
         what = f"录入日期前{DEADLINE_MAX_YEARS}年（{_cn(low)}）"
@@ -82,8 +83,22 @@ def deadline_bounds(round: Round) -> tuple[dt.date, dt.date, str]:
     return low, add_months(anchor, 12 * DEADLINE_MAX_YEARS), what
 
 
-def check_deadline(*, round: Round, deadline: dt.date | None) -> None:
-    """Refuse a deadline outside ``deadline_bounds`` (field ``deadline``); none at all is allowed."""
+#: The kinds of measure that may go without a deadline (长期坚持: an ongoing duty).
+DEADLINE_OPTIONAL_KINDS = frozenset({MeasureKind.LONG_TERM})
+
+
+def require_deadline(*, deadline: dt.date | None, kind: str) -> None:
+    """Refuse a missing deadline unless the measure is 长期坚持 (field ``deadline``)."""
+    if deadline is None and kind not in DEADLINE_OPTIONAL_KINDS:
+        raise InvalidInput("请填写完成时限（只有“长期坚持”类措施可以不设完成时限）", field="deadline")
+
+
+def check_deadline(*, round: Round, deadline: dt.date | None, kind: str | None = None) -> None:
+    """Refuse a deadline outside ``deadline_bounds`` (field ``deadline``). With ``kind`` (where a
+    person sets a measure's deadline and kind), refuse none at all unless 长期坚持; without it
+    (a deadline being drafted: created or imported), none is allowed until the plan is signed."""
+    if kind is not None:
+        require_deadline(deadline=deadline, kind=kind)
     if deadline is None:
         return
     low, high, what = deadline_bounds(round)
@@ -94,6 +109,30 @@ def check_deadline(*, round: Round, deadline: dt.date | None) -> None:
             f"完成时限（{_cn(deadline)}）过远：不能晚于{_cn(high)}（反馈日期或今天起{DEADLINE_MAX_YEARS}年内），请检查",
             field="deadline",
         )
+
+
+def deadline_late(round: Round) -> tuple[dt.date, str] | None:
+    """The date after which a deadline is later than the round's rectification should take, and
+    what it is: the report's due date, else two months after the feedback (整改期); None when the
+    round has neither."""
+    if round.report_due:
+        return round.report_due, f"整改报告报送期限（{_cn(round.report_due)}）"
+    if round.feedback_date:
+        end = add_months(round.feedback_date, 2)
+        return end, f"反馈后两个月的整改期（{_cn(end)}）"
+    return None
+
+
+def deadline_warnings(round: Round, deadline: dt.date | None, kind: str) -> list[str]:
+    """What is unusual, not wrong, about a deadline (the edit page shows it; nothing refuses it):
+    a deadline after the round's rectification period (``deadline_late``), unless 长期坚持."""
+    late = deadline_late(round)
+    if deadline is None or late is None or kind in DEADLINE_OPTIONAL_KINDS:
+        return []
+    end, what = late
+    if deadline > end:
+        return [f"完成时限（{_cn(deadline)}）晚于{what}，请确认这是有意的安排"]
+    return []
 
 
 def _signed_version(round: Round) -> int | None:
@@ -140,6 +179,7 @@ def _amend_many(
     ]
     with full_batches(router.db_for_write(Amendment)):
         Amendment.objects.bulk_create(rows)
+    notifications.notify_plan_amended(round, count=len(rows))
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
@@ -197,8 +237,13 @@ def _change(
         raise InvalidInput("整改措施内容不能为空", field="text")
     if "kind" in values and values["kind"] not in MeasureKind.values:
         raise InvalidInput("整改类型不正确", field="kind")
+    # A person editing the deadline (the edit form always sends it) or the kind must leave one,
+    # unless 长期坚持; only a changed deadline is checked against the round's dates.
+    kind = values.get("kind", m.kind)
     if "deadline" in values and values["deadline"] != m.deadline:
-        check_deadline(round=round, deadline=values["deadline"])
+        check_deadline(round=round, deadline=values["deadline"], kind=kind)
+    elif "deadline" in values or kind != m.kind:
+        require_deadline(deadline=values.get("deadline", m.deadline), kind=kind)
     _check_assignees(round, values, members)
     _check_assignees_cleared(values, _label(m))
     before = _snapshot(m)
@@ -226,11 +271,13 @@ def measure_update(*, actor: Any, measure: Measure, expected_version: int, **val
     change = _change(m, m.round, values)
     if change is None:
         return m
+    old, changed = change
+    assigned = notifications.assignment_changed([(m, changed)])
     m.full_clean()
     m.save()
-    old, changed = change
     audit_change(actor, "measure.update", m, before=old, after=changed)
     _amend(actor, m.round, m, "修改整改措施", old, changed)
+    notifications.notify_assigned(assigned)
     return m
 
 
@@ -255,7 +302,7 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
     _check_assignees(round, values)
     measures = list(
         Measure.objects.select_for_update(of=("self",))
-        .select_related("finding")
+        .select_related("finding", "unit")
         .filter(round=round, pk__in=list(measure_ids))
     )
     if not measures:
@@ -264,6 +311,7 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
         require_cleared(actor, label, "分配整改任务")
         _check_assignees_cleared(values, label)
     changed: list[Measure] = []
+    diffs: list[tuple[Measure, dict[str, Any]]] = []
     events: list[Any] = []
     amendments: list[tuple[Measure | None, str, dict[str, Any], dict[str, Any]]] = []
     for m in measures:
@@ -277,6 +325,7 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
         m.version += 1
         old = {k: before[k] for k in diff}
         changed.append(m)
+        diffs.append((m, diff))
         events.append(
             audit_entry(
                 actor=actor, action="measure.assign", obj=m, unit_id=m.unit_id, before=old, after=diff
@@ -284,11 +333,19 @@ def measure_assign_bulk(*, actor: Any, round: Round, measure_ids: Sequence[int],
         )
         amendments.append((m, "批量分配", old, diff))
     if changed:
+        now = timezone.now()
+        stamp: dict[str, Any] = {}
+        if "person" in values:
+            # Assigned now where the person changes (the right side reads the row before the UPDATE).
+            person = values["person"]
+            stamp["assigned_at"] = Case(When(person_id=person.pk, then=F("assigned_at")), default=Value(now))
         Measure.objects.filter(pk__in=[m.pk for m in changed]).update(
-            **values, version=F("version") + 1, updated_at=timezone.now()
+            **values, **stamp, version=F("version") + 1, updated_at=now
         )
+        assigned = notifications.assignment_changed(diffs, now)
         _amend_many(actor, round, amendments)
         audit_record_many(entries=events)
+        notifications.notify_assigned(assigned)
     return len(measures)
 
 
@@ -371,6 +428,8 @@ def measure_split(
             department=m.department,
             person=m.person,
             deadline=m.deadline,
+            original_deadline=m.original_deadline,
+            assigned_at=m.assigned_at,
             sensitivity=m.sensitivity,  # a part is labelled as the whole was
         )
         n.full_clean()
@@ -449,6 +508,10 @@ def measure_accept_suggestion(*, actor: Any, measure: Measure) -> Measure:
     return m
 
 
+#: How many measures without a deadline ``plan_sign``'s refusal names.
+UNDATED_LISTED = 3
+
+
 def plan_digest(round: Round) -> str:
     """A digest of the plan as it stands: every measure's text, owners and deadline."""
     rows = (
@@ -471,6 +534,26 @@ def plan_sign(*, actor: Any, round: Round) -> PlanSignature:
     r = Round.objects.select_for_update().get(pk=round.pk)
     if not Measure.objects.filter(round=r).exists():
         raise TransitionRefused("方案中还没有整改措施，不能签署")
+    undated = list(
+        Measure.objects.filter(round=r, deadline__isnull=True)
+        .exclude(kind__in=sorted(DEADLINE_OPTIONAL_KINDS))
+        .select_related("finding")
+        .order_by("finding__position", "position", "id")[:UNDATED_LISTED]
+    )
+    if undated:
+        count = (
+            Measure.objects.filter(round=r, deadline__isnull=True)
+            .exclude(kind__in=sorted(DEADLINE_OPTIONAL_KINDS))
+            .count()
+        )
+        names = "；".join(
+            f"{m.finding.number or m.finding.title[:20]}“{m.text[:20]}”" for m in undated
+        )
+        more = "等" if count > len(undated) else ""
+        raise TransitionRefused(
+            f"方案中有 {count} 项整改措施未设定完成时限（“长期坚持”类除外），不能签署："
+            f"{names}{more}。请先设定完成时限"
+        )
     sig = PlanSignature.objects.create(
         round=r, unit=r.unit, signer=actor, version=r.plan_version, digest=plan_digest(r)
     )

@@ -51,6 +51,7 @@ def round_create(
     source_sha256: str = "",
     source_text_sha256: str = "",
     source_doc_type: str = "",
+    leader_prereview: bool = False,
 ) -> Round:
     """Create a round; plan and report deadlines follow from the feedback date."""
     require_role(actor, unit, EDIT_ROLES, "新建巡察轮次")
@@ -70,6 +71,7 @@ def round_create(
         source_sha256=source_sha256,
         source_text_sha256=source_text_sha256,
         source_doc_type=source_doc_type,
+        leader_prereview=leader_prereview,
         created_by=actor,
     )
     if feedback_date:
@@ -120,13 +122,17 @@ def finding_create(
 # --- corrections of an import ---------------------------------------------------------------------
 
 #: What ``round_update`` may change: the round's own facts (not its unit or source).
-ROUND_FIELDS = ("title", "kind", "inspecting_group", "period_start", "period_end", "feedback_date")
+ROUND_FIELDS = (
+    *("title", "kind", "inspecting_group", "period_start", "period_end", "feedback_date"),
+    "leader_prereview",  # 责任领导预审: a submission goes to the measure's leader before the unit head
+)
 
 
 @transaction.atomic
 def round_update(*, actor: Actor, round: Round, **values: Any) -> Round:
-    """Correct the round's facts (title, kind, inspection group, period, feedback date); the
-    plan and report deadlines follow a changed feedback date. Audited with what changed."""
+    """Correct the round's facts (title, kind, inspection group, period, feedback date) and set
+    its 责任领导预审 switch; the plan and report deadlines follow a changed feedback date.
+    Audited with what changed."""
     require_role(actor, round.unit, EDIT_ROLES, "修改巡察轮次信息")
     unknown = set(values) - set(ROUND_FIELDS)
     if unknown:

@@ -13,6 +13,7 @@ from zhenggai.audit.services import audit_change, audit_record
 from zhenggai.errors import DuplicateSubmission, InvalidInput
 from zhenggai.evidence import store as evidence_store
 
+from .. import notifications
 from ..models import (
     Evidence,
     Measure,
@@ -21,10 +22,12 @@ from ..models import (
     Review,
 )
 from ..policy import (
+    check_leader_review,
     check_progress,
     check_progress_text,
     check_review,
     check_submit,
+    submit_action,
     transition,
 )
 from ._common import (
@@ -117,12 +120,16 @@ def progress_add(
 
 @transaction.atomic
 def measure_submit(*, actor: Actor, measure: Measure) -> Measure:
-    """The responsible person submits a measure for review."""
+    """The responsible person submits a measure for review: to its responsible leader first when
+    the round has 责任领导预审 (待领导审核), else to the unit head (待审核), who is told at once."""
     m = _locked(measure)
     target = check_submit(actor, m, _label(m), has_progress=m.progress.exists())
     before = m.status
     _set_status(m, target)
-    audit_change(actor, "measure.submit", m, before={"status": before}, after={"status": m.status})
+    # ``measure.submit``, or ``measure.submit_leader`` when it went to the leader first.
+    action = {"submit": "measure.submit", "submit_leader": "measure.submit_leader"}[submit_action(m)]
+    audit_change(actor, action, m, before={"status": before}, after={"status": m.status})
+    notifications.notify_review_waiting([m])
     return m
 
 
@@ -141,4 +148,27 @@ def measure_review(*, actor: Actor, measure: Measure, decision: str, reason: str
         before={"status": before},
         after={"status": m.status, "reason": reason.strip()},
     )
+    if action == "return":
+        notifications.notify_returned([(m, reason.strip())], by="第一责任人")
+    return m
+
+
+@transaction.atomic
+def measure_leader_review(*, actor: Actor, measure: Measure, decision: str, reason: str = "") -> Measure:
+    """The measure's responsible leader pre-reviews it (责任领导审核, when the round has it):
+    approve sends it on to the unit head (待审核, who is told), return sends it back to work
+    with a reason (recorded as a return, told to the responsible person)."""
+    m = _locked(measure)
+    action, target = check_leader_review(actor, m, _label(m), decision=decision, reason=reason)
+    before = m.status
+    _set_status(m, target)
+    why = reason.strip()
+    if action == "leader_return":
+        Review.objects.create(measure=m, unit=m.unit, reviewer=actor, decision=decision, reason=why)
+    after = {"status": m.status, "reason": why}
+    audit_change(actor, f"measure.{action}", m, before={"status": before}, after=after)
+    if action == "leader_return":
+        notifications.notify_returned([(m, why)], by="责任领导")
+    else:
+        notifications.notify_review_waiting([m])
     return m

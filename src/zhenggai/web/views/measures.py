@@ -29,7 +29,7 @@ from zhenggai.http.errors import (
     refusals_recorded,
 )
 from zhenggai.ledger import policy, selectors, services
-from zhenggai.ledger.models import Measure, Progress
+from zhenggai.ledger.models import Measure, MeasureStatus, Progress
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.selectors import members_of
 
@@ -43,6 +43,12 @@ REVIEW_ACTIONS = {
     "approve": "measure.approve",
     "approve_stage": "measure.approve_stage",
     "return": "measure.return",
+}
+# The same for the responsible leader's pre-review (责任领导审核).
+LEADER_REVIEW_ACTIONS = {
+    "approve": "measure.leader_approve",
+    "approve_stage": "measure.leader_approve",
+    "return": "measure.leader_return",
 }
 
 
@@ -61,8 +67,12 @@ LABEL_NAMES = dict(Sensitivity.choices)
 
 
 def _label_rows(rows: list[presenters.HistoryRow]) -> list[presenters.HistoryRow]:
-    """``label.change`` events read in Chinese (until ``presenters.AUDIT_ACTIONS`` knows them)."""
+    """``label.change`` and the 责任领导预审 events read in Chinese (until ``presenters.AUDIT_ACTIONS``
+    knows them)."""
     for row in rows:
+        for action in ("submit_leader", "leader_approve"):
+            if row.title.endswith(f"measure.{action}"):
+                row.title = row.title.replace(f"measure.{action}", policy.ACTION_ZH[action])
         if row.title.endswith("label.change"):
             row.title = row.title.replace("label.change", "设置安全标记")
             row.changes = [
@@ -101,6 +111,13 @@ def _measure_page(
         "alert": alert,
         "rejected": rejected,
         "open_form": next(iter(forms), ""),
+        "prereview": measure.round.leader_prereview,
+        # The latest return, shown at the top while the measure is back at work after it.
+        "last_return": (
+            selectors.last_returns([measure.pk]).get(measure.pk)
+            if measure.status == MeasureStatus.IN_PROGRESS
+            else None
+        ),
     }
     if "edit" in actions:
         ctx["edit_form"] = forms.get("edit") or _edit_form(measure)
@@ -110,7 +127,7 @@ def _measure_page(
         )
     if "progress" in actions:
         ctx["progress_form"] = forms.get("progress") or ProgressForm()
-    if "review" in actions:
+    if "review" in actions or "leader_review" in actions:
         ctx["review_form"] = forms.get("review") or ReviewForm()
     ctx["label"] = label_badge(selectors.effective_sensitivity(measure))
     ctx["own_label"] = label_badge(measure.sensitivity)
@@ -194,6 +211,8 @@ def measure_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.success(request, "已保存修改。")
+            for warning in services.deadline_warnings(measure.round, data.get("deadline"), data["kind"]):
+                messages.warning(request, warning)
             return redirect(back)
     return _measure_page(request, measure, forms={"edit": form}, status=400)
 
@@ -293,8 +312,11 @@ def progress_add(request: AuthedRequest, pk: int) -> HttpResponse:
 def measure_submit(request: AuthedRequest, pk: int) -> HttpResponse:
     measure, back = _get(request, pk)
     with _recorded(request, "measure.submit", measure):
-        services.measure_submit(actor=request.user, measure=measure)
-    messages.success(request, "已提交审核。")
+        m = services.measure_submit(actor=request.user, measure=measure)
+    if m.status == MeasureStatus.LEADER_REVIEW:
+        messages.success(request, f"已提交责任领导（{m.leader}）审核，通过后再由第一责任人审核。")
+    else:
+        messages.success(request, "已提交审核。")
     return redirect(back)
 
 
@@ -304,9 +326,12 @@ def measure_review(request: AuthedRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     if form.is_valid():
         decision = form.cleaned_data["decision"]
+        # A measure awaiting 责任领导审核 is reviewed by its responsible leader, on the same form.
+        leader = measure.status == MeasureStatus.LEADER_REVIEW
         try:
-            with _recorded(request, REVIEW_ACTIONS[decision], measure):
-                m = services.measure_review(
+            with _recorded(request, (LEADER_REVIEW_ACTIONS if leader else REVIEW_ACTIONS)[decision], measure):
+                review = services.measure_leader_review if leader else services.measure_review
+                m = review(
                     actor=request.user, measure=measure, decision=decision, reason=form.cleaned_data["reason"]
                 )
         except InvalidInput as err:

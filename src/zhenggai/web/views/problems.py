@@ -14,8 +14,10 @@ from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded
 from zhenggai.ledger import policy, selectors, services
 from zhenggai.ledger.models import Finding, FindingKind
+from zhenggai.supervision.selectors import followup
+from zhenggai.supervision.selectors.desks import attach_tiers
 
-from ..forms import FindingEditForm, MeasureCreateForm, ReasonForm, add_service_error
+from ..forms import CloseForm, FindingEditForm, MeasureCreateForm, ReasonForm, add_service_error
 from .common import LabelForm, label_badge, label_choices
 
 
@@ -26,7 +28,8 @@ def _problem_page(
     user = request.user
     every = list(finding.measures.select_related("leader", "person", "department").order_by("position", "id"))
     # The state and the actions count every measure; the list shows those within the user's clearance.
-    measures = [m for m in every if selectors.cleared_for(user, m.sensitivity)]
+    measures = attach_tiers([m for m in every if selectors.cleared_for(user, m.sensitivity)])
+    is_problem = finding.kind == FindingKind.PROBLEM
     actions = policy.allowed_actions(user, finding, measures=every)
     parent_label = finding.parent.sensitivity if finding.parent else None
     return render(
@@ -53,7 +56,12 @@ def _problem_page(
             if finding.kind == FindingKind.PROBLEM
             else "",
             "closures": list(finding.closures.select_related("actor")),
+            # supervision: the problem's cycles (回头看), the verifications and 督办单 it may get
+            "cycles": followup.round_cycles(user=user, finding=finding) if is_problem else [],
+            "verify_links": followup.measures_to_verify(user=user, finding=finding, measures=measures),
+            "may_order": is_problem and followup.may_supervise(user, finding.unit),
             "actions": actions,
+            "close_form": forms.get("close") or CloseForm(prefix="close"),
             "send_back_form": forms.get("send_back") or ReasonForm(prefix="send_back"),
             "reopen_form": forms.get("reopen") or ReasonForm(prefix="reopen"),
             "measure_form": forms.get("measure")
@@ -108,8 +116,15 @@ def problem_label(request: AuthedRequest, finding: Finding) -> HttpResponse:
 def problem_close(request: AuthedRequest, pk: int) -> HttpResponse:
     finding = selectors.finding_get_for_user(user=request.user, pk=pk)
     back = reverse("web:problem-detail", args=[finding.pk])
-    with refusals_recorded(request, action="finding.close", obj=finding, back=back):
-        services.finding_close(actor=request.user, finding=finding)
+    form = CloseForm(request.POST, prefix="close")
+    opinion = form.cleaned_data["opinion"] if form.is_valid() else ""
+    try:
+        # Called even without an opinion: who may not close is refused (and recorded) first.
+        with refusals_recorded(request, action="finding.close", obj=finding, back=back):
+            services.finding_close(actor=request.user, finding=finding, opinion=opinion)
+    except InvalidInput as err:
+        add_service_error(form, err)
+        return _problem_page(request, finding, forms={"close": form}, status=400)
     messages.success(request, "已对账销号。")
     return redirect(back)
 

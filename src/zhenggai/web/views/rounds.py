@@ -18,7 +18,8 @@ from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded, require_allowed
 from zhenggai.ledger import policy, selectors, services
-from zhenggai.ledger.models import Finding, Round
+from zhenggai.ledger.models import Finding, MeasureKind, Round
+from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.selectors import members_of
 
@@ -158,6 +159,7 @@ def _measures_page(
             unassigned=bool(data.get("unassigned")),
         )
     page = Paginator(rows, MEASURES_PER_PAGE).get_page(page_number(request))
+    page.object_list = attach_tiers(page.object_list)  # the warning colour of each row
     actions = policy.allowed_actions(request.user, round_)
     if "assign" in actions and assign_form is None:
         assign_form = BulkAssignForm(
@@ -208,6 +210,9 @@ def round_assign(request: AuthedRequest, pk: int) -> HttpResponse:
             add_service_error(form, err)
         else:
             messages.success(request, f"已为 {n} 条措施设置责任人和时限。")
+            # A warning about the deadline given, as the measure page gives it (not a refusal).
+            for warning in services.deadline_warnings(round_, data.get("deadline"), MeasureKind.DEADLINE):
+                messages.warning(request, warning)
             own = reverse("web:round-measures", args=[round_.pk])
             ok = nxt.startswith(own) and url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)
             return redirect(nxt if ok else own)
