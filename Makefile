@@ -54,7 +54,8 @@ test: setup browser office fonts
 # The database tests again on PostgreSQL, plus those that only make sense there.
 test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
-	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http
+	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http \
+	  tests/notify tests/supervision
 
 bench: setup
 	$(PY) bench/bench_textparse.py
@@ -65,6 +66,7 @@ bench: setup
 	$(PY) bench/bench_hostile_imports.py
 	$(PY) bench/bench_xlsx_hostile.py
 	$(PY) bench/bench_plan_tables.py
+	$(PY) bench/bench_supervision.py
 
 # CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
 sbom: setup

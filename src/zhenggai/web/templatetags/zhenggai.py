@@ -20,6 +20,7 @@ register = template.Library()
 STATUS_CSS: dict[str, str] = {
     MeasureStatus.NOT_STARTED: "status-not-started",
     MeasureStatus.IN_PROGRESS: "status-in-progress",
+    MeasureStatus.LEADER_REVIEW: "status-pending-review",
     MeasureStatus.PENDING_REVIEW: "status-pending-review",
     MeasureStatus.DONE: "status-done",
     MeasureStatus.STAGE_DONE: "status-stage-done",

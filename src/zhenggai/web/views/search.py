@@ -12,6 +12,7 @@ from django.shortcuts import render
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import selectors
 from zhenggai.ledger.selectors import MeasureFilters
+from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
 
 from ..forms import SearchForm
@@ -50,6 +51,7 @@ def search(request: AuthedRequest) -> HttpResponse:
             user=request.user, filters=filters_from(data), unassigned=bool(data.get("unassigned"))
         )
     page = Paginator(rows, PER_PAGE).get_page(page_number(request))
+    page.object_list = attach_tiers(page.object_list)  # the warning colours: one query for the page
     q = request.GET.copy()
     q.pop("page", None)
     return render(request, "web/search.html", {"form": form, "page": page, "querystring": q.urlencode()})

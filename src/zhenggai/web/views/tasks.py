@@ -1,4 +1,9 @@
-"""我的任务: what the user must do, overdue first."""
+"""我的任务: the home page is each role's desk (整改办, 责任领导, 责任人, 第一责任人, 监督人员).
+
+Every desk is a selector of ``supervision.selectors.desks`` with a fixed number of queries;
+the page shows the desks of the roles the user holds (and the 责任人/责任领导 desks of anyone
+named on a measure, whatever their role).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +13,33 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from zhenggai.http.authed import AuthedRequest
-from zhenggai.ledger import selectors
+from zhenggai.supervision.rules import LEVELS
+from zhenggai.supervision.selectors import desks
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
-
-# key, heading, what it holds, empty state, the role it concerns (None: everyone)
-SECTIONS = [
-    ("todo", "待我整改", "您是责任人、尚未完成的整改措施", "暂无需要您整改的措施", None),
-    ("review", "待我审核", "已提交、等待您审核的整改措施", "暂无待审核的措施", Role.UNIT_LEADER),
-    ("unassigned", "待分配", "尚未指定责任人的整改措施", "所有措施都已分配责任人", Role.CLERK),
-    ("close", "可销号", "整改措施已全部完成、可以对账销号的问题", "暂无可销号的问题", Role.SUPERVISOR),
-]
 
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    tasks = selectors.my_tasks(user=request.user)
-    roles = unit_selectors.roles_of(user=request.user)
-    sections = [
-        {"key": key, "title": title, "hint": hint, "empty": empty, "items": tasks[key]}
-        for key, title, hint, empty, role in SECTIONS
-        if role is None or role in roles or tasks[key]
-    ]
-    # One reverse() for the page: the lists hold up to 500 measures each.
-    measure_url = reverse("web:measure-detail", args=[0]).removesuffix("0/")
-    return render(request, "web/home.html", {"sections": sections, "measure_url": measure_url})
+    user = request.user
+    roles = unit_selectors.roles_of(user=user)
+    tiers = desks.visible_round_tiers(user)
+    person = desks.person_desk(user=user, tiers=tiers)
+    leader = desks.leader_desk(user=user, tiers=tiers)
+    clerk = desks.clerk_desk(user=user, tiers=tiers) if Role.CLERK in roles else None
+    head = desks.head_desk(user=user, tiers=tiers) if Role.UNIT_LEADER in roles else None
+    supervisor = Role.SUPERVISOR in roles
+    close = desks.ready_to_close(user=user) if supervisor else []
+    context = {
+        "person": person,
+        "leader": leader if (Role.RESPONSIBLE_LEADER in roles or leader.total) else None,
+        "clerk": clerk,
+        "head": head,
+        "supervisor": supervisor,
+        "close": close,
+        "levels": LEVELS,
+        # One reverse() for the page: the boxes hold up to 50 measures each.
+        "measure_url": reverse("web:measure-detail", args=[0]).removesuffix("0/"),
+        "more_url": reverse("supervision:dashboard-measures"),
+    }
+    return render(request, "web/home.html", context)

@@ -1,12 +1,15 @@
 """`zhenggai demo`: migrate, load the seed round with demo accounts, serve.
 
-Safe to run twice: units, accounts and the round are found again, not duplicated.
+Safe to run twice: units, accounts and the round are found again, not duplicated. Each run
+keeps measures of the round in every warning tier (green, yellow, red, black) relative to
+that day, keeps one 延期申请 waiting, and runs ``zhenggai remind`` (which sends nothing twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,11 @@ from zhenggai.accounts.services import admin_role_set
 from zhenggai.ledger import services
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.models import Finding, FindingKind, Measure, Round
+from zhenggai.ledger.policy import OPEN
+from zhenggai.supervision.models import Extension, ExtensionStatus
+from zhenggai.supervision.rules import LEVELS, tier_of, tiers_for
+from zhenggai.supervision.services.extensions import extension_request
+from zhenggai.supervision.services.reminders import remind
 from zhenggai.units.models import Role, UnitKind
 from zhenggai.units.services import membership_grant, unit_get_or_create
 
@@ -57,8 +65,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
         round_ = load_demo()
+        report = remind()
         url = f"http://{opts['host']}:{opts['port']}/"
         self.stdout.write(f"演示轮次：{round_.title}（第 {round_.pk} 号）")
+        by_tier = "，".join(f"{LEVELS[k]} {n} 条" for k, n in report.by_tier.items()) or "无新增"
+        self.stdout.write(f"预警提醒：{by_tier}")
         self.stdout.write(f"网址：{url}")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, name, role, _ in ACCOUNTS:
@@ -108,7 +119,73 @@ def load_demo() -> Round:
     round_, created = round_import(actor=clerk, unit=brigade, data=SEED.read_bytes(), name=SEED.name)
     if created:
         _assign(round_, clerk, users, depts)
+    _keep_tiers(round_, clerk)
+    _keep_extension(round_)
     return round_
+
+
+#: A deadline this many days from today puts a measure in each default tier (20, 10, -1, -30).
+TIER_OFFSETS = {"green": 15, "yellow": 5, "red": -5, "black": -40}
+
+
+def _candidates(round_: Round) -> list[Measure]:
+    """Open, assigned measures of the round without a waiting 延期申请, in plan order."""
+    waiting = Extension.objects.filter(round=round_, status=ExtensionStatus.PENDING).values("measure_id")
+    return list(
+        Measure.objects.filter(round=round_, status__in=sorted(OPEN), person__isnull=False)
+        .exclude(pk__in=waiting)
+        .order_by("finding__position", "position", "id")
+    )
+
+
+def _tier(m: Measure, today: dt.date, tiers: list[dict[str, Any]]) -> str | None:
+    return tier_of(deadline=m.deadline, status=m.status, today=today, tiers=tiers)
+
+
+def _keep_tiers(round_: Round, clerk: Any) -> None:
+    """Re-date a measure for each tier that has none today (the demo run again days later): one
+    in no tier, else one of a tier that has others. Nothing changes when every tier has one."""
+    today = timezone.localdate()
+    tiers = tiers_for(round_)
+    placed = [(m, _tier(m, today, tiers)) for m in _candidates(round_)]
+    counts = Counter(t for _, t in placed)
+    for key, offset in TIER_OFFSETS.items():
+        if counts[key]:
+            continue
+        spare = next((i for i, (_, t) in enumerate(placed) if t is None), None)
+        if spare is None:
+            spare = next((i for i, (_, t) in enumerate(placed) if t is not None and counts[t] > 1), None)
+        if spare is None:
+            return
+        m, old = placed[spare]
+        services.measure_assign_bulk(
+            actor=clerk, round=round_, measure_ids=[m.pk], deadline=today + dt.timedelta(days=offset)
+        )
+        counts[old] -= 1
+        counts[key] += 1
+        placed[spare] = (m, key)
+
+
+def _keep_extension(round_: Round) -> None:
+    """One 延期申请 waiting for the responsible leader, asked by the responsible person of the last
+    measure in no tier yet (so the tiers keep theirs); none added while one waits."""
+    if Extension.objects.filter(round=round_, status=ExtensionStatus.PENDING).exists():
+        return
+    today = timezone.localdate()
+    tiers = tiers_for(round_)
+    candidates = _candidates(round_)
+    calm = [m for m in candidates if _tier(m, today, tiers) is None]
+    pool = calm or candidates
+    if not pool or pool[-1].person is None:
+        return
+    chosen = pool[-1]
+    base = max(chosen.deadline or today, today)
+    extension_request(
+        actor=chosen.person,
+        measure=chosen,
+        new_deadline=base + dt.timedelta(days=30),
+        reason="需会同县交通运输局联合整治，协调时间较长，申请延期一个月。",
+    )
 
 
 def _assign(round_: Round, clerk: Any, users: dict[str, Any], depts: list[Any]) -> None:

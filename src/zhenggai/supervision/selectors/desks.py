@@ -1,0 +1,690 @@
+"""Each role's desk (the home page): what the user must see and do now, by role.
+
+- 整改办 (clerk): per round of his units, overdue by tier, awaiting review, unassigned, plan
+  re-signing needed, the 方案/报告 deadlines with days left, extension requests to handle.
+- 责任领导 (responsible leader): the measures he leads, by status and tier, his 预审 queue first.
+- 责任人 (responsible person): returned measures first with the reason, then by tier.
+- 第一责任人 (unit head): what awaits his review and sign-off, and the unit's completion curve.
+- 监督人员 (supervisor): problems ready to close (对账销号).
+
+Every list is cut in the database (the first ``BOX_SIZE`` of each box, with its count); each
+desk runs a fixed number of queries whatever the number of measures. Tiers are computed in the
+database with one expression over every round (``tier_case_for_rounds``), never per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+
+from zhenggai.accounts.actors import Viewer
+from zhenggai.ledger.models import (
+    Amendment,
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureStatus,
+    PlanSignature,
+    ProblemStatus,
+    Review,
+    ReviewDecision,
+    Round,
+)
+from zhenggai.ledger.policy import (
+    IN_REVIEW,
+    REPORTABLE,
+    finished_q,
+    overdue_q,
+    problem_measure_counts,
+    problem_ready_q,
+)
+from zhenggai.ledger.selectors import finding_cleared_q, measure_cleared_q, today
+from zhenggai.ledger.services import add_months
+from zhenggai.units.models import Role, Unit
+from zhenggai.units.selectors import memberships_of, visible_units_q
+
+from ..models import Extension, ExtensionStatus
+from ..rules import LEVELS, Tier, tier_case, tier_of, tiers_by_round
+
+S = MeasureStatus
+#: How many items each box of a desk lists (the rest behind a "more" link with the count).
+BOX_SIZE = 50
+#: Tiers from the most to the least urgent; ``""`` is "no warning yet".
+TIER_ORDER: tuple[str, ...] = ("black", "red", "yellow", "green", "")
+#: The statuses awaiting a review (the responsible leader's 预审, then the unit head's).
+AWAITING_REVIEW: frozenset[str] = IN_REVIEW
+#: What the responsible person has to do: what he may report on, not what awaits someone's review.
+PERSON_TODO: frozenset[str] = frozenset(REPORTABLE) - AWAITING_REVIEW
+
+
+# --- tiers of many rounds in the database ------------------------------------------------------
+
+
+def tier_whens(
+    *,
+    today: dt.date,
+    tiers: Mapping[int, Sequence[Tier]],
+    prefix: str = "",
+    values: Mapping[str, Any] | None = None,
+) -> list[When]:
+    """The branches of ``rules.tier_case`` for measures of several rounds, each with its own
+    tiers, flat (rounds sharing the same tiers share their branches); each branch gives the
+    tier's key, or ``values[key]`` (a sort rank, a box name) when given."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for rid, t in tiers.items():
+        groups[json.dumps(list(t), sort_keys=True)].append(rid)
+    whens = []
+    for key, ids in groups.items():
+        in_rounds = Q(**{f"{prefix}round_id__in": sorted(ids)})
+        for w in tier_case(today=today, tiers=json.loads(key), prefix=prefix).cases:
+            tier = w.result.value
+            whens.append(When(in_rounds & w.condition, then=Value(values[tier] if values else tier)))
+    return whens
+
+
+def tier_case_for_rounds(*, today: dt.date, tiers: Mapping[int, Sequence[Tier]], prefix: str = "") -> Case:
+    """``rules.tier_case`` over measures of several rounds: the tier's key, ``""`` when none."""
+    whens = tier_whens(today=today, tiers=tiers, prefix=prefix)
+    if not whens:
+        return Case(When(Q(pk__in=[]), then=Value("")), default=Value(""), output_field=CharField())
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+#: Sort rank of each tier (the most urgent first).
+TIER_RANK: dict[str, int] = {key: i for i, key in enumerate(TIER_ORDER)}
+
+
+def tier_rank_for_rounds(*, today: dt.date, tiers: Mapping[int, Sequence[Tier]]) -> Case:
+    """The tier's sort rank (black 0 … none 4) in the database, computed apart from ``tier`` so
+    that sorting does not repeat the tier expression once per rank."""
+    whens = tier_whens(today=today, tiers=tiers, values=TIER_RANK)
+    none = Value(TIER_RANK[""])
+    if not whens:
+        return Case(When(Q(pk__in=[]), then=none), default=none, output_field=IntegerField())
+    return Case(*whens, default=none, output_field=IntegerField())
+
+
+def tier_rank(field_name: str = "tier") -> Case:
+    """Sort key of an annotated tier: black 0, red 1, yellow 2, green 3, none 4."""
+    return Case(
+        *[When(**{field_name: key}, then=Value(i)) for i, key in enumerate(TIER_ORDER)],
+        default=Value(len(TIER_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+def visible_round_tiers(user: Viewer) -> dict[int, list[dict[str, Any]]]:
+    """The tiers of every live round the user may see (two queries)."""
+    ids = list(Round.objects.filter(visible_units_q(user)).values_list("pk", flat=True))
+    return tiers_by_round(ids)
+
+
+def with_tiers(
+    qs: QuerySet[Measure], *, tiers: Mapping[int, Sequence[Tier]], on: dt.date
+) -> QuerySet[Measure]:
+    """Measures annotated with ``tier`` (the key or ``""``) and ``tier_rank``."""
+    return qs.annotate(
+        tier=tier_case_for_rounds(today=on, tiers=tiers),
+        tier_rank=tier_rank_for_rounds(today=on, tiers=tiers),
+    )
+
+
+def attach_tiers(measures: Iterable[Measure], *, on: dt.date | None = None) -> list[Measure]:
+    """Set ``tier`` on each measure of a page already read (one query for the rounds' tiers):
+    for lists whose queryset is not annotated (search, a round's measures)."""
+    rows = [*measures]
+    on = on or today()
+    tiers = tiers_by_round({m.round_id for m in rows})
+    for m in rows:
+        m.tier = tier_of(deadline=m.deadline, status=m.status, today=on, tiers=tiers[m.round_id]) or ""  # type: ignore[attr-defined]
+    return rows
+
+
+# --- scope helpers ----------------------------------------------------------------------------
+
+
+def units_with_role(user: Viewer, role: str) -> list[Unit]:
+    """Units where the user holds ``role`` (memberships are read once per request)."""
+    return [m.unit for m in memberships_of(user) if m.role == role]
+
+
+def under_q(units: Iterable[Unit], field_name: str = "unit") -> Q:
+    """Rows whose ``field_name`` unit is in the subtree of one of ``units`` (nothing if none)."""
+    key = f"{field_name}__path__startswith" if field_name else "path__startswith"
+    q = Q(pk__in=[])
+    for u in units:
+        if u.path:
+            q |= Q(**{key: u.path})
+    return q
+
+
+def _measures_for(user: Viewer) -> QuerySet[Measure]:
+    """Measures the user may see (unit scope and clearance)."""
+    return Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
+
+
+# --- plan signing -----------------------------------------------------------------------------
+
+
+def signing_state(round_ids: Sequence[int]) -> dict[int, tuple[int | None, int]]:
+    """Per round: (its last signed version or None, amendments recorded since). Two queries."""
+    last = dict(
+        PlanSignature.objects.filter(round_id__in=round_ids)
+        .order_by()
+        .values("round_id")
+        .annotate(v=Max("version"))
+        .values_list("round_id", "v")
+    )
+    changed: dict[int, int] = defaultdict(int)
+    if last:
+        rows = (
+            Amendment.objects.filter(round_id__in=list(last))
+            .order_by()
+            .values("round_id", "signed_version")
+            .annotate(n=Count("pk"))
+            .values_list("round_id", "signed_version", "n")
+        )
+        for rid, version, n in rows:
+            if version == last.get(rid):
+                changed[rid] += n
+    return {rid: (last.get(rid), changed.get(rid, 0)) for rid in round_ids}
+
+
+# --- 整改办 -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deadline:
+    """A submission deadline of the round (方案 or 报告) and the days left (negative: past)."""
+
+    label: str
+    due: dt.date | None
+    derived: bool  # computed from the feedback date, not set on the round
+    days_left: int | None
+
+    @property
+    def days_past(self) -> int:
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else 0
+
+
+@dataclass
+class ClerkRound:
+    round: Round
+    measures: int = 0
+    tiers: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    awaiting_review: int = 0
+    leader_review: int = 0
+    unassigned: int = 0
+    signed_version: int | None = None
+    amendments: int = 0
+    pending_extensions: int = 0
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    @property
+    def resign_needed(self) -> bool:
+        """Signed, and changed since: the unit head must sign the plan again."""
+        return self.signed_version is not None and self.amendments > 0
+
+    @property
+    def unsigned(self) -> bool:
+        return self.signed_version is None and self.measures > 0
+
+    @property
+    def overdue_tiers(self) -> list[tuple[str, str, int]]:
+        """(key, name, count) of the overdue tiers (red and black)."""
+        return [(k, LEVELS[k], self.tiers.get(k, 0)) for k in ("red", "black")]
+
+    @property
+    def warning_tiers(self) -> list[tuple[str, str, int]]:
+        return [(k, LEVELS[k], self.tiers.get(k, 0)) for k in ("green", "yellow")]
+
+
+def _round_deadlines(r: Round, on: dt.date) -> list[Deadline]:
+    out = []
+    for label, due, months in (
+        ("整改方案报送", r.plan_due, settings.PLAN_DUE_MONTHS),
+        ("整改报告报送", r.report_due, settings.REPORT_DUE_MONTHS),
+    ):
+        derived = False
+        if due is None and r.feedback_date is not None:
+            due, derived = add_months(r.feedback_date, months), True
+        out.append(Deadline(label, due, derived, (due - on).days if due else None))
+    return out
+
+
+def clerk_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]] | None = None) -> list[ClerkRound]:
+    """The rounds of the units where the user is clerk, each with what needs doing.
+
+    Six queries (five when ``tiers`` is given), whatever the number of rounds and measures.
+    Counts cover every measure of the round (figures, not titles: no clearance applies).
+    """
+    units = units_with_role(user, Role.CLERK)
+    if not units:
+        return []
+    on = today()
+    rounds = list(Round.objects.filter(under_q(units), visible_units_q(user)).order_by("-created_at", "-id"))
+    if not rounds:
+        return []
+    ids = [r.pk for r in rounds]
+    tiers = tiers if tiers is not None else tiers_by_round(ids)
+    case = tier_case_for_rounds(today=on, tiers={i: tiers[i] for i in ids if i in tiers})
+    rows = (
+        Measure.objects.filter(round_id__in=ids)
+        .annotate(tier=case)
+        .order_by()
+        .values("round_id")
+        .annotate(
+            total=Count("pk"),
+            green=Count("pk", filter=Q(tier="green")),
+            yellow=Count("pk", filter=Q(tier="yellow")),
+            red=Count("pk", filter=Q(tier="red")),
+            black=Count("pk", filter=Q(tier="black")),
+            overdue=Count("pk", filter=overdue_q(on)),
+            review=Count("pk", filter=Q(status=S.PENDING_REVIEW)),
+            leader_review=Count("pk", filter=Q(status=S.LEADER_REVIEW)),
+            unassigned=Count("pk", filter=Q(person__isnull=True) & ~Q(status=S.DONE)),
+        )
+    )
+    by_round = {row["round_id"]: row for row in rows}
+    signing = signing_state(ids)
+    extensions = dict(
+        Extension.objects.filter(
+            round_id__in=ids, status=ExtensionStatus.PENDING, measure__deleted_at__isnull=True
+        )
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("pk"))
+        .values_list("round_id", "n")
+    )
+    out = []
+    for r in rounds:
+        row = by_round.get(r.pk, {})
+        version, amended = signing[r.pk]
+        out.append(
+            ClerkRound(
+                round=r,
+                measures=row.get("total", 0),
+                tiers={k: row.get(k, 0) for k in LEVELS},
+                overdue=row.get("overdue", 0),
+                awaiting_review=row.get("review", 0) + row.get("leader_review", 0),
+                leader_review=row.get("leader_review", 0),
+                unassigned=row.get("unassigned", 0),
+                signed_version=version,
+                amendments=amended,
+                pending_extensions=extensions.get(r.pk, 0),
+                deadlines=_round_deadlines(r, on),
+            )
+        )
+    return out
+
+
+# --- boxes of measures ----------------------------------------------------------------------------
+
+
+@dataclass
+class Box:
+    """One list of a desk: its first ``BOX_SIZE`` measures, how many there are, and where the
+    rest are (the drill-down list's query string)."""
+
+    key: str
+    title: str
+    hint: str
+    empty: str
+    count: int
+    items: list[Measure]
+    more: str = ""
+    css: str = ""
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.items)
+
+
+def _list_base(user: Viewer) -> QuerySet[Measure]:
+    return _measures_for(user).select_related("round", "finding", "person", "leader", "department")
+
+
+def _latest_review(field_name: str) -> Subquery:
+    return Subquery(
+        Review.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id").values(field_name)[:1]
+    )
+
+
+def boxed(qs: QuerySet[Measure], box: Case | Value) -> dict[str, tuple[int, list[Measure]]]:
+    """Measures (annotated with ``tier_rank``) put in boxes by ``box``: per box key, how many
+    there are and the first ``BOX_SIZE``, most urgent first. Two queries: the boxes ranked by
+    window functions over a narrow projection, then the rows shown with what they join."""
+    urgent = [F("tier_rank").asc(), F("deadline").asc(nulls_last=True), F("pk").asc()]
+    ranked = list(
+        qs.annotate(box=box)
+        .annotate(
+            box_count=Window(Count("pk"), partition_by=[F("box")]),
+            box_row=Window(RowNumber(), partition_by=[F("box")], order_by=urgent),
+        )
+        .filter(box_row__lte=BOX_SIZE)
+        .order_by("box", "box_row")
+        .values_list("pk", "box", "box_count")
+    )
+    shown = {m.pk: m for m in qs.filter(pk__in=[pk for pk, _, _ in ranked])} if ranked else {}
+    out: dict[str, tuple[int, list[Measure]]] = {}
+    for pk, key, n in ranked:
+        if pk in shown:
+            out.setdefault(key, (n, []))[1].append(shown[pk])
+    return out
+
+
+#: The person's boxes: key, title, hint, empty text, the drill-down's query string.
+PERSON_BOXES: list[tuple[str, str, str, str, str]] = [
+    (
+        "returned",
+        "被退回",
+        "审核退回、需要重新整改的措施（附退回理由）",
+        "没有被退回的措施",
+        "mine=person&returned=1",
+    ),
+    ("late", "红色/黑色预警（已逾期）", "已超过完成时限的措施", "没有逾期的措施", "mine=person&tier=overdue"),
+    ("yellow", "黄色预警", "临近完成时限的措施", "没有黄色预警的措施", "mine=person&tier=yellow"),
+    ("green", "绿色预警", "即将进入预警期的措施", "没有绿色预警的措施", "mine=person&tier=green"),
+    (
+        "calm",
+        "其他",
+        "尚未进入预警期或未设完成时限的措施",
+        "没有其他措施",
+        "mine=person&tier=none&status=open",
+    ),
+]
+#: The person's box of each tier (returned measures go first, whatever their tier).
+PERSON_BOX_OF_TIER = {"black": "late", "red": "late", "yellow": "yellow", "green": "green"}
+BOX_CSS = {
+    "returned": "border-danger",
+    "late": "border-danger",
+    "yellow": "border-warning",
+    "green": "border-success",
+}
+
+
+@dataclass
+class PersonDesk:
+    total: int
+    boxes: list[Box]
+
+
+def returned_measures(qs: QuerySet[Measure]) -> QuerySet[Measure]:
+    """``qs`` annotated with ``last_decision``/``last_reason`` (the latest review) and
+    ``returned``: in progress again after a review that returned it (退回)."""
+    return qs.annotate(
+        last_decision=Coalesce(_latest_review("decision"), Value(""), output_field=CharField()),
+        last_reason=Coalesce(_latest_review("reason"), Value(""), output_field=TextField()),
+    ).annotate(
+        returned=Case(
+            When(Q(status=S.IN_PROGRESS, last_decision=ReviewDecision.RETURN), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def person_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> PersonDesk:
+    """The measures the user is responsible for and has to work on: returned ones first (with
+    the reviewer's reason), then by tier, most urgent first. One query."""
+    on = today()
+    qs = returned_measures(
+        with_tiers(
+            _list_base(user).filter(person_id=user.pk, status__in=sorted(PERSON_TODO)), tiers=tiers, on=on
+        )
+    )
+    # The box straight from the tier branches (not from ``tier``, which would repeat it).
+    box = Case(
+        When(Q(status=S.IN_PROGRESS, last_decision=ReviewDecision.RETURN), then=Value("returned")),
+        *tier_whens(today=on, tiers=tiers, values=PERSON_BOX_OF_TIER),
+        default=Value("calm"),
+        output_field=CharField(),
+    )
+    found = boxed(qs, box)
+    boxes = []
+    for key, title, hint, empty, more in PERSON_BOXES:
+        n, items = found.get(key, (0, []))
+        boxes.append(Box(key, title, hint, empty, n, items, more, BOX_CSS.get(key, "")))
+    return PersonDesk(total=sum(b.count for b in boxes), boxes=boxes)
+
+
+# --- 责任领导 -----------------------------------------------------------------------------------
+
+
+@dataclass
+class LeaderDesk:
+    total: int
+    queue: Box
+    urgent: Box
+    #: (status, status name, {tier: count}, row total), statuses in workflow order.
+    matrix: list[tuple[str, str, dict[str, int], int]]
+    tier_totals: dict[str, int]
+
+
+def leader_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> LeaderDesk:
+    """The measures the user leads (责任领导): his 预审 queue (rounds with 责任领导审核) first,
+    then the open ones most urgent first, and a status × tier count of all. Two queries."""
+    on = today()
+    mine = with_tiers(_list_base(user).filter(leader_id=user.pk), tiers=tiers, on=on)
+    cells = (
+        # The django-stubs plugin does not see the ``tier`` annotation.
+        mine.order_by().values("status", "tier").annotate(n=Count("pk")).values_list("status", "tier", "n")  # type: ignore[misc]
+    )
+    grid: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for status, tier, n in cells:
+        grid[status][tier or ""] += n
+    matrix = []
+    tier_totals: dict[str, int] = defaultdict(int)
+    total = 0
+    for s in S:
+        row = grid.get(s.value)
+        if not row:
+            continue
+        n = sum(row.values())
+        total += n
+        for k, v in row.items():
+            tier_totals[k] += v
+        matrix.append((s.value, s.label, dict(row), n))
+    box = Case(
+        When(status=S.LEADER_REVIEW, then=Value("queue")), default=Value("led"), output_field=CharField()
+    )
+    found = boxed(mine.exclude(finished_q()), box)
+    queue_n, queue_items = found.get("queue", (0, []))
+    open_n, open_items = found.get("led", (0, []))
+    return LeaderDesk(
+        total=total,
+        queue=Box(
+            "leader_review",
+            "待我预审",
+            "责任人已提交、等待您（责任领导）审核的措施",
+            "暂无待预审的措施",
+            queue_n,
+            queue_items,
+            "mine=leader&status=leader_review",
+            "border-warning",
+        ),
+        urgent=Box(
+            "led",
+            "我分管的措施",
+            "您是责任领导、尚未完成的措施，按预警程度排列",
+            "您分管的措施都已完成",
+            open_n,
+            open_items,
+            "mine=leader&status=open",
+        ),
+        matrix=matrix,
+        tier_totals=dict(tier_totals),
+    )
+
+
+# --- 第一责任人 -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CurvePoint:
+    week: dt.date  # the Monday
+    completed: int  # problems completed by the end of that week (cumulative)
+
+
+@dataclass
+class HeadDesk:
+    review: Box
+    to_sign: list[tuple[Round, int | None, int]]  # (round, last signed version, amendments since)
+    problems: int
+    completed: int
+    curve: list[CurvePoint]
+
+    @property
+    def curve_data(self) -> dict[str, Any]:
+        """The completion curve as the chart script reads it (through ``json_script``)."""
+        return {
+            "weeks": [p.week.isoformat() for p in self.curve],
+            "completed": [p.completed for p in self.curve],
+            "total": self.problems,
+        }
+
+
+#: How many weeks the completion curve goes back at most.
+CURVE_WEEKS = 52
+
+
+def completion_curve(events: Iterable[dt.date], *, on: dt.date, weeks: int = CURVE_WEEKS) -> list[CurvePoint]:
+    """Cumulative completions by week (Mondays), from the first completion's week (at most
+    ``weeks`` back; earlier completions count in the first point) to this week."""
+    days = sorted(events)
+    if not days:
+        return []
+    this_monday = on - dt.timedelta(days=on.weekday())
+    first = max(days[0] - dt.timedelta(days=days[0].weekday()), this_monday - dt.timedelta(weeks=weeks - 1))
+    out = []
+    i = 0
+    week = first
+    while week <= this_monday:
+        end = week + dt.timedelta(days=7)
+        while i < len(days) and days[i] < end:
+            i += 1
+        out.append(CurvePoint(week, i))
+        week = end
+    return out
+
+
+def problem_completions(*, units_q: Q) -> tuple[int, list[dt.date]]:
+    """(problems, the day each completed one was completed) for problems matching ``units_q``:
+    closed ones at their close-out, the others whose measures are all 已完成 at the last
+    completion. A reopened problem is open again, so not complete. One query."""
+    from django.utils import timezone
+
+    rows = (
+        Finding.objects.filter(units_q, kind=FindingKind.PROBLEM)  # type: ignore[misc]
+        .order_by()
+        .annotate(
+            **problem_measure_counts(),
+            last_done=Max("measures__completed_at", filter=Q(measures__deleted_at__isnull=True)),
+        )
+        .values_list("status", "closed_at", "m_total", "m_done", "last_done")
+    )
+    total = 0
+    days: list[dt.date] = []
+    for status, closed_at, m_total, m_done, last_done in rows.iterator(chunk_size=2000):
+        total += 1
+        when = None
+        if status == ProblemStatus.CLOSED:
+            when = closed_at or last_done
+        elif m_total and m_done == m_total:
+            when = last_done
+        if when is not None:
+            days.append(timezone.localdate(when))
+    return total, days
+
+
+def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk | None:
+    """For a unit head (第一责任人): measures awaiting his review, plans awaiting his signature,
+    and his units' completion curve. Six queries; None when he heads no unit."""
+    units = units_with_role(user, Role.UNIT_LEADER)
+    if not units:
+        return None
+    on = today()
+    q_units = under_q(units)
+    pending = with_tiers(_list_base(user).filter(q_units, status=S.PENDING_REVIEW), tiers=tiers, on=on)
+    n, items = boxed(pending, Value("review", output_field=CharField())).get("review", (0, []))
+    review = Box(
+        "review",
+        "待我审核",
+        "已提交、等待您审核的整改措施",
+        "暂无待审核的措施",
+        n,
+        items,
+        "status=pending_review",
+        "border-warning",
+    )
+    measure_count = (
+        Measure.objects.filter(round=OuterRef("pk"))
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rounds = list(
+        Round.objects.filter(q_units)
+        .annotate(measure_count=Coalesce(Subquery(measure_count, output_field=IntegerField()), Value(0)))
+        .filter(measure_count__gt=0)
+        .order_by("-created_at", "-id")
+    )
+    signing = signing_state([r.pk for r in rounds])
+    to_sign: list[tuple[Round, int | None, int]] = [
+        (r, signing[r.pk][0], signing[r.pk][1])
+        for r in rounds
+        if signing[r.pk][0] is None or signing[r.pk][1] > 0
+    ]
+    problems, days = problem_completions(units_q=q_units)
+    return HeadDesk(
+        review=review,
+        to_sign=to_sign,
+        problems=problems,
+        completed=len(days),
+        curve=completion_curve(days, on=on),
+    )
+
+
+# --- 监督人员 -----------------------------------------------------------------------------------
+
+
+def ready_to_close(*, user: Viewer) -> list[Finding]:
+    """Problems under the user's supervision whose measures are all finished (可销号). One query."""
+    units = units_with_role(user, Role.SUPERVISOR)
+    if not units:
+        return []
+    qs = (
+        Finding.objects.filter(under_q(units), finding_cleared_q(user), kind=FindingKind.PROBLEM)  # type: ignore[misc]
+        .annotate(**problem_measure_counts())
+        .filter(problem_ready_q())
+        .annotate(total=F("m_total"))
+        .select_related("round")
+        .order_by("round_id", "position")
+    )
+    return list(qs[:500])
