@@ -7,6 +7,7 @@ until it is added here with who may reach it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests.conftest import PASSWORD, SEED
+from tests.today import days_from_today
 from tests.web.conftest import PDF, World
 from zhenggai.audit.models import AuditEvent
 from zhenggai.ledger.models import Finding, Measure, Progress, Round
@@ -73,6 +75,25 @@ def _document(w: World) -> Any:
         },
     )
     return doc
+
+
+def _extension(w: World, _: str) -> list[Any]:
+    """A request of unit A's fresh measure, waiting (made directly: the page tests only look)."""
+    from zhenggai.supervision.models import Extension
+
+    ext, _made = Extension.objects.get_or_create(
+        measure=w.fresh,
+        status="pending",
+        defaults={
+            "round": w.round,
+            "unit": w.round.unit,
+            "requested_by": w.fresh.person,
+            "reason": "设备未到位",
+            "old_deadline": w.fresh.deadline,
+            "new_deadline": w.fresh.deadline + dt.timedelta(days=30),
+        },
+    )
+    return [ext.pk]
 
 
 TARGETS = [
@@ -166,13 +187,190 @@ TARGETS = [
     ),
     Target("notice-docx", "get", _round, namespace="reports"),
     Target("notice-pdf", "get", _round, namespace="reports"),
+    # Warnings, tier settings and extensions (views/supervision_warnings.py).
+    Target("round-settings", "get", _round, namespace="supervision"),
+    Target(
+        "round-settings",
+        "post",
+        _round,
+        lambda w, p, d: {
+            "green_on": "on",
+            "green_days": "30",
+            "green_notify": ["person"],
+            "stage_report_months": "3",
+            "rush_hours": "24",
+        },
+        namespace="supervision",
+    ),
+    Target("extension-request", "get", _fresh, namespace="supervision"),
+    Target(
+        "extension-request",
+        "post",
+        _fresh,
+        lambda w, p, d: {"new_deadline": str(w.fresh.deadline + dt.timedelta(days=30)), "reason": "越权申请"},
+        namespace="supervision",
+    ),
+    Target("extension-detail", "get", _extension, namespace="supervision"),
+    Target(
+        "extension-decide", "post", _extension, lambda w, p, d: {"decision": "grant"}, namespace="supervision"
+    ),
+    Target("extension-withdraw", "post", _extension, lambda w, p, d: {}, namespace="supervision"),
 ]
+# --- H3: verification, look-backs, evaluation, 督办单 (namespace "supervision") -----------------
+
+
+def _lookback(w: World) -> Any:
+    """A look-back of unit A's round with its problem as the one item (made directly: the
+    hand-built round has no closed problem)."""
+    from zhenggai.supervision.models import Lookback, LookbackItem
+
+    lb, _ = Lookback.objects.get_or_create(
+        round=w.round,
+        defaults={
+            "unit": w.round.unit,
+            "title": "回头看",
+            "scheduled_on": w.round.feedback_date,
+            "created_by": w.round.created_by,
+        },
+    )
+    LookbackItem.objects.get_or_create(lookback=lb, finding=w.problem, defaults={"unit": w.round.unit})
+    return lb
+
+
+def _lookback_item(w: World) -> Any:
+    return _lookback(w).items.get()
+
+
+def _indicator(w: World) -> Any:
+    from zhenggai.supervision.models import Indicator
+
+    ind, _ = Indicator.objects.get_or_create(
+        round=w.round,
+        defaults={"unit": w.round.unit, "dimension": "责任落实", "name": "专题研究", "max_score": 10},
+    )
+    return ind
+
+
+def _order(w: World) -> Any:
+    from tests.today import days_from_today
+    from zhenggai.supervision.models import FollowUpOrder
+
+    order, _ = FollowUpOrder.objects.get_or_create(
+        unit=w.round.unit,
+        number="督办〔2026〕第1号",
+        defaults={
+            "round": w.round,
+            "subject": "学习计划落实情况",
+            "body": "请报送",
+            "reply_due": days_from_today(10),
+            "issued_by": w.round.created_by,
+        },
+    )
+    return order
+
+
+FOLLOWUP_TARGETS = [
+    Target("round-lookbacks", "get", _round, namespace="supervision"),
+    Target("lookback-create", "get", _round, namespace="supervision"),
+    Target(
+        "lookback-create",
+        "post",
+        _round,
+        lambda w, p, d: {"title": "越权回头看", "scheduled_on": str(days_from_today(30)), "scope": "all"},
+        namespace="supervision",
+    ),
+    Target("lookback-detail", "get", lambda w, _: [_lookback(w).pk], namespace="supervision"),
+    Target(
+        "lookback-complete",
+        "post",
+        lambda w, _: [_lookback(w).pk],
+        lambda w, p, d: {},
+        namespace="supervision",
+    ),
+    Target(
+        "lookback-check",
+        "post",
+        lambda w, _: [_lookback_item(w).pk],
+        lambda w, p, d: {f"item{_lookback_item(w).pk}-result": "held"},
+        namespace="supervision",
+    ),
+    Target("round-verifications", "get", _round, namespace="supervision"),
+    Target("measure-verify", "get", _submitted, namespace="supervision"),
+    Target(
+        "measure-verify",
+        "post",
+        _submitted,
+        lambda w, p, d: {"result": "effective", "opinion": "越权核验"},
+        namespace="supervision",
+    ),
+    Target("evaluation-scheme", "get", _round, namespace="supervision"),
+    Target("evaluation-default", "post", _round, lambda w, p, d: {}, namespace="supervision"),
+    Target(
+        "indicator-add",
+        "post",
+        _round,
+        lambda w, p, d: {"add-dimension": "维度", "add-name": "指标", "add-max_score": "5"},
+        namespace="supervision",
+    ),
+    Target("indicator-edit", "get", lambda w, _: [_indicator(w).pk], namespace="supervision"),
+    Target(
+        "indicator-edit",
+        "post",
+        lambda w, _: [_indicator(w).pk],
+        lambda w, p, d: {"dimension": "改", "name": "改", "max_score": "9"},
+        namespace="supervision",
+    ),
+    Target(
+        "indicator-delete",
+        "post",
+        lambda w, _: [_indicator(w).pk],
+        lambda w, p, d: {},
+        namespace="supervision",
+    ),
+    Target("evaluation-score", "get", _round, namespace="supervision"),
+    Target(
+        "evaluation-score",
+        "post",
+        _round,
+        lambda w, p, d: {f"score-{_indicator(w).pk}": "5"},
+        namespace="supervision",
+    ),
+    Target("evaluation-report", "get", _round, namespace="supervision"),
+    Target("order-detail", "get", lambda w, _: [_order(w).pk], namespace="supervision"),
+    Target(
+        "order-reply",
+        "post",
+        lambda w, _: [_order(w).pk],
+        lambda w, p, d: {"reply": "越权回复", "version": 1},
+        namespace="supervision",
+    ),
+    Target(
+        "order-decide",
+        "post",
+        lambda w, _: [_order(w).pk],
+        lambda w, p, d: {"decision": "close", "opinion": "越权办结"},
+        namespace="supervision",
+    ),
+]
+# Pages of unit A only a supervisor may open (403 for the viewer, like CLERK_PAGES).
+SUPERVISOR_PAGES = {
+    "supervision:lookback-create",
+    "supervision:measure-verify",
+    "supervision:indicator-edit",
+    "supervision:evaluation-score",
+}
+
+TARGETS += FOLLOWUP_TARGETS
+# The supervisor's 整改质量体检 of a unit (views/supervision_dashboard.py; a viewer gets 404).
+TARGETS += [Target("quality", "get", lambda w, _: [w.round.unit_id], namespace="supervision")]
+SUPERVISOR_PAGES.add("supervision:quality")
 ACTIONS = [t for t in TARGETS if t.method == "post"]
 # Pages of unit A a viewer may not open: the clerk's upload pages, and previews of uploads.
 # An account that is a clerk nowhere (an administrator) gets 403 on the document upload's
 # preview and confirm: refused before any upload, of any unit, is looked up.
 NOT_A_CLERK_403 = {"web:import-preview", "web:import-confirm"}
 CLERK_PAGES = {
+    "supervision:extension-request",
     "web:import-preview",
     "web:round-import",
     "web:round-import-preview",
@@ -189,6 +387,14 @@ CLERK_PAGES = {
 PUBLIC = {"web:login", "web:logout"}
 # Any logged-in user, for themselves (lists and searches show only their own units).
 OPEN_TO_ALL_USERS = {
+    "supervision:dashboard",
+    "supervision:dashboard-measures",
+    "supervision:order-list",
+    "supervision:order-create",
+    "inbox:list",
+    "inbox:read-all",
+    "inbox:preferences",
+    "supervision:extension-list",
     "web:home",
     "web:round-list",
     "web:round-create",
@@ -282,7 +488,19 @@ def _url_names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
             yield f"{namespace}:{p.name}" if namespace else p.name
 
 
-MATRIX = [PUBLIC, OPEN_TO_ALL_USERS, AUDIT_ADMIN_PAGES, ACCOUNT_ADMIN_PAGES, {t.url_name for t in TARGETS}]
+# One's own messages only: another user's message is 404 (tests/web/test_inbox.py).
+OWN_MESSAGES = {"inbox:open"}
+# The 系统管理员 only (tests/web/test_inbox.py; others 403, recorded).
+SYSTEM_ADMIN_PAGES = {"inbox:outbox"}
+MATRIX = [
+    PUBLIC,
+    OPEN_TO_ALL_USERS,
+    AUDIT_ADMIN_PAGES,
+    ACCOUNT_ADMIN_PAGES,
+    OWN_MESSAGES,
+    SYSTEM_ADMIN_PAGES,
+    {t.url_name for t in TARGETS},
+]
 
 
 def test_finding13_every_url_of_every_namespace_is_in_the_access_matrix() -> None:
@@ -405,7 +623,7 @@ def test_a_viewer_may_not_post_any_action_and_the_refusal_is_recorded(
 def test_a_viewer_may_look_at_every_page_of_unit_a(world: World, personas: Any, client_for: Any) -> None:
     c = client_for(personas.viewer)
     for target in TARGETS:
-        if target.method == "get" and target.url_name not in CLERK_PAGES:
+        if target.method == "get" and target.url_name not in CLERK_PAGES | SUPERVISOR_PAGES:
             assert c.get(reverse(target.url_name, args=target.args(world, ""))).status_code == 200, target
 
 

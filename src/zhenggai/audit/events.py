@@ -98,6 +98,9 @@ BUSINESS_EVENTS: dict[str, str] = {
     "measure.approve": "审核通过",
     "measure.approve_stage": "审核为阶段性完成",
     "measure.return": "审核退回",
+    "measure.submit_leader": "提交责任领导审核",
+    "measure.leader_approve": "责任领导审核通过",
+    "measure.leader_return": "责任领导退回",
     "measure.send_back": "退回整改",
     "measure.accept_suggestion": "采用建议时限",
     # 整改进展与佐证材料
@@ -106,7 +109,28 @@ BUSINESS_EVENTS: dict[str, str] = {
     "evidence.download": "下载佐证材料",
     "evidence.delete": "删除佐证材料",
     "evidence.refused": "拒收佐证材料（类型或内容不安全）",
-    # 导出
+    # 督办：预警、延期、核验、回头看、成效评估、督办单
+    "supervision.remind": "计算并发送到期预警（绿、黄、红、黑）",
+    "supervision.settings": "修改督办设置（预警档次、阈值）",
+    "round.prereview": "设置责任领导预审",
+    "measure.extend_deadline": "延长完成时限（同意延期申请，原时限保留）",
+    "extension.request": "申请延期",
+    "extension.decide": "审批延期申请",
+    "extension.withdraw": "撤回延期申请",
+    "measure.verify": "核验整改成效（核验有效或核验退回）",
+    "lookback.create": "安排巡察整改“回头看”",
+    "lookback.check": "回头看核查问题（巩固良好或反弹）",
+    "lookback.complete": "完成回头看",
+    "evaluation.scheme": "套用整改成效评估默认方案",
+    "evaluation.indicator": "新增、修改或删除整改成效评估指标",
+    "evaluation.score": "整改成效评估评分",
+    "order.issue": "发出督办单",
+    "order.reply": "回复督办单",
+    "order.close": "办结督办单",
+    "order.return": "退回督办单回复",
+    # 消息
+    "notify.deliver": "发送待发的电子邮件和短信（本轮发送、重试、放弃的条数）",
+    "notify.preference": "修改本人的提醒设置（电子邮件、短信、每日汇总）",
 }
 
 #: The whole inventory: action → Chinese description.
