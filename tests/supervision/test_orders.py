@@ -129,3 +129,23 @@ def test_orders_are_scoped_to_the_users_units(personas: Any) -> None:
     assert set(followup.orders_for_user(user=personas.person, which="received")) == set()
     with pytest.raises(Http404):
         followup.order_get_for_user(user=personas.outsider, pk=to_a.pk)
+
+
+def test_an_order_awaiting_its_reply_is_warned_like_a_measure_and_once_per_tier(personas: Any) -> None:
+    from zhenggai.supervision.services.reminders import remind
+
+    order = _issue(personas, reply_due=days_from_today(10))
+    assert remind(at=days_from_today(-15)).by_tier.get("yellow") is None  # 25 days left: nothing
+    yellow = remind(at=today())
+    assert yellow.by_tier == {"yellow": 1}
+    told = set(Message.objects.filter(kind="order.reminder").values_list("recipient_id", flat=True))
+    assert told == {personas.clerk.pk, personas.leader.pk}
+    assert remind(at=today()).queued == 0  # the same day again
+    red = remind(at=days_from_today(11))
+    assert red.by_tier == {"red": 1}
+    red_told = Message.objects.filter(kind="order.reminder", level="red").values_list(
+        "recipient_id", flat=True
+    )
+    assert personas.supervisor.pk in set(red_told)  # the issuer, from red on
+    orders.order_reply(actor=personas.clerk, order=order, reply="已报送。", expected_version=order.version)
+    assert remind(at=days_from_today(41)).queued == 0  # replied: no more warnings

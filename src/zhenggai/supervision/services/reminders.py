@@ -26,13 +26,14 @@ from django.utils import timezone
 
 from zhenggai.audit.services import audit_record
 from zhenggai.ledger.models import Measure
-from zhenggai.ledger.policy import OPEN, effective_sensitivity
+from zhenggai.ledger.policy import OPEN, ORDER_REPLY_ROLES, effective_sensitivity
 from zhenggai.notify.services import message_send, messages_cancel
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import holders_above, holders_at
 
-from ..models import Reminder
+from ..models import FollowUpOrder, OrderStatus, Reminder, default_tiers
 from ..rules import LEVELS, tier_of, tiers_by_round
+from ..selectors.followup import order_tier
 
 #: The PostgreSQL advisory lock two concurrent runs take, one after the other (SQLite's
 #: ``BEGIN IMMEDIATE`` already makes writers wait for each other).
@@ -168,6 +169,41 @@ def _cancel_stale(now: dt.datetime) -> int:
     return len(stale)
 
 
+def _remind_orders(today: dt.date) -> Counter[str]:
+    """督办单 are tracked like measures: an order awaiting its reply is warned by its reply
+    deadline, with its round's tiers (the default without one), to the unit's clerks and head,
+    and from red on to the supervisor who issued it. Once per order, tier and reply deadline
+    (the message's ``dedupe`` key): a second run the same day sends nothing."""
+    waiting = list(
+        FollowUpOrder.objects.filter(status=OrderStatus.ISSUED).select_related("unit", "issued_by", "finding")
+    )
+    tiers = tiers_by_round({o.round_id for o in waiting if o.round_id})
+    repliers: dict[int, list[Any]] = {}
+    sent: Counter[str] = Counter()
+    for o in waiting:
+        key = order_tier(o, today=today, tiers=tiers.get(o.round_id or 0) or default_tiers())
+        if not key:
+            continue
+        if o.unit_id not in repliers:
+            repliers[o.unit_id] = list(holders_at(unit=o.unit, roles=set(ORDER_REPLY_ROLES)))
+        audience = [*repliers[o.unit_id], *([o.issued_by] if key in ("red", "black") else [])]
+        made = message_send(
+            recipients=audience,
+            kind="order.reminder",
+            subject=f"【{level_name(key)}】督办单{o.number}的回复期限：{cn_date(o.reply_due)}",
+            body=f"督办事项：{o.subject}\n回复期限：{cn_date(o.reply_due)}\n请按期回复。",
+            url=reverse("supervision:order-detail", args=[o.pk]),
+            topic=f"order:{o.pk}",
+            level=key,
+            unit=o.unit,
+            dedupe=f"order-reminder:{o.pk}:{key}:{o.reply_due.isoformat()}",
+            sensitivity=o.finding.sensitivity if o.finding else "",
+        )
+        if made:
+            sent[key] += 1
+    return sent
+
+
 def remind(*, at: dt.date | None = None) -> RemindReport:
     """Make and send the warnings due on ``at`` (today when None); cancel those no longer true.
 
@@ -242,8 +278,12 @@ def remind(*, at: dt.date | None = None) -> RemindReport:
                 dedupe=dedupe_key(measure_id=m.pk, tier=key, deadline=deadline, person_id=m.person_id),
                 sensitivity=effective_sensitivity(m),
             )
+        orders = _remind_orders(today)
+        by_tier.update(orders)
         report = RemindReport(
-            queued=len(new), by_tier={k: by_tier[k] for k in LEVELS if by_tier[k]}, cancelled=cancelled
+            queued=len(new) + sum(orders.values()),
+            by_tier={k: by_tier[k] for k in LEVELS if by_tier[k]},
+            cancelled=cancelled,
         )
         if report.queued or report.cancelled:
             audit_record(
