@@ -155,6 +155,8 @@ def build(seed: int = 11) -> dict[str, Any]:
                             ),
                         )
                     )
+            for m in ms:  # as the services keep it
+                m.completed_on = timezone.localdate(m.completed_at) if m.completed_at else None
             ms = Measure.objects.bulk_create(ms, batch_size=2000)
             measures_total += len(ms)
             progress = Progress.objects.bulk_create(

@@ -1238,3 +1238,17 @@ def test_a_round_whose_period_ends_before_it_starts_is_refused(personas):
         services.round_create(actor=p.clerk, unit=p.unit_a, title="x", kind="secret")
     assert err.value.field == "kind"
     assert Round.objects.count() == 0
+
+
+def test_an_approved_measure_keeps_the_local_date_of_its_completion(personas, assigned_measure):
+    """``completed_on`` is the Asia/Shanghai date of ``completed_at`` (the on-time rates read it)."""
+    from django.utils import timezone
+
+    from zhenggai.ledger import services
+
+    services.progress_add(actor=personas.person, measure=assigned_measure, text="已完成学习计划修订。")
+    services.measure_submit(actor=personas.person, measure=assigned_measure)
+    assigned_measure.refresh_from_db()
+    services.measure_review(actor=personas.leader, measure=assigned_measure, decision="approve")
+    assigned_measure.refresh_from_db()
+    assert assigned_measure.completed_on == timezone.localdate(assigned_measure.completed_at)

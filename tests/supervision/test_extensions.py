@@ -212,11 +212,12 @@ def test_on_time_rates_are_reported_against_both_deadlines(personas: Any, assign
     round_ = assigned_measure.round
     ms = list(Measure.objects.filter(round=round_).order_by("pk")[:4])
     now = timezone.now()
+    done = {"status": "done", "completed_at": now, "completed_on": timezone.localdate(now)}
     # Done on time; done late; extended and done within the new deadline; open and overdue.
-    Measure.objects.filter(pk=ms[0].pk).update(status="done", completed_at=now, deadline=days_from_today(1))
-    Measure.objects.filter(pk=ms[1].pk).update(status="done", completed_at=now, deadline=days_from_today(-3))
+    Measure.objects.filter(pk=ms[0].pk).update(**done, deadline=days_from_today(1))
+    Measure.objects.filter(pk=ms[1].pk).update(**done, deadline=days_from_today(-3))
     Measure.objects.filter(pk=ms[2].pk).update(
-        status="done", completed_at=now, deadline=days_from_today(5), original_deadline=days_from_today(-2)
+        **done, deadline=days_from_today(5), original_deadline=days_from_today(-2)
     )
     Measure.objects.filter(pk=ms[3].pk).update(status="in_progress", deadline=days_from_today(-1))
     Measure.objects.filter(round=round_).exclude(pk__in=[m.pk for m in ms]).update(deadline=None)

@@ -254,6 +254,9 @@ class Measure(SoftDeleted):
         "整改状态", max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED
     )
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    #: The local date (Asia/Shanghai) of ``completed_at``: on-time rates compare it with the
+    #: deadline in the database, without converting every timestamp row by row.
+    completed_on = models.DateField("完成日期", null=True, blank=True)
     # 客体安全标记 (REQ-1.10); what counts is the higher of this and the problem's.
     sensitivity = models.CharField(
         "安全标记", max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL

@@ -85,8 +85,9 @@ def _locked(measure: Measure) -> Measure:
 def _set_status(m: Measure, target: str) -> None:
     m.status = target
     m.completed_at = timezone.now() if target == S.DONE else None
+    m.completed_on = timezone.localdate(m.completed_at) if m.completed_at else None
     m.version += 1
-    m.save(update_fields=["status", "completed_at", "version", "updated_at"])
+    m.save(update_fields=["status", "completed_at", "completed_on", "version", "updated_at"])
 
 
 def record_refusal(*, actor: Actor, action: str, obj: models.Model, reason: str) -> None:

@@ -54,7 +54,7 @@ _FOREIGN_KEYS = ("round", "unit", "finding", "leader", "department", "person")
 #: What a change may set on a measure (``MeasureBatch.row`` puts it back on a refusal).
 _TRACKED = (
     *("text", "kind", "leader_id", "department_id", "person_id", "deadline"),
-    *("status", "completed_at", "version"),
+    *("status", "completed_at", "completed_on", "version"),
 )
 
 
@@ -190,8 +190,9 @@ class MeasureBatch:
     def _set_status(self, m: Measure, target: str) -> None:
         m.status = target
         m.completed_at = timezone.now() if target == S.DONE else None
+        m.completed_on = timezone.localdate(m.completed_at) if m.completed_at else None
         m.version += 1
-        self._touch(m, "status", "completed_at", "version")
+        self._touch(m, "status", "completed_at", "completed_on", "version")
 
     def _has_progress(self, m: Measure) -> bool:
         if m.pk in self._new_progress:

@@ -14,14 +14,12 @@ open measures grouped by round and tier, problems and extensions grouped by roun
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
@@ -193,14 +191,13 @@ def dashboard_for_user(*, user: Viewer) -> Dashboard:
 def _measure_figures(
     ids: list[int], tiers: dict[int, list[dict[str, Any]]], on: dt.date, out: dict[int, Figures]
 ) -> None:
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     done = Q(status=S.DONE, completed_at__isnull=False)
     not_done = ~finished_q()
     dated = Q(deadline__isnull=False)
     rows = (
         Measure.objects.filter(round_id__in=ids)
         .annotate(
-            done_on=TruncDate("completed_at", tzinfo=tz),
+            done_on=F("completed_on"),
             first_deadline=Coalesce("original_deadline", "deadline"),
         )
         .order_by()

@@ -4,13 +4,11 @@ and the on-time rates (按期完成率) against the current and the first deadli
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
@@ -138,12 +136,11 @@ class OnTimeRates:
 def on_time_rates(measures: QuerySet[Measure], *, today: dt.date) -> OnTimeRates:
     """The on-time rates of ``measures`` (already scoped by the caller), in one query.
 
-    A measure is done on time when the local date of its ``completed_at`` is on or before the
+    A measure is done on time when the local date of its completion (``completed_on``) is on or before the
     deadline (``Measure.deadline``; for the original basis ``original_deadline`` when it was
     extended, else ``deadline``)."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     qs = measures.filter(deadline__isnull=False).annotate(
-        done_on=TruncDate("completed_at", tzinfo=tz),
+        done_on=F("completed_on"),
         first_deadline=Coalesce("original_deadline", "deadline"),
     )
     done = Q(status=MeasureStatus.DONE, completed_at__isnull=False)

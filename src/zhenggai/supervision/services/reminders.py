@@ -133,8 +133,10 @@ def _cancel_stale(now: dt.datetime) -> int:
 
     A finished measure's reminders are left alone: sent back to work with the same owner and
     deadline, it must not be warned again for a tier it has already had."""
+    # Only open measures' reminders can go stale (a finished one's are left alone, above): the
+    # rows read stay as many as the open measures' tiers, not the whole history.
     pending = list(
-        Reminder.objects.filter(cancelled_at__isnull=True).values_list(
+        Reminder.objects.filter(cancelled_at__isnull=True, measure__status__in=sorted(OPEN)).values_list(
             "pk",
             "measure_id",
             "tier",
