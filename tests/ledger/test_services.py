@@ -1252,3 +1252,22 @@ def test_an_approved_measure_keeps_the_local_date_of_its_completion(personas, as
     services.measure_review(actor=personas.leader, measure=assigned_measure, decision="approve")
     assigned_measure.refresh_from_db()
     assert assigned_measure.completed_on == timezone.localdate(assigned_measure.completed_at)
+
+
+def test_the_migration_fills_the_completion_date_of_measures_completed_before_it(personas, assigned_measure):
+    """Migration 0009's backfill: the local date of every ``completed_at`` (a late evening in
+    Beijing is still that day there, not the UTC one)."""
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from zhenggai.ledger.models import Measure
+
+    late = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    Measure.objects.filter(pk=assigned_measure.pk).update(status="done", completed_at=late, completed_on=None)
+    migration = importlib.import_module("zhenggai.ledger.migrations.0009_measure_completed_on")
+    migration.fill_completed_on(apps, None)
+    assigned_measure.refresh_from_db()
+    assert assigned_measure.completed_on == dt.date(2026, 3, 1) == timezone.localdate(late)
