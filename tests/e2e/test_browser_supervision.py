@@ -155,6 +155,8 @@ def test_a_yellow_warning_an_extension_the_dashboard_and_a_relapse_in_the_browse
     sp = supervisor.page
     sp.goto(f"{base}/supervision/dashboard/")
     assert personas.unit_a.name in sp.inner_text("main")
+    # The charts are drawn by ECharts (SVG), served from our own static files (no CDN).
+    sp.wait_for_selector(".zg-chart[data-chart=completion] svg")
     supervisor.shot("sup-06-dashboard")
 
     sp.goto(f"{base}/supervision/rounds/{seed_round.pk}/lookbacks/new/")

@@ -94,11 +94,17 @@ def tiers_by_round(round_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     return {rid: list(found.get(rid) or default_tiers()) for rid in round_ids}
 
 
-def tier_of(
-    *, deadline: dt.date | None, status: str, today: dt.date, tiers: Sequence[Tier]
-) -> str | None:
+def tier_of(*, deadline: dt.date | None, status: str, today: dt.date, tiers: Sequence[Tier]) -> str | None:
     """The tier an open measure with ``deadline`` is in on ``today`` (None: none yet, or finished)."""
-    if deadline is None or status not in OPEN:
+    if status not in OPEN:
+        return None
+    return tier_at(deadline=deadline, today=today, tiers=tiers)
+
+
+def tier_at(*, deadline: dt.date | None, today: dt.date, tiers: Sequence[Tier]) -> str | None:
+    """The tier of something still open (a measure, a 督办单 awaiting its reply) due on
+    ``deadline``, on ``today`` (None: no deadline, or no tier reached yet)."""
+    if deadline is None:
         return None
     left = (deadline - today).days
     found: str | None = None

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.ledger.models import Finding, FindingKind, Measure, MeasureStatus, ProblemStatus, Round
-from zhenggai.ledger.policy import FINISHED, OPEN, finished_q, overdue_q
+from zhenggai.ledger.policy import FINISHED, OPEN, overdue_q
 from zhenggai.ledger.selectors import measure_cleared_q, today
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import visible_units_q
@@ -39,6 +38,7 @@ from .desks import (
     units_with_role,
     with_tiers,
 )
+from .warnings import on_time_counts
 
 S = MeasureStatus
 
@@ -191,15 +191,8 @@ def dashboard_for_user(*, user: Viewer) -> Dashboard:
 def _measure_figures(
     ids: list[int], tiers: dict[int, list[dict[str, Any]]], on: dt.date, out: dict[int, Figures]
 ) -> None:
-    done = Q(status=S.DONE, completed_at__isnull=False)
-    not_done = ~finished_q()
-    dated = Q(deadline__isnull=False)
     rows = (
         Measure.objects.filter(round_id__in=ids)
-        .annotate(
-            done_on=F("completed_on"),
-            first_deadline=Coalesce("original_deadline", "deadline"),
-        )
         .order_by()
         .values("round_id")
         .annotate(
@@ -207,10 +200,8 @@ def _measure_figures(
             finished=Count("pk", filter=Q(status__in=sorted(FINISHED))),
             overdue=Count("pk", filter=overdue_q(on)),
             review=Count("pk", filter=Q(status__in=sorted(AWAITING_REVIEW))),
-            due=Count("pk", filter=dated & (done | (not_done & Q(deadline__lt=on)))),
-            on_time=Count("pk", filter=dated & done & Q(done_on__lte=F("deadline"))),
-            due_original=Count("pk", filter=dated & (done | (not_done & Q(first_deadline__lt=on)))),
-            on_time_original=Count("pk", filter=dated & done & Q(done_on__lte=F("first_deadline"))),
+            # the on-time rates, as ``warnings.on_time_rates`` counts them, per round
+            **on_time_counts(on),
         )
     )
     for row in rows:

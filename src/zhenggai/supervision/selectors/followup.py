@@ -24,7 +24,6 @@ from zhenggai.ledger.models import (
     Finding,
     FindingKind,
     Measure,
-    MeasureStatus,
     ProblemStatus,
     Progress,
     Review,
@@ -45,7 +44,7 @@ from ..models import (
     Score,
     Verification,
 )
-from ..rules import tier_of, tiers_by_round
+from ..rules import tier_at, tiers_by_round
 
 # --- look-backs and the relapse rate ----------------------------------------------------------
 
@@ -376,19 +375,12 @@ def indicator_get_for_user(*, user: Viewer, pk: int) -> Indicator:
 
 # --- 督办单 ---------------------------------------------------------------------------------------
 
-#: The measure status an order's tier is read as (``rules.tier_of`` reads measures): an order
-#: awaiting its reply is open; a replied or closed one is not.
-_AS_MEASURE = {OrderStatus.ISSUED: MeasureStatus.IN_PROGRESS}
-
 
 def order_tier(order: FollowUpOrder, *, today: dt.date, tiers: list[dict[str, Any]]) -> str | None:
     """The warning colour of an order by its reply deadline (None: none, or replied)."""
-    return tier_of(
-        deadline=order.reply_due,
-        status=_AS_MEASURE.get(order.status, MeasureStatus.DONE),  # type: ignore[call-overload]
-        today=today,
-        tiers=tiers,
-    )
+    if order.status != OrderStatus.ISSUED:
+        return None
+    return tier_at(deadline=order.reply_due, today=today, tiers=tiers)
 
 
 def _reply_units_q(user: Viewer) -> Q:

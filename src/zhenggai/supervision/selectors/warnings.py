@@ -133,24 +133,31 @@ class OnTimeRates:
         return (self.due_original - self.on_time_original) - (self.due - self.on_time)
 
 
-def on_time_rates(measures: QuerySet[Measure], *, today: dt.date) -> OnTimeRates:
-    """The on-time rates of ``measures`` (already scoped by the caller), in one query.
+def on_time_counts(today: dt.date) -> dict[str, Count]:
+    """The counts behind the on-time rates, as aggregates (``aggregate`` or, per group,
+    ``values(…).annotate``) of measures: ``due``, ``on_time``, ``due_original``,
+    ``on_time_original``. A measure with a deadline is due when done or open past it; done on
+    time when the local date of its completion (``completed_on``) is on or before the deadline
+    (``deadline``; for the original basis ``original_deadline`` when it was extended)."""
+    dated = Q(deadline__isnull=False)
+    done = dated & Q(status=MeasureStatus.DONE, completed_on__isnull=False)
+    open_ = dated & ~finished_q()
+    # The first deadline (``original_deadline`` when extended, else ``deadline``) in a filter.
+    first_passed = Q(original_deadline__lt=today) | Q(original_deadline__isnull=True, deadline__lt=today)
+    return {
+        "due": Count("pk", filter=done | (open_ & Q(deadline__lt=today))),
+        "on_time": Count("pk", filter=done & Q(completed_on__lte=F("deadline"))),
+        "due_original": Count("pk", filter=done | (open_ & first_passed)),
+        "on_time_original": Count(
+            "pk", filter=done & Q(completed_on__lte=Coalesce("original_deadline", "deadline"))
+        ),
+    }
 
-    A measure is done on time when the local date of its completion (``completed_on``) is on or before the
-    deadline (``Measure.deadline``; for the original basis ``original_deadline`` when it was
-    extended, else ``deadline``)."""
-    qs = measures.filter(deadline__isnull=False).annotate(
-        done_on=F("completed_on"),
-        first_deadline=Coalesce("original_deadline", "deadline"),
-    )
-    done = Q(status=MeasureStatus.DONE, completed_at__isnull=False)
-    not_done = ~finished_q()
-    row: dict[str, Any] = qs.aggregate(
-        due=Count("pk", filter=done | (not_done & Q(deadline__lt=today))),
-        on_time=Count("pk", filter=done & Q(done_on__lte=F("deadline"))),
-        due_original=Count("pk", filter=done | (not_done & Q(first_deadline__lt=today))),
-        on_time_original=Count("pk", filter=done & Q(done_on__lte=F("first_deadline"))),
-    )
+
+def on_time_rates(measures: QuerySet[Measure], *, today: dt.date) -> OnTimeRates:
+    """The on-time rates of ``measures`` (already scoped by the caller), in one query
+    (``on_time_counts``)."""
+    row: dict[str, Any] = measures.aggregate(**on_time_counts(today))
     return OnTimeRates(
         due=row["due"] or 0,
         on_time=row["on_time"] or 0,
