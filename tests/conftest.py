@@ -107,6 +107,21 @@ def personas(db: Any) -> Personas:
 
 
 @pytest.fixture
+def feedback_officer(personas: Personas) -> Any:
+    """群众反馈办理人员 of unit A: triages citizen feedback and may reveal the sender's data."""
+    from django.contrib.auth import get_user_model
+
+    from zhenggai.units.models import Role
+    from zhenggai.units.services import membership_grant
+
+    u = get_user_model()(username="feedback_officer", display_name="吴信访")
+    u.set_password(PASSWORD)
+    u.save()
+    membership_grant(actor=None, user=u, unit=personas.unit_a, role=Role.FEEDBACK)
+    return u
+
+
+@pytest.fixture
 def seed_round(personas: Personas) -> Any:
     from zhenggai.ledger.imports import round_import
 

@@ -123,8 +123,11 @@ INSTALLED_APPS = [
     "zhenggai.notify",
     "zhenggai.supervision",
     "zhenggai.reports",
+    "zhenggai.disclosure",
+    "zhenggai.feedback",
     "zhenggai.ops",
     "zhenggai.web",
+    "zhenggai.public",
 ]
 
 MIDDLEWARE = [
@@ -407,3 +410,26 @@ SMS_GATEWAY_TIMEOUT = env_int("ZHENGGAI_SMS_GATEWAY_TIMEOUT", 10)
 NOTIFY_DIGEST_HOUR = env_int("ZHENGGAI_DIGEST_HOUR", 8)
 # Attempts per e-mail or SMS before it is given up (1 min, 2, 4 … between them, at most 6 h).
 NOTIFY_MAX_ATTEMPTS = env_int("ZHENGGAI_NOTIFY_MAX_ATTEMPTS", 10)
+
+# --- disclosure and the public site /gk/ (issue 12) ---
+# The public site's absolute address, printed as the QR code on notices and used by the static
+# export and the Atom feed (https://gk.example.gov.cn). Unset: SITE_URL, else a local address.
+PUBLIC_BASE_URL = env_str("ZHENGGAI_PUBLIC_URL", "").rstrip("/") or SITE_URL or "http://127.0.0.1:8000"
+# The licence line of the open data (/gk/data/…).
+OPEN_DATA_LICENCE = env_str(
+    "ZHENGGAI_OPEN_DATA_LICENCE", "本数据依据《中华人民共和国政府信息公开条例》公开，可免费获取和使用，使用时请注明来源。"
+)
+# How long browsers and proxies may keep a public list page (a published version: a year).
+PUBLIC_CACHE_SECONDS = env_int("ZHENGGAI_PUBLIC_CACHE_SECONDS", 300)
+# The key of citizens' personal data (SM4-GCM and the blind index), in a file outside the
+# database: 32 random bytes as 64 hex characters; created in development, required in production.
+PII_KEY_FILE = env_path("ZHENGGAI_PII_KEY_FILE")
+# Feedback: limits of one submission and of one sender, and how long personal data is kept.
+FEEDBACK_MAX_CHARS = env_int("ZHENGGAI_FEEDBACK_MAX_CHARS", 5000)
+FEEDBACK_MAX_FILES = env_int("ZHENGGAI_FEEDBACK_MAX_FILES", 5)
+FEEDBACK_MAX_FILE_BYTES = env_int("ZHENGGAI_FEEDBACK_MAX_FILE_BYTES", 10 * 1024 * 1024)
+FEEDBACK_RATE_PER_MINUTE = env_int("ZHENGGAI_FEEDBACK_RATE_PER_MINUTE", 5)
+FEEDBACK_RATE_PER_DAY = env_int("ZHENGGAI_FEEDBACK_RATE_PER_DAY", 50)
+FEEDBACK_ROUND_RATE_PER_HOUR = env_int("ZHENGGAI_FEEDBACK_ROUND_RATE_PER_HOUR", 200)
+FEEDBACK_REPLY_DAYS = env_int("ZHENGGAI_FEEDBACK_REPLY_DAYS", 15)
+FEEDBACK_RETENTION_DAYS = env_int("ZHENGGAI_FEEDBACK_RETENTION_DAYS", 3 * 365)

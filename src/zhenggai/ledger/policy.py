@@ -252,6 +252,13 @@ SUPERVISE_ROLES = frozenset({Role.SUPERVISOR})
 ORDER_REPLY_ROLES = frozenset({Role.CLERK, Role.UNIT_LEADER})
 # Who labels problems and measures (安全标记): the clerk, who knows the content, and the unit leader.
 LABEL_ROLES = frozenset({Role.CLERK, Role.UNIT_LEADER})
+# Disclosure: the clerk drafts, checks and submits a public document; the unit head (第一责任人)
+# approves it, with the second factor where it is required.
+PUBLISH_ROLES = frozenset({Role.UNIT_LEADER})
+# Citizen feedback: the clerk and the feedback officer triage and reply; only the feedback
+# officer may reveal a sender's personal data (each reveal audited, REQ-1.15).
+FEEDBACK_ROLES = frozenset({Role.CLERK, Role.FEEDBACK})
+PII_ROLES = frozenset({Role.FEEDBACK})
 
 
 def clearance_of(user: Viewer) -> str:

@@ -16,10 +16,12 @@ class NoticeDraft(models.Model):
     (``selectors.draft_defaults``).
     """
 
-    round = models.OneToOneField(
-        "ledger.Round", on_delete=models.CASCADE, related_name="notice_draft", verbose_name="巡察轮次"
+    round = models.ForeignKey(
+        "ledger.Round", on_delete=models.CASCADE, related_name="notice_drafts", verbose_name="巡察轮次"
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    #: ``notice`` (整改进展情况的通报) or ``report`` (整改情况报告), one draft of each per round.
+    kind = models.CharField("文档", max_length=10, default="notice")
     organisation_text = models.TextField("一、组织领导情况")
     long_term_text = models.TextField("三、长效机制建设")
     next_steps_text = models.TextField("下一步工作打算", blank=True)
@@ -28,6 +30,9 @@ class NoticeDraft(models.Model):
     email = models.CharField("电子邮箱", max_length=120, blank=True)
     signing_unit = models.CharField("署名单位", max_length=100)
     signed_on = models.DateField("成文日期")
+    #: The public wording of each measure's progress, as the clerk edited it ({measure id: text}).
+    #: A 责任人's progress note never goes into a notice raw: only what is here does.
+    progress_texts = models.JSONField("公开的进展表述", default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -37,6 +42,7 @@ class NoticeDraft(models.Model):
     class Meta:
         verbose_name = "整改进展通报稿"
         verbose_name_plural = "整改进展通报稿"
+        constraints = [models.UniqueConstraint(fields=["round", "kind"], name="noticedraft_round_kind")]
 
     def __str__(self) -> str:
         return f"{self.signing_unit} {self.signed_on}"

@@ -55,6 +55,8 @@ class Role(models.TextChoices):
     RESPONSIBLE_LEADER = "responsible_leader", "责任领导"
     RESPONSIBLE_PERSON = "responsible_person", "责任人"
     VIEWER = "viewer", "查看人员"
+    #: Handles citizen feedback and may reveal the sender's personal data (each reveal audited).
+    FEEDBACK = "feedback", "群众反馈办理人员"
 
 
 class Membership(models.Model):
