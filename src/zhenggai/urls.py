@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("zhenggai.web.urls_accounts")),
     path("supervision/", include("zhenggai.web.urls_supervision")),
     path("inbox/", include("zhenggai.web.urls_inbox")),
+    path("disclosure/", include("zhenggai.web.urls_disclosure")),
+    path("feedback/", include("zhenggai.web.urls_feedback")),
     # The public site: no login, its own templates and selectors (never a staff session's data).
     path("gk/", include("zhenggai.public.urls")),
     path("", include("zhenggai.web.urls")),
