@@ -103,6 +103,7 @@ def _build(server: doccheck.RecordingServer, secret: Path, log: list[logging.Log
     from zhenggai.reports.docx_render import render_docx
     from zhenggai.reports.models import NoticeDraft
     from zhenggai.reports.pdf_render import render_pdf
+    from zhenggai.reports.selectors import PROGRESS_TEXT_MAX
     from zhenggai.reports.services import draft_save
     from zhenggai.units.models import Unit, UnitKind
     from zhenggai.units.services import unit_create
@@ -111,9 +112,10 @@ def _build(server: doccheck.RecordingServer, secret: Path, log: list[logging.Log
     pool = candidates(server.url, secret)
     texts: dict[str, str] = {}
 
-    def text(name: str, model: Any = None, field_name: str = "") -> str:
+    def text(name: str, model: Any = None, field_name: str = "", limit: int | None = None) -> str:
         marker = f"[{len(texts):02d}]"
-        limit = model._meta.get_field(field_name).max_length if model is not None else None
+        if model is not None:
+            limit = model._meta.get_field(field_name).max_length
         value = next(marker + c for c in pool if limit is None or len(marker + c) <= limit)
         texts[name] = value
         return value
@@ -144,7 +146,9 @@ def _build(server: doccheck.RecordingServer, secret: Path, log: list[logging.Log
         status=MeasureStatus.IN_PROGRESS,
     )
     Measure.objects.filter(pk=m2.pk).update(leader=leader, person=leader, department=department)
-    Progress.objects.create(measure=m1, unit=m1.unit, author=clerk, text=text("progress"))
+    # The clerk adopts the note as the public wording (a raw note is never printed).
+    note = text("progress", limit=PROGRESS_TEXT_MAX)
+    Progress.objects.create(measure=m1, unit=m1.unit, author=clerk, text=note)
     draft_save(
         actor=clerk,
         round=round_,
@@ -157,6 +161,7 @@ def _build(server: doccheck.RecordingServer, secret: Path, log: list[logging.Log
         email=text("email", NoticeDraft, "email"),
         signing_unit=text("signing_unit", NoticeDraft, "signing_unit"),
         signed_on=timezone.localdate(),
+        progress_texts={m1.pk: note},
     )
     notice = build_notice(user=clerk, round=round_)
     plan = build_plan(user=clerk, round=round_)

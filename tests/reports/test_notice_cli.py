@@ -75,6 +75,17 @@ def test_notice_plan_and_unusable_input(instance) -> None:  # type: ignore[no-un
     assert p.returncode == 0, p.stderr
     d = docx.Document(io.BytesIO(out.read_bytes()))
     assert len(d.tables) == 3 and "整改方案" in d.paragraphs[0].text
+    # The 整改情况报告: the same outline read back, the interface of `notice`.
+    from zhenggai.textparse.parse import parse_document
+    from zhenggai.textparse.reader import read_path
+
+    report = folder / "报告.docx"
+    p = zhenggai(env, "report", round_id, "--docx", str(report))
+    assert p.returncode == 0, p.stderr
+    result = parse_document(read_path(report))
+    c = result.counts
+    assert (c.categories, c.issues, c.problems, c.measures) == (3, 18, 30, 100)
+    assert result.title == f"{UNIT}关于巡察整改情况的报告"
     for args, message in (
         (("notice", "99999", "--docx", f"{folder}/x.docx"), "未找到巡察轮次 99999"),
         (("notice", "abc", "--docx", f"{folder}/x.docx"), "轮次编号应为数字"),

@@ -3,8 +3,10 @@
 No tests here: the fixture ``seed_docs`` is imported by the docx, pdf and notice tests.
 It builds the seed round in a transaction it rolls back, with a saved notice draft (the
 seed's feedback channels), a progress entry naming 张堃 and 李喆 and a progress entry
-that enumerates 一是…二是… of its own, renders the notice (docx and PDF) and the plan
-(docx), and keeps the ledger's outline to compare against.
+that enumerates 一是…二是… of its own — both adopted by the clerk as the public wording of
+the notice (a raw note never enters a document) — renders the notice (docx and PDF), the
+plan (docx) and the 整改情况报告 (docx and PDF, with the QR code of a feedback page), and
+keeps the ledger's outline to compare against.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 RARE_NAMES = "张堃、李喆、王玥、赵珺、刘彧"
 CHANNELS = {"phone": "0556-7170878", "address": "望江县东洲路292号", "email": "852887055@qq.com"}
 SIGNED_ON = dt.date(2026, 11, 26)
+FEEDBACK_URL = 'https://gk.example.gov.cn/gk/r/Zq3xK7pW/feedback/?from=<qr>&x="1"'
 
 
 @dataclass
@@ -30,6 +33,9 @@ class SeedDocs:
     notice_docx: bytes
     notice_pdf: bytes
     plan_docx: bytes
+    report: Any  # OfficialDocument, with the QR code of FEEDBACK_URL
+    report_docx: bytes
+    report_pdf: bytes
     outline: list[tuple[str, str, int]]  # (kind, title, measures) in ledger order
     counts: dict[str, int]
 
@@ -60,17 +66,18 @@ def make_seed_round() -> tuple[Any, Any]:
     return round_, clerk
 
 
-def add_progress(round_: Any, clerk: Any) -> None:
+def add_progress(round_: Any, clerk: Any) -> dict[int, str]:
     """Progress on the first two measures: an enumeration of its own (on the first, where its
-    二是 would be read as the next measure), and rare name characters."""
+    二是 would be read as the next measure), and rare name characters. Returns the notes by
+    measure, for the clerk to adopt as the public wording."""
     from zhenggai.ledger.models import Measure, MeasureStatus, Progress
 
     first, second = Measure.objects.filter(round=round_).order_by("finding__position", "position")[:2]
-    Progress.objects.create(
-        measure=first, unit=first.unit, author=clerk, text="一是已印发学习计划；二是已组织集中学习3次"
-    )
-    Progress.objects.create(measure=second, unit=second.unit, author=clerk, text=f"已由{RARE_NAMES}负责落实")
+    notes = {first.pk: "一是已印发学习计划；二是已组织集中学习3次", second.pk: f"已由{RARE_NAMES}负责落实"}
+    for m in (first, second):
+        Progress.objects.create(measure=m, unit=m.unit, author=clerk, text=notes[m.pk])
     Measure.objects.filter(pk__in=[first.pk, second.pk]).update(status=MeasureStatus.IN_PROGRESS)
+    return notes
 
 
 _built: list[SeedDocs] = []  # built once per test process, whatever module asks first
@@ -92,26 +99,31 @@ def seed_docs(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: An
 def _build(django_db_blocker: Any) -> SeedDocs:
     from django.db import transaction
 
-    from zhenggai.reports.builders import build_notice, build_plan
+    from zhenggai.reports.builders import build_notice, build_plan, build_report
     from zhenggai.reports.docx_render import render_docx
     from zhenggai.reports.pdf_render import render_pdf
     from zhenggai.reports.services import draft_save
 
     with django_db_blocker.unblock(), transaction.atomic():
         round_, clerk = make_seed_round()
-        add_progress(round_, clerk)
-        draft_save(
-            actor=clerk,
-            round=round_,
-            expected_version=0,
-            organisation_text="一是高度重视，迅速行动。成立巡察整改工作领导小组，制定整改方案。\n二是细化措施，明确责任。",
-            long_term_text="以此次巡察整改为契机，建立健全巡察整改长效机制，巩固和扩大整改成果。",
-            signing_unit="望江县公安局交通管理大队",
-            signed_on=SIGNED_ON,
-            **CHANNELS,
-        )
+        notes = add_progress(round_, clerk)
+        for kind in ("notice", "report"):
+            draft_save(
+                actor=clerk,
+                round=round_,
+                expected_version=0,
+                kind=kind,
+                organisation_text="一是高度重视，迅速行动。成立巡察整改工作领导小组，制定整改方案。\n二是细化措施，明确责任。",
+                long_term_text="以此次巡察整改为契机，建立健全巡察整改长效机制，巩固和扩大整改成果。",
+                next_steps_text="" if kind == "notice" else "持续抓好未完成事项的整改，定期开展“回头看”。",
+                signing_unit="望江县公安局交通管理大队",
+                signed_on=SIGNED_ON,
+                progress_texts=notes,  # the clerk adopts the notes word for word
+                **CHANNELS,
+            )
         notice = build_notice(user=clerk, round=round_)
         plan = build_plan(user=clerk, round=round_, on=SIGNED_ON)
+        report = build_report(user=clerk, round=round_, feedback_url=FEEDBACK_URL)
         outline = ledger_outline(round_)
         notice_docx, notice_pdf, plan_docx = render_docx(notice), render_pdf(notice), render_docx(plan)
         docs = SeedDocs(
@@ -120,6 +132,9 @@ def _build(django_db_blocker: Any) -> SeedDocs:
             notice_docx,
             notice_pdf,
             plan_docx,
+            report,
+            render_docx(report),
+            render_pdf(report),
             outline,
             {
                 "categories": sum(1 for k, _, _ in outline if k == "category"),

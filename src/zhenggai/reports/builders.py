@@ -1,24 +1,32 @@
 """The official documents, built from the ledger for both renderers.
 
-``build_notice`` gives the 整改进展情况的通报 and ``build_plan`` the 整改方案 as an
-``OfficialDocument``: title lines, body blocks (paragraphs with a GB/T 9704 role), the
-signature, attachments with tables. ``docx_render`` and ``pdf_render`` only lay it out.
+``build_notice`` gives the 整改进展情况的通报, ``build_report`` the 整改情况报告 and
+``build_plan`` the 整改方案 as an ``OfficialDocument``: title lines, body blocks (paragraphs
+with a GB/T 9704 role), the signature, attachments with tables, a QR code of the feedback
+page. ``docx_render`` and ``pdf_render`` only lay it out.
 
 The notice follows the published genre, so that textparse reads it back to the ledger's
 outline: 一、(the clerk's text) 二、category （一） → issue 1. → problem （1）针对…问题,
 each problem's measures in one paragraph 一是…；二是…。 with their progress, 三、(the
-clerk's text), the headline statistics, the feedback channels, signature and date.
+clerk's text), the headline statistics, the feedback channels, signature and date. The
+report is built the same way, addressed to the inspection office (主送), with 一、主要做法
+二、整改落实情况 三、长效机制 四、下一步 and 特此报告。
 Measure and progress texts are checked with textparse's own enumeration splitter before
 they are written; an inline 一是…二是… inside a progress text that would read back as
 extra measures is rewritten as 其一，…其二，….
 
-The clerk's parts live in ``NoticeDraft`` (``draft_for`` / ``draft_save``).
+A measure's progress is only ever the clerk's public wording (``NoticeDraft.progress_texts``):
+a 责任人's raw progress note never enters a document (issue 12: one went word for word into a
+public notice, and a note of 5,000 characters took it from 4 pages to 12).
+
+The clerk's parts live in ``NoticeDraft`` (``draft_for`` / ``draft_save``), one per kind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from zhenggai.accounts.actors import Viewer
@@ -47,6 +55,7 @@ from .official import (
     Column,
     OfficialDocument,
     Para,
+    QrCode,
     Signature,
     Table,
     cn_number,
@@ -92,10 +101,11 @@ _STATUS_WORD: dict[str, str] = {
 }
 
 
-def _measure_clause(row: MeasureRow, *, neutralise: bool) -> str:
+def _measure_clause(row: MeasureRow, public: str, *, neutralise: bool) -> str:
+    """The measure, its status word and ``public`` (the clerk's wording of its progress)."""
     m = row.measure
     text = _one_line(m.text).rstrip(_END_PUNCT) or "（空）"
-    progress = _one_line(row.progress).rstrip(_END_PUNCT)
+    progress = _one_line(public).rstrip(_END_PUNCT)
     if neutralise:
         text, progress = _neutralise(text), _neutralise(progress)
     word = _STATUS_WORD.get(m.status, "")
@@ -125,12 +135,18 @@ def _reads_back(text: str, starts: list[int]) -> bool:
     return [a for _, a, _ in split.measures] == starts
 
 
-def measures_paragraph(rows: list[MeasureRow]) -> tuple[str, bool]:
-    """一是…；二是…。 for the measures, and whether it reads back as that many measures."""
-    text, starts = _enumerate([_measure_clause(r, neutralise=False) for r in rows])
+def measures_paragraph(rows: list[MeasureRow], progress: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """一是…；二是…。 for the measures with their public progress (``{str(measure id): text}``),
+    and whether it reads back as that many measures."""
+    texts = [(progress or {}).get(str(r.measure.pk), "") for r in rows]
+    text, starts = _enumerate(
+        [_measure_clause(r, t, neutralise=False) for r, t in zip(rows, texts, strict=True)]
+    )
     if _reads_back(text, starts):
         return text, True
-    text, starts = _enumerate([_measure_clause(r, neutralise=True) for r in rows])
+    text, starts = _enumerate(
+        [_measure_clause(r, t, neutralise=True) for r, t in zip(rows, texts, strict=True)]
+    )
     return text, _reads_back(text, starts)
 
 
@@ -147,7 +163,7 @@ def problem_heading(number: int, title: str) -> str:
 # --- the notice ---------------------------------------------------------------------------------
 
 
-def opening_paragraph(round: Round, *, notice: bool) -> str:
+def opening_paragraph(round: Round, *, notice: bool, report: bool = False) -> str:
     unit = round.unit.name
     group = round.inspecting_group
     parts = []
@@ -161,7 +177,9 @@ def opening_paragraph(round: Round, *, notice: bool) -> str:
         parts.append(f"{fed}{group}向{unit}反馈了巡察意见。")
     else:
         parts.append(f"{lead}，{period + '，' if period else ''}{unit}接受了{kind}。")
-    if notice:
+    if report:
+        parts.append(f"{unit}高度重视，认真对照反馈问题逐项抓好整改落实。现将巡察整改情况报告如下：")
+    elif notice:
         parts.append(
             "根据《中国共产党巡视工作条例》和《中国共产党党内监督条例》有关规定，现将巡察整改进展情况予以公布："
         )
@@ -185,7 +203,7 @@ def statistics_sentence(ledger: DocumentLedger, on: dt.date) -> str:
     return s + "。具体情况如下："
 
 
-def channels_paragraph(draft: NoticeDraft) -> str:
+def channels_paragraph(draft: NoticeDraft, feedback_url: str | None = None) -> str:
     s = "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议，请及时向我们反映。"
     parts = []
     if draft.phone.strip():
@@ -194,6 +212,8 @@ def channels_paragraph(draft: NoticeDraft) -> str:
         parts.append(f"邮寄地址：{draft.address.strip()}")
     if draft.email.strip():
         parts.append(f"电子邮箱：{draft.email.strip()}")
+    if feedback_url:
+        parts.append(f"网上反映：{feedback_url}")
     return s + "；".join(parts) + ("。" if parts else "")
 
 
@@ -208,8 +228,11 @@ class _Numbering:
     problem: int = 0
 
 
-def _findings_blocks(ledger: DocumentLedger, warnings: list[str], *, notice: bool) -> list[Block]:
-    """Category （一） → issue 1. → problem （1） with the measures paragraph (numbers run on)."""
+def _findings_blocks(
+    ledger: DocumentLedger, warnings: list[str], *, notice: bool, progress: Mapping[str, str] | None = None
+) -> list[Block]:
+    """Category （一） → issue 1. → problem （1） with the measures paragraph (numbers run on);
+    ``notice`` (the notice and the report): each measure with its status and public progress."""
     out: list[Block] = []
     n = _Numbering()
 
@@ -227,7 +250,7 @@ def _findings_blocks(ledger: DocumentLedger, warnings: list[str], *, notice: boo
         rows = ledger.measures.get(f.pk, [])
         if rows:
             if notice:
-                text, ok = measures_paragraph(rows)
+                text, ok = measures_paragraph(rows, progress)
                 if not ok:
                     warnings.append(
                         f"“{f.title}”的措施或进展文字中含有“一是”“二是”等序号，"
@@ -258,24 +281,57 @@ def notice_title(round: Round) -> tuple[str, ...]:
     return (round.unit.name, f"关于{what}进展情况的通报")
 
 
-def build_notice(*, user: Viewer, round: Round, draft: NoticeDraft | None = None) -> OfficialDocument:
-    """The 整改进展情况的通报 of ``round`` as ``user`` may see it (Http404 outside their units)."""
-    ledger = document_ledger(user, round)
-    draft = draft or draft_for(round)
+def report_title(round: Round) -> tuple[str, ...]:
+    what = "巡察“回头看”整改" if round.kind == RoundKind.LOOKBACK else "巡察整改"
+    return (round.unit.name, f"关于{what}情况的报告")
+
+
+def addressee(round: Round) -> str:
+    """主送: the inspection office of the committee that sent the group (县委第三巡察组 → 县委巡察办)."""
+    superior = superior_of(round.inspecting_group)
+    return f"{superior}巡察办：" if superior else "巡察工作领导小组办公室："
+
+
+def _channels(
+    body: list[Block], draft: NoticeDraft, feedback_url: str | None
+) -> tuple[QrCode | None, int | None]:
+    """The channels paragraph (with the feedback page's URL) and the QR code drawn after it."""
+    body.append(Para(channels_paragraph(draft, feedback_url)))
+    if not feedback_url:
+        return None, None
+    return QrCode(feedback_url), len(body) - 1
+
+
+def build_notice(
+    *,
+    user: Viewer,
+    round: Round,
+    draft: NoticeDraft | None = None,
+    feedback_url: str | None = None,
+    ledger: DocumentLedger | None = None,
+) -> OfficialDocument:
+    """The 整改进展情况的通报 of ``round`` as ``user`` may see it (Http404 outside their units).
+
+    ``feedback_url`` (the public feedback page) is printed in the channels paragraph and as a QR
+    code; ``ledger`` is the round as ``document_ledger(user, round)`` gives it, when the caller
+    has read it already.
+    """
+    ledger = ledger or document_ledger(user, round)
+    draft = draft or draft_for(round, "notice")
     warnings: list[str] = []
     body: list[Block] = [Para(opening_paragraph(round, notice=True))]
     body.append(Para("一、加强组织领导，压实整改责任", "h1"))
     body += _clerk_paragraphs(draft.organisation_text)
     body.append(Para("二、坚持问题导向，逐项推进整改", "h1"))
     body.append(Para(statistics_sentence(ledger, draft.signed_on)))
-    body += _findings_blocks(ledger, warnings, notice=True)
+    body += _findings_blocks(ledger, warnings, notice=True, progress=draft.progress_texts)
     body.append(Para("三、建立长效机制，巩固整改成果", "h1"))
     body += _clerk_paragraphs(draft.long_term_text)
     if draft.next_steps_text.strip():
         body.append(Para("四、下一步工作打算", "h1"))
         body += _clerk_paragraphs(draft.next_steps_text)
-    body.append(Para(channels_paragraph(draft)))
-    if not (draft.phone or draft.address or draft.email):
+    qr, qr_after = _channels(body, draft, feedback_url)
+    if not (draft.phone or draft.address or draft.email or feedback_url):
         warnings.append("尚未填写联系电话、邮寄地址或电子邮箱，通报中没有监督渠道")
     if ledger.overview.tally.problems == 0:
         warnings.append("该轮次还没有具体问题，通报的第二部分为空")
@@ -287,7 +343,62 @@ def build_notice(*, user: Viewer, round: Round, draft: NoticeDraft | None = None
         body,
         Signature(draft.signing_unit.strip(), date_cn(draft.signed_on)),
         warnings=warnings,
+        qr=qr,
+        qr_after=qr_after,
     )
+
+
+def build_report(
+    *,
+    user: Viewer,
+    round: Round,
+    draft: NoticeDraft | None = None,
+    feedback_url: str | None = None,
+    ledger: DocumentLedger | None = None,
+) -> OfficialDocument:
+    """The 整改情况报告 of ``round`` as ``user`` may see it, to the inspection office: built like
+    the notice (the same findings, measures and public progress), so it reads back alike."""
+    ledger = ledger or document_ledger(user, round)
+    draft = draft or draft_for(round, "report")
+    warnings: list[str] = []
+    body: list[Block] = [
+        Para(addressee(round), indent=False),
+        Para(opening_paragraph(round, notice=False, report=True)),
+        Para("一、主要做法", "h1"),
+    ]
+    body += _clerk_paragraphs(draft.organisation_text)
+    body.append(Para("二、整改落实情况", "h1"))
+    body.append(Para(statistics_sentence(ledger, draft.signed_on)))
+    body += _findings_blocks(ledger, warnings, notice=True, progress=draft.progress_texts)
+    body.append(Para("三、建立健全长效机制", "h1"))
+    body += _clerk_paragraphs(draft.long_term_text)
+    if draft.next_steps_text.strip():
+        body.append(Para("四、下一步工作打算", "h1"))
+        body += _clerk_paragraphs(draft.next_steps_text)
+    else:
+        warnings.append("尚未填写下一步工作打算，报告中没有第四部分")
+    qr: QrCode | None = None
+    qr_after: int | None = None
+    if draft.phone or draft.address or draft.email or feedback_url:
+        qr, qr_after = _channels(body, draft, feedback_url)
+    body.append(Para("特此报告。"))
+    if ledger.overview.tally.problems == 0:
+        warnings.append("该轮次还没有具体问题，报告的第二部分为空")
+    _left_out_warning(ledger, warnings)
+    body.append(Blank())
+    return OfficialDocument(
+        "report",
+        report_title(round),
+        body,
+        Signature(draft.signing_unit.strip(), date_cn(draft.signed_on)),
+        warnings=warnings,
+        qr=qr,
+        qr_after=qr_after,
+    )
+
+
+#: The documents a clerk drafts and the builder of each (``draft_for(round, kind)`` is its draft).
+BUILDERS: dict[str, Callable[..., OfficialDocument]] = {"notice": build_notice, "report": build_report}
 
 
 # --- the plan -----------------------------------------------------------------------------------
@@ -409,7 +520,7 @@ def build_plan(*, user: Viewer, round: Round, on: dt.date | None = None) -> Offi
     """The 整改方案 of ``round``: problems with measures, and the three lists as attachments."""
     ledger = document_ledger(user, round)
     t = ledger.overview.tally
-    draft = NoticeDraft.objects.filter(round=round).first()
+    draft = NoticeDraft.objects.filter(round=round, kind="notice").first()
     on = on or selectors.today()
     warnings: list[str] = []
     body: list[Block] = [Para(opening_paragraph(round, notice=False))]

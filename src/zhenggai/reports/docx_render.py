@@ -24,7 +24,8 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell
 
 from .fonts import ROLES
-from .official import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
+from .official import AttachmentNote, Blank, OfficialDocument, Para, QrCode, Table, printable
+from .qr import qr_png
 
 FANG = ROLES["fangsong"].official
 HEI = ROLES["hei"].official
@@ -38,6 +39,10 @@ CHAR = 15.79  # pt: 156 mm / 28
 #: 28 in the 442.2 pt line (29 would need 456.75); −4 (15.8 pt) would fit only 27.
 CHAR_SPACING = -5
 SIZE_TITLE, SIZE_BODY, SIZE_PAGE, SIZE_TABLE = 22, 16, 14, 12
+#: The QR code: 25 mm wide, in a paragraph of three grid lines (86.85 pt > 25 mm = 70.9 pt), so
+#: that the text after it stays on the grid.
+QR_WIDTH = Mm(25)
+QR_LINES = 3
 ROLE_FONT = {
     "body": (FANG, False),
     "h1": (HEI, False),
@@ -370,6 +375,22 @@ def _table(doc, table: Table) -> None:  # type: ignore[no-untyped-def]
         tbl.append(tr)
 
 
+def _qr(doc, qr: QrCode) -> None:  # type: ignore[no-untyped-def]
+    """The QR code centred in a paragraph of three grid lines, its caption on the next line."""
+    p = doc.add_paragraph()
+    _exact(p, indent=False)
+    p.paragraph_format.line_spacing = Pt(LINE.pt * QR_LINES)
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture = p.add_run().add_picture(io.BytesIO(qr_png(qr.url)), width=QR_WIDTH)
+    # The alternative text a screen reader says (lxml escapes it; printable drops what XML cannot hold).
+    picture._inline.docPr.set("descr", printable(f"{qr.caption}：{qr.url}"))
+    picture._inline.docPr.set("name", "QR")
+    p = doc.add_paragraph()
+    _exact(p, indent=False)
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(p, qr.caption, FANG, SIZE_BODY)
+
+
 def render_docx(doc: OfficialDocument) -> bytes:
     d = Document()
     _styles(d)
@@ -379,13 +400,17 @@ def render_docx(doc: OfficialDocument) -> bytes:
     _footers(section)
     _title(d, doc.title_lines)
     _blank(d)  # the body starts one line under the title
-    for block in doc.body:
+    for i, block in enumerate(doc.body):
         if isinstance(block, Para):
             _para(d, block)
         elif isinstance(block, Blank):
             _blank(d)
         elif isinstance(block, AttachmentNote):
             _attachment_note(d, block)
+        if doc.qr is not None and i == doc.qr_after:
+            _qr(d, doc.qr)
+    if doc.qr is not None and doc.qr_after is None:
+        _qr(d, doc.qr)
     if doc.signature is not None:
         _signature(d, doc.signature.unit, doc.signature.date)
     for att in doc.attachments:

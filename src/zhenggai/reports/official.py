@@ -68,18 +68,31 @@ class Signature:
     date: str
 
 
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code of ``url`` with a caption under it (the feedback page of a published round)."""
+
+    url: str
+    caption: str = "扫码反映意见建议"
+
+
 Block = Para | Blank | AttachmentNote
 
 
 @dataclass
 class OfficialDocument:
-    kind: Literal["notice", "plan"]
+    kind: Literal["notice", "plan", "report"]
     title_lines: tuple[str, ...]
     body: list[Block]
     signature: Signature | None
     attachments: list[Attachment] = field(default_factory=list)
     #: Things the clerk should know (text that would read back differently, empty parts).
     warnings: list[str] = field(default_factory=list)
+    #: The QR code both renderers draw after ``body[qr_after]`` (the channels paragraph).
+    qr: QrCode | None = None
+    #: The index in ``body`` of the block the QR code follows; ``None``: after the whole body.
+    #: A masked copy that replaces blocks in place keeps it.
+    qr_after: int | None = None
 
     @property
     def title(self) -> str:
@@ -92,11 +105,15 @@ class OfficialDocument:
     def paragraphs(self) -> list[str]:
         """The text, paragraph by paragraph, as a reader gets it (for previews and tests)."""
         out = list(self.title_lines)
-        for b in self.body:
+        for i, b in enumerate(self.body):
             if isinstance(b, Para):
                 out.append(b.text)
             elif isinstance(b, AttachmentNote):
                 out.extend(b.names)
+            if self.qr is not None and i == self.qr_after:
+                out.append(self.qr.caption)
+        if self.qr is not None and self.qr_after is None:
+            out.append(self.qr.caption)
         if self.signature:
             out += [self.signature.unit, self.signature.date]
         return out

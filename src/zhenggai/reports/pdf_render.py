@@ -11,19 +11,22 @@ module writes) and text, which is escaped once where it is placed; no text is ev
 concatenated into markup. Text is also cleaned for print: control characters go, and a
 character that no face of our stacks has is drawn as 〓 (the typesetter's mark for a missing
 glyph) rather than by some other installed font. WeasyPrint gets ``LocalFetcher``, which
-reads our font files and refuses every other URL (other files, http(s), data:), and the
-rendered document is stripped of attachments and links before it is written, so that even
-markup that got past the escaping could neither embed a server file nor fetch a URL.
+reads our font files and the images this module made for the document (the QR code, a
+``data:`` URI registered by ``render_pdf``) and refuses every other URL (other files, http(s),
+any other data:), and the rendered document is stripped of attachments and links before it is
+written, so that even markup that got past the escaping could neither embed a server file nor
+fetch a URL.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,7 +36,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .docx_render import signature_indents
 from .fonts import FACES, broad_coverage, coverage, css_stack, find_file, font_face_css
-from .official import AttachmentNote, Blank, OfficialDocument, Para, Table, printable
+from .official import AttachmentNote, Blank, OfficialDocument, Para, QrCode, Table, printable
+from .qr import qr_png
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +222,25 @@ def _table(table: Table) -> Markup:
 _BLANK = Markup('<p class="blank"></p>')
 
 
+def png_data_uri(png: bytes) -> str:
+    """The ``data:`` URI of a PNG this module made (``LocalFetcher`` reads only registered ones)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _qr(qr: QrCode) -> Markup:
+    """The QR code centred in three grid lines, its caption under it; ``alt`` says the URL."""
+    img = el("img", src=png_data_uri(qr_png(qr.url)), alt=f"{qr.caption}：{qr.url}")
+    return join([el("p", img, class_="qr"), el("p", qr.caption, class_="qr-caption")])
+
+
+def images_of(doc: OfficialDocument) -> dict[str, bytes]:
+    """The images ``document_html(doc)`` refers to, by their ``data:`` URI."""
+    if doc.qr is None:
+        return {}
+    png = qr_png(doc.qr.url)
+    return {png_data_uri(png): png}
+
+
 def document_html(doc: OfficialDocument) -> Markup:
     title = [x for i, line in enumerate(doc.title_lines) for x in ((el("br"),) if i else ()) + (line,)]
     parts: list[str] = [
@@ -227,7 +250,7 @@ def document_html(doc: OfficialDocument) -> Markup:
         el("p", el("span", *title), class_="title"),
         _BLANK,
     ]
-    for block in doc.body:
+    for n, block in enumerate(doc.body):
         if isinstance(block, Para):
             parts.append(_para(block))
         elif isinstance(block, Blank):
@@ -238,6 +261,10 @@ def document_html(doc: OfficialDocument) -> Markup:
                     parts.append(el("p", "附件：", name, class_="att", style=f"padding-left:{2 * CHAR_PT}pt"))
                 else:
                     parts.append(el("p", name, class_="att", style=f"padding-left:{5 * CHAR_PT}pt"))
+        if doc.qr is not None and n == doc.qr_after:
+            parts.append(_qr(doc.qr))
+    if doc.qr is not None and doc.qr_after is None:
+        parts.append(_qr(doc.qr))
     if doc.signature is not None:
         unit_right, date_right = signature_indents(doc.signature.unit, doc.signature.date)
         for text, right in ((doc.signature.unit, unit_right), (doc.signature.date, date_right)):
@@ -262,7 +289,7 @@ def document_html(doc: OfficialDocument) -> Markup:
 
 
 class RefusedURL(ValueError):
-    """A URL the PDF renderer does not read (anything but our font files)."""
+    """A URL the PDF renderer does not read (anything but our font files and our images)."""
 
 
 @functools.cache
@@ -289,12 +316,16 @@ def allowed_path(url: str) -> Path | None:
 
 
 class LocalFetcher(URLFetcher):  # type: ignore[misc]
-    """Reads our font files; refuses every other URL (logged, and the resource left out)."""
+    """Reads our font files and ``images`` (the ``data:`` URIs this module wrote, exactly);
+    refuses every other URL (logged, and the resource left out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, images: Mapping[str, bytes] | None = None) -> None:
         super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
+        self.images = dict(images or {})
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url in self.images:
+            return URLFetcherResponse(url, body=self.images[url], headers={"Content-Type": "image/png"})
         path = allowed_path(url)
         if path is None:
             log.warning("PDF renderer refused to fetch %.200r", url)
@@ -304,14 +335,15 @@ class LocalFetcher(URLFetcher):  # type: ignore[misc]
         )
 
 
-def html_to_pdf(markup: Markup) -> bytes:
-    """Our HTML to PDF with our stylesheet, our fonts, and nothing from anywhere else."""
+def html_to_pdf(markup: Markup, images: Mapping[str, bytes] | None = None) -> bytes:
+    """Our HTML to PDF with our stylesheet, our fonts, our ``images`` ({data: URI: bytes}) and
+    nothing from anywhere else."""
     if not isinstance(markup, Markup):
         raise TypeError("html_to_pdf takes Markup built by this module, not a str")
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = LocalFetcher()
+    fetcher = LocalFetcher(images)
     config = FontConfiguration()
     css = weasyprint.CSS(
         string=font_face_css() + "\n" + stylesheet_text(), font_config=config, url_fetcher=fetcher
@@ -327,4 +359,4 @@ def html_to_pdf(markup: Markup) -> bytes:
 
 
 def render_pdf(doc: OfficialDocument) -> bytes:
-    return html_to_pdf(document_html(doc))
+    return html_to_pdf(document_html(doc), images_of(doc))

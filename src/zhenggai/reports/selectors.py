@@ -26,9 +26,19 @@ from zhenggai.ledger.models import (
 from .models import NoticeDraft
 from .official import date_cn
 
+#: The documents a clerk drafts: the 整改进展情况的通报 and the 整改情况报告 (one draft of each a round).
+DRAFT_KINDS = ("notice", "report")
+#: How long a measure's public progress wording may be (a note of 5,000 characters once took a
+#: notice from 4 pages to 12).
+PROGRESS_TEXT_MAX = 500
 
-def draft_defaults(round: Round) -> dict[str, Any]:
-    """Starting values for a round's notice, from its metadata and the unit's last notice."""
+
+def draft_defaults(round: Round, kind: str = "notice") -> dict[str, Any]:
+    """Starting values for a round's notice or report, from its metadata and the unit's drafts.
+
+    The channels and the signing unit come from the round's other document if it has one, else
+    from the unit's last draft; a new report starts from the notice's public progress wording.
+    """
     unit = round.unit.name
     group = round.inspecting_group or "巡察组"
     fed = f"{date_cn(round.feedback_date)}，" if round.feedback_date else ""
@@ -48,8 +58,17 @@ def draft_defaults(round: Round) -> dict[str, Any]:
         "email": "",
         "signing_unit": unit,
         "signed_on": selectors.today(),
+        "progress_texts": {},
     }
-    last = (
+    if kind == "report":
+        values["next_steps_text"] = (
+            f"下一步，{unit}将继续坚持目标不变、标准不降、力度不减，对尚未完成的整改事项紧盯不放、"
+            "持续推进，对已完成的整改事项适时开展“回头看”，坚决防止问题反弹回潮，确保巡察整改取得实效。"
+        )
+    sibling = (
+        NoticeDraft.objects.filter(round=round).exclude(kind=kind).order_by("-updated_at", "-id").first()
+    )
+    last = sibling or (
         NoticeDraft.objects.filter(unit=round.unit)
         .exclude(round=round)
         .order_by("-updated_at", "-id")
@@ -59,15 +78,17 @@ def draft_defaults(round: Round) -> dict[str, Any]:
         values.update(
             phone=last.phone, address=last.address, email=last.email, signing_unit=last.signing_unit
         )
+    if sibling is not None and kind == "report":
+        values["progress_texts"] = dict(sibling.progress_texts or {})
     return values
 
 
-def draft_for(round: Round) -> NoticeDraft:
-    """The round's saved draft, or an unsaved one with the defaults (version 0)."""
-    found = NoticeDraft.objects.filter(round=round).first()
+def draft_for(round: Round, kind: str = "notice") -> NoticeDraft:
+    """The round's saved draft of ``kind``, or an unsaved one with the defaults (version 0)."""
+    found = NoticeDraft.objects.filter(round=round, kind=kind).first()
     if found is not None:
         return found
-    return NoticeDraft(round=round, unit=round.unit, version=0, **draft_defaults(round))
+    return NoticeDraft(round=round, unit=round.unit, kind=kind, version=0, **draft_defaults(round, kind))
 
 
 # --- reading the ledger -------------------------------------------------------------------------
@@ -76,7 +97,9 @@ def draft_for(round: Round) -> NoticeDraft:
 @dataclass
 class MeasureRow:
     measure: Measure
-    progress: str
+    #: The latest raw progress note (only when asked for, for the clerk's editing page). A
+    #: document never prints it: a measure's progress there is the clerk's public wording.
+    latest_note: str = ""
 
 
 @dataclass
@@ -88,16 +111,20 @@ class DocumentLedger:
     accountable: int
 
 
-def document_ledger(user: Viewer, round: Round) -> DocumentLedger:
+def document_ledger(user: Viewer, round: Round, *, notes: bool = False) -> DocumentLedger:
+    """The round as a document shows it to ``user``: the overview (scope-checked, pruned to the
+    user's clearance), the measures by finding, and the outcomes' figures. ``notes`` adds each
+    measure's latest raw progress note, for the page where the clerk words the public progress."""
     overview = selectors.round_overview(user=user, round=round)  # scope check
     latest: dict[int, str] = {}
-    for measure_id, text in (
-        # A join does not go through the default manager: a deleted measure's progress is left out.
-        Progress.objects.filter(measure__round=round, measure__deleted_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("measure_id", "text")
-    ):
-        latest[measure_id] = text
+    if notes:
+        for measure_id, text in (
+            # A join does not go through the default manager: a deleted measure's progress is left out.
+            Progress.objects.filter(measure__round=round, measure__deleted_at__isnull=True)
+            .order_by("created_at", "id")
+            .values_list("measure_id", "text")
+        ):
+            latest[measure_id] = text
     by_finding: dict[int, list[MeasureRow]] = defaultdict(list)
     for m in (
         # Only the measures the user is cleared for (安全标记, REQ-1.10); the overview's tree is pruned alike.

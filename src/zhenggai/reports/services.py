@@ -29,12 +29,13 @@ from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_change, audit_record
 from zhenggai.errors import InvalidInput, StaleEdit
 from zhenggai.ledger import selectors
-from zhenggai.ledger.models import Round
+from zhenggai.ledger.models import Measure, Round
 from zhenggai.ledger.policy import EDIT_ROLES, require_role
 
 from . import builders
 from .docx_render import render_docx
 from .models import NoticeDraft
+from .selectors import PROGRESS_TEXT_MAX, draft_defaults
 from .xlsx_export import LedgerExporter, download_name
 from .xlsx_import import ImportReport, import_workbook
 
@@ -42,6 +43,7 @@ from .xlsx_import import ImportReport, import_workbook
 DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "plan": ("plan.export", ("docx",)),
     "notice": ("notice.export", ("docx", "pdf")),
+    "report": ("report.export", ("docx", "pdf")),
 }
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -89,12 +91,13 @@ def _round_for(actor: Actor, round: Round | int) -> Round:
 
 
 def document_export(*, actor: Actor, round: Round | int, kind: str, fmt: str, via: str = "web") -> Export:
-    """Build the plan or the notice of ``round`` as ``actor`` sees it, render it, record the export."""
+    """Build the plan, the notice or the report of ``round`` as ``actor`` sees it, render it,
+    record the export."""
     if kind not in DOCUMENTS or fmt not in DOCUMENTS[kind][1]:
         raise InvalidInput(f"不能导出该文档：{kind}.{fmt}")
     context = _context(via)
     round = _round_for(actor, round)
-    build = builders.build_notice if kind == "notice" else builders.build_plan
+    build = builders.BUILDERS.get(kind, builders.build_plan)
     doc = build(user=actor, round=round)
     warnings = list(doc.warnings)
     if fmt == "pdf":
@@ -166,7 +169,7 @@ __all__ = [
 ]
 
 
-# --- the clerk's draft of the notice -------------------------------------------------------------
+# --- the clerk's draft of the notice and of the report -------------------------------------------
 
 
 DRAFT_FIELDS = (
@@ -178,11 +181,15 @@ DRAFT_FIELDS = (
     "email",
     "signing_unit",
     "signed_on",
+    "progress_texts",
 )
+_DRAFT_WORD = {"notice": "整改进展通报", "report": "整改情况报告"}
+#: The audit action of saving each kind of draft.
+SAVE_ACTIONS = {"notice": "notice.save", "report": "report.save"}
 
 
 class DraftFields(TypedDict, total=False):
-    """The clerk's parts of the notice, as ``draft_save`` takes them (``DRAFT_FIELDS``)."""
+    """The clerk's parts of the document, as ``draft_save`` takes them (``DRAFT_FIELDS``)."""
 
     organisation_text: str
     long_term_text: str
@@ -192,43 +199,106 @@ class DraftFields(TypedDict, total=False):
     email: str
     signing_unit: str
     signed_on: dt.date | None
+    #: {measure id: public wording of its progress}; an empty text removes the measure's entry.
+    progress_texts: Mapping[int | str, str]
+
+
+def _progress_texts(
+    actor: Actor, round: Round, given: Mapping[int | str, str], current: Mapping[str, str]
+) -> dict[str, str]:
+    """The public progress wording merged into ``current``: keys are measures of ``round`` that
+    ``actor`` is cleared for, texts stripped, at most ``PROGRESS_TEXT_MAX`` characters; an empty
+    text removes the entry."""
+    keys: dict[str, str] = {}
+    for key, text in given.items():
+        try:
+            pk = int(key)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"不是本轮次的整改措施：{str(key)[:20]}", field="progress_texts") from None
+        if not isinstance(text, str):
+            raise InvalidInput("进展表述应为文字", field="progress_texts")
+        keys[str(pk)] = text
+    measures = dict(
+        Measure.objects.filter(
+            selectors.measure_cleared_q(actor), round=round, pk__in=[int(k) for k in keys]
+        ).values_list("pk", "text")
+    )
+    out = {str(k): v for k, v in current.items()}
+    for key, raw in keys.items():
+        if int(key) not in measures:
+            raise InvalidInput(f"不是本轮次的整改措施：{key}", field="progress_texts")
+        text = raw.strip()
+        if len(text) > PROGRESS_TEXT_MAX:
+            name = " ".join(measures[int(key)].split())[:20] or f"编号{key}"
+            raise InvalidInput(
+                f"措施“{name}”的公开进展表述有{len(text)}个字，不能超过{PROGRESS_TEXT_MAX}个字",
+                field=f"progress_{key}",
+            )
+        if text:
+            out[key] = text
+        else:
+            out.pop(key, None)
+    return out
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What changed, for the audit record; of the progress wording only the measures changed."""
+    old = {k: v for k, v in before.items() if after.get(k) != v}
+    new = {k: v for k, v in after.items() if before.get(k) != v}
+    if "progress_texts" in new:
+        was, now = old.pop("progress_texts", None) or {}, new.pop("progress_texts") or {}
+        changed = sorted({k for k in {*was, *now} if was.get(k) != now.get(k)}, key=int)
+        old["progress_texts"] = {k: was[k] for k in changed if k in was}
+        new["progress_texts"] = {k: now.get(k, "") for k in changed}
+    return old, new
 
 
 @transaction.atomic
 def draft_save(
-    *, actor: Actor, round: Round, expected_version: int, **fields: Unpack[DraftFields]
+    *,
+    actor: Actor,
+    round: Round,
+    expected_version: int,
+    kind: str = "notice",
+    **fields: Unpack[DraftFields],
 ) -> NoticeDraft:
-    """Save the clerk's parts of the notice (clerks of the round's unit only; audited)."""
-    require_role(actor, round.unit, EDIT_ROLES, "编写整改进展通报")
+    """Save the clerk's parts of the notice or the report (clerks of the round's unit only; audited).
+
+    ``progress_texts`` is the public wording of measures' progress, the only progress a document
+    prints; the entries given are merged into the saved ones (an empty text removes one).
+    """
+    if kind not in _DRAFT_WORD:
+        raise InvalidInput(f"未知的文档：{kind}")
+    require_role(actor, round.unit, EDIT_ROLES, f"编写{_DRAFT_WORD[kind]}")
     values: Mapping[str, object] = fields  # read by name below, each name one of DRAFT_FIELDS
     unknown = set(values) - set(DRAFT_FIELDS)
     if unknown:
         raise InvalidInput(f"不能修改的字段：{'、'.join(sorted(unknown))}")
     for name in ("organisation_text", "long_term_text", "signing_unit"):
-        if not str(values.get(name) or "").strip():
+        if name in values and not str(values.get(name) or "").strip():
             raise InvalidInput("请填写此项", field=name)
-    if values.get("signed_on") is None:
+    if "signed_on" in values and values.get("signed_on") is None:
         raise InvalidInput("请填写成文日期", field="signed_on")
-    draft = NoticeDraft.objects.select_for_update().filter(round=round).first()
+    draft = NoticeDraft.objects.select_for_update().filter(round=round, kind=kind).first()
     current = draft.version if draft is not None else 0
     if current != expected_version:
-        raise StaleEdit("已被他人修改：该通报稿在您打开页面后已被保存，请刷新后重新编辑。")
+        raise StaleEdit(f"已被他人修改：该{_DRAFT_WORD[kind]}稿在您打开页面后已被保存，请刷新后重新编辑。")
     before = {f: getattr(draft, f) for f in DRAFT_FIELDS} if draft is not None else {}
     if draft is None:
-        draft = NoticeDraft(round=round, unit=round.unit, version=0)
+        # A first save starts from the defaults, so that a save of some fields is a whole draft.
+        draft = NoticeDraft(round=round, unit=round.unit, kind=kind, version=0, **draft_defaults(round, kind))
     for name in DRAFT_FIELDS:
-        if name in values:
-            value = values[name]
-            setattr(draft, name, value.strip() if isinstance(value, str) else value)
+        if name not in values:
+            continue
+        value = values[name]
+        if name == "progress_texts":
+            if not isinstance(value, Mapping):
+                raise InvalidInput("进展表述应为措施与文字的对照", field="progress_texts")
+            value = _progress_texts(actor, round, value, draft.progress_texts or {})
+        setattr(draft, name, value.strip() if isinstance(value, str) else value)
     draft.version = current + 1
     draft.updated_by = actor
     draft.save()
-    after = {f: getattr(draft, f) for f in DRAFT_FIELDS}
-    audit_change(
-        actor,
-        "notice.save",
-        round,
-        before={k: v for k, v in before.items() if after.get(k) != v},
-        after={k: v for k, v in after.items() if before.get(k) != v},
-    )
+    old, new = _changes(before, {f: getattr(draft, f) for f in DRAFT_FIELDS})
+    audit_change(actor, SAVE_ACTIONS[kind], round, before=old, after=new)
     return draft

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -24,8 +25,30 @@ def _text(label: str, *, required: bool, help_text: str = "", rows: int = 5) -> 
     )
 
 
+#: The headings of the clerk's parts in each document (the form's labels).
+_LABELS = {
+    "notice": {
+        "organisation_text": "一、加强组织领导，压实整改责任",
+        "long_term_text": "三、建立长效机制，巩固整改成果",
+        "next_steps_text": "四、下一步工作打算（可不填）",
+    },
+    "report": {
+        "organisation_text": "一、主要做法",
+        "long_term_text": "三、建立健全长效机制",
+        "next_steps_text": "四、下一步工作打算",
+    },
+}
+PROGRESS_MAX = 500  # reports.selectors.PROGRESS_TEXT_MAX, checked again by the service
+
+
+def progress_field(pk: int) -> str:
+    """The form field of a measure's public progress wording."""
+    return f"progress_{pk}"
+
+
 class NoticeDraftForm(forms.Form):
-    """The clerk's parts of the 整改进展情况的通报."""
+    """The clerk's parts of the 整改进展情况的通报 or the 整改情况报告, and the public wording of
+    the progress of each measure listed (``measures``: ``(id, label)``)."""
 
     organisation_text = _text(
         "一、加强组织领导，压实整改责任",
@@ -51,9 +74,30 @@ class NoticeDraftForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
-    def __init__(self, *args: Any, feedback_date: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        feedback_date: Any = None,
+        kind: str = "notice",
+        measures: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.feedback_date = feedback_date
+        self.kind = kind
+        for name, label in _LABELS[kind].items():
+            self.fields[name].label = label
+        self.measure_ids = [pk for pk, _ in measures]
+        for pk, label in measures:
+            self.fields[progress_field(pk)] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=PROGRESS_MAX,
+                widget=forms.Textarea(attrs={"rows": 2, "maxlength": PROGRESS_MAX}),
+                error_messages={
+                    "max_length": "公开的进展表述不能超过%(limit_value)d个字（现有%(show_value)d个字）"
+                },
+            )
         for name, field in self.fields.items():
             if name in ("phone", "address", "signing_unit"):
                 field.error_messages["max_length"] = "不能超过%(limit_value)d个字"
@@ -98,9 +142,20 @@ class NoticeDraftForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        if not any((data.get(k) or "").strip() for k in ("phone", "address", "email")):
+        if self.kind == "notice" and not any(
+            (data.get(k) or "").strip() for k in ("phone", "address", "email")
+        ):
             raise forms.ValidationError("请至少填写一种监督渠道（联系电话、邮寄地址或电子邮箱）")
         return data
 
     def draft_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        """The values for ``draft_save``: the draft's fields and ``progress_texts`` of the measures
+        listed (an empty text removes a measure's wording)."""
+        values = {
+            k: v for k, v in self.cleaned_data.items() if k != "version" and not k.startswith("progress_")
+        }
+        if self.measure_ids:
+            values["progress_texts"] = {
+                pk: (self.cleaned_data.get(progress_field(pk)) or "").strip() for pk in self.measure_ids
+            }
+        return values

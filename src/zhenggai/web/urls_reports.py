@@ -1,5 +1,5 @@
 """URLs of the documents and the workbook (namespace ``reports``): the 整改台账 workbook's
-export and its import in three steps, the plan and the progress notice."""
+export and its import in three steps, the plan, the progress notice and the 整改情况报告."""
 
 from django.urls import path
 
@@ -27,4 +27,8 @@ urlpatterns = [
     path("rounds/<int:round_id>/notice/", documents.notice_edit, name="notice-edit"),
     path("rounds/<int:round_id>/notice.docx", documents.notice_docx, name="notice-docx"),
     path("rounds/<int:round_id>/notice.pdf", documents.notice_pdf, name="notice-pdf"),
+    # the 整改情况报告
+    path("rounds/<int:round_id>/report/", documents.report_edit, name="report-edit"),
+    path("rounds/<int:round_id>/report.docx", documents.report_docx, name="report-docx"),
+    path("rounds/<int:round_id>/report.pdf", documents.report_pdf, name="report-pdf"),
 ]

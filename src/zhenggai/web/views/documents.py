@@ -1,4 +1,6 @@
-"""The plan and the progress notice: downloads for anyone who can see the round, the clerk's form.
+"""The plan, the progress notice and the 整改情况报告: downloads for anyone who can see the round,
+the clerk's form of the notice and of the report (their parts and the public wording of each
+measure's progress: a raw progress note is shown there as a reference, never printed).
 
 Downloads are rendered in the request and sent whole (the seed round: .docx well under a
 second, PDF about a second); the browser shows its own progress meanwhile. The export
@@ -8,10 +10,12 @@ service checks the scope (a round outside the user's units is 404) and records t
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import BoundField
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,14 +25,15 @@ from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import refusals_recorded, require_allowed
 from zhenggai.ledger import policy, selectors
-from zhenggai.reports.builders import build_notice
+from zhenggai.ledger.models import FindingKind, Measure
+from zhenggai.reports.builders import BUILDERS
 from zhenggai.reports.models import NoticeDraft
 from zhenggai.reports.official import Blank, OfficialDocument, Para
-from zhenggai.reports.selectors import draft_for
+from zhenggai.reports.selectors import DocumentLedger, document_ledger, draft_for
 from zhenggai.reports.services import document_export, draft_save
 
 from ..forms import add_service_error
-from ..forms_reports import NoticeDraftForm
+from ..forms_reports import NoticeDraftForm, progress_field
 
 
 def _download(data: bytes, name: str, content_type: str) -> FileResponse:
@@ -64,6 +69,18 @@ def notice_pdf(request: AuthedRequest, round_id: int) -> FileResponse:
     return _export(request, round_id, "notice", "pdf")
 
 
+@require_GET
+@login_required
+def report_docx(request: AuthedRequest, round_id: int) -> FileResponse:
+    return _export(request, round_id, "report", "docx")
+
+
+@require_GET
+@login_required
+def report_pdf(request: AuthedRequest, round_id: int) -> FileResponse:
+    return _export(request, round_id, "report", "pdf")
+
+
 def preview_blocks(doc: OfficialDocument) -> list[dict[str, Any]]:
     """The document as rows for the on-page preview (class, text)."""
     rows: list[dict[str, Any]] = [{"cls": "gw-title", "text": line} for line in doc.title_lines]
@@ -81,7 +98,8 @@ def preview_blocks(doc: OfficialDocument) -> list[dict[str, Any]]:
     return rows
 
 
-def _initial(draft: NoticeDraft) -> dict[str, Any]:
+def _initial(draft: NoticeDraft, measures: list[int]) -> dict[str, Any]:
+    saved = draft.progress_texts or {}
     return {
         "organisation_text": draft.organisation_text,
         "long_term_text": draft.long_term_text,
@@ -92,54 +110,165 @@ def _initial(draft: NoticeDraft) -> dict[str, Any]:
         "signing_unit": draft.signing_unit,
         "signed_on": draft.signed_on,
         "version": draft.version,
+        **{progress_field(pk): saved.get(str(pk), "") for pk in measures},
     }
+
+
+NOTE_CLIP = 300  # characters of a raw progress note shown before 展开
+
+
+@dataclass
+class ProgressRow:
+    """A measure on the editing page: its text, status, latest raw note and the wording's field."""
+
+    number: int
+    measure: Measure
+    note: str
+    name: str  # the form field of its public wording
+    bound: BoundField | None = None
+
+    @property
+    def note_clipped(self) -> str:
+        return self.note[:NOTE_CLIP] + ("…" if len(self.note) > NOTE_CLIP else "")
+
+
+@dataclass
+class ProblemRows:
+    title: str
+    rows: list[ProgressRow]
+
+
+def _progress_rows(ledger: DocumentLedger) -> list[ProblemRows]:
+    """The problems the user is cleared for, in the document's order, each with its measures."""
+    out: list[ProblemRows] = []
+
+    def visit(node: selectors.Node) -> None:
+        f = node.finding
+        if f.kind == FindingKind.PROBLEM:
+            rows = ledger.measures.get(f.pk, [])
+            out.append(
+                ProblemRows(
+                    f"（{len(out) + 1}）{f.title}",
+                    [
+                        ProgressRow(i, r.measure, r.latest_note, progress_field(r.measure.pk))
+                        for i, r in enumerate(rows, 1)
+                    ],
+                )
+            )
+        for c in node.children:
+            visit(c)
+
+    for root in ledger.overview.roots:
+        visit(root)
+    return out
+
+
+_KINDS: dict[str, dict[str, str]] = {
+    "notice": {
+        "name": "整改进展通报",
+        "heading": "整改进展情况通报",
+        "edit": "reports:notice-edit",
+        "docx": "reports:notice-docx",
+        "pdf": "reports:notice-pdf",
+        "denied": "您没有权限编写整改进展通报",
+        "saved": "已保存整改进展通报稿。",
+    },
+    "report": {
+        "name": "整改情况报告",
+        "heading": "整改情况报告",
+        "edit": "reports:report-edit",
+        "docx": "reports:report-docx",
+        "pdf": "reports:report-pdf",
+        "denied": "您没有权限编写整改情况报告",
+        "saved": "已保存整改情况报告稿。",
+    },
+}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def notice_edit(request: AuthedRequest, round_id: int) -> HttpResponse:
+    return _draft_page(request, round_id, "notice")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_edit(request: AuthedRequest, round_id: int) -> HttpResponse:
+    return _draft_page(request, round_id, "report")
+
+
+def _draft_page(request: AuthedRequest, round_id: int, kind: str) -> HttpResponse:
+    """The clerk's form of the notice or the report, with a preview; read-only for other users."""
+    words = _KINDS[kind]
     round_ = selectors.round_get_for_user(user=request.user, pk=round_id)
     may_edit = "edit_notice" in policy.allowed_actions(request.user, round_)
-    here = reverse("reports:notice-edit", args=[round_.pk])
-    draft = draft_for(round_)
+    here = reverse(words["edit"], args=[round_.pk])
+    action = "report.save" if kind == "report" else "notice.save"
+    # The round as this user may see it (clearance), with the latest raw notes for reference.
+    ledger = document_ledger(request.user, round_, notes=True)
+    problems = _progress_rows(ledger)
+    measures = [
+        (r.measure.pk, f"公开的进展表述：{p.title[:40]} 第{r.number}项措施") for p in problems for r in p.rows
+    ]
+    draft = draft_for(round_, kind)
     status = 200
+    form_args: dict[str, Any] = {"feedback_date": round_.feedback_date, "kind": kind, "measures": measures}
     if request.method == "POST":
-        reason = "您没有权限编写整改进展通报"
-        require_allowed(request, may_edit, action="notice.save", obj=round_, reason=reason)
-        form = NoticeDraftForm(request.POST, feedback_date=round_.feedback_date)
+        require_allowed(request, may_edit, action=action, obj=round_, reason=words["denied"])
+        form = NoticeDraftForm(request.POST, **form_args)
         if form.is_valid():
             values = form.draft_values()
             if request.POST.get("action") == "preview":
-                draft = NoticeDraft(round=round_, unit=round_.unit, version=draft.version, **values)
+                merged = dict(draft.progress_texts or {})
+                for pk, text in values.pop("progress_texts", {}).items():
+                    if text:
+                        merged[str(pk)] = text
+                    else:
+                        merged.pop(str(pk), None)
+                draft = NoticeDraft(
+                    round=round_,
+                    unit=round_.unit,
+                    kind=kind,
+                    version=draft.version,
+                    progress_texts=merged,
+                    **values,
+                )
             else:
                 try:
-                    with refusals_recorded(request, action="notice.save", obj=round_, back=here):
+                    with refusals_recorded(request, action=action, obj=round_, back=here):
                         draft_save(
                             actor=request.user,
                             round=round_,
                             expected_version=form.cleaned_data.get("version") or 0,
+                            kind=kind,
                             **values,
                         )
                 except InvalidInput as err:
                     add_service_error(form, err)
                     status = 400
                 else:
-                    messages.success(request, "已保存整改进展通报稿。")
+                    messages.success(request, words["saved"])
                     return redirect(here)
         else:
             status = 400
     else:
-        form = NoticeDraftForm(initial=_initial(draft), feedback_date=round_.feedback_date)
+        form = NoticeDraftForm(initial=_initial(draft, [pk for pk, _ in measures]), **form_args)
         if not may_edit:
             for field in form.fields.values():
                 field.disabled = True
-    doc = build_notice(user=request.user, round=round_, draft=draft)
+    doc = BUILDERS[kind](user=request.user, round=round_, draft=draft, ledger=ledger)
+    for problem in problems:
+        for row in problem.rows:
+            row.bound = form[row.name]
     return render(
         request,
         "reports/notice_edit.html",
         {
             "round": round_,
+            "kind": kind,
+            "words": words,
             "form": form,
+            "problems": problems,
             "may_edit": may_edit,
             "saved": draft.pk is not None,
             "preview": preview_blocks(doc),

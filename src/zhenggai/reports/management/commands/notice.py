@@ -2,8 +2,9 @@
 
 Exit 0 when written (warnings such as missing fonts or no feedback channels go to stderr),
 2 on unusable input (unknown round, no output given, a path that cannot be written);
-errors are one line on stderr. ``plan`` shares this code. Each file written is an export
-on the audit record (``reports.services.document_export``), made as the system account.
+errors are one line on stderr. ``plan`` and ``report`` (the 整改情况报告) share this code.
+Each file written is an export on the audit record (``reports.services.document_export``),
+made as the system account.
 """
 
 from __future__ import annotations
