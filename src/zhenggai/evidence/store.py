@@ -105,15 +105,29 @@ _PENDING = ".pending"  # a checked file waiting for its transaction's commit
 _CHUNK = 1024 * 1024
 _STALE_SECONDS = 24 * 3600
 
-#: The model whose rows name blobs by ``storage_name`` (the ledger's Evidence), registered
-#: at start-up; until then ``release`` removes nothing and the default database is used.
-_rows: Any = None
+#: The models whose rows name blobs by ``storage_name`` (the ledger's Evidence first, then
+#: the citizens' feedback attachments), registered at start-up; until then ``release`` removes
+#: nothing and the default database is used. A blob is removed only when no row of any of
+#: them names it: the same bytes may be a piece of evidence and a citizen's photo.
+_rows: list[Any] = []
 
 
 def register_rows(model: Any) -> None:
-    """Tell the store which rows name its blobs (a model with a ``storage_name`` field)."""
-    global _rows
-    _rows = model
+    """Tell the store that ``model``'s rows name its blobs (a model with a ``storage_name`` field)."""
+    if model not in _rows:
+        _rows.append(model)
+
+
+def _named(name: str, algorithm: str | None = None) -> bool:
+    """Whether a committed row of any registered model names the blob ``name``."""
+    for model in _rows:
+        fields = {f.name for f in model._meta.get_fields()}
+        q = model.objects.filter(storage_name=name)
+        if algorithm is not None and "algorithm" in fields:
+            q = q.filter(algorithm=algorithm)
+        if q.exists():
+            return True
+    return False
 
 
 class _Sm3:
@@ -359,7 +373,7 @@ def _recover(waiting: Path) -> bool:
     algorithm = rest.partition(".")[0]
     if not is_digest(name) or algorithm not in ALGORITHMS:
         return False
-    if _rows is None or not _rows.objects.filter(storage_name=name, algorithm=algorithm).exists():
+    if not _named(name, algorithm):
         return False
     with store_lock():
         if _intact(_final_path(name), name, algorithm) or not _intact(waiting, name, algorithm):
@@ -538,7 +552,7 @@ request_finished.connect(_after_request, dispatch_uid="zhenggai.evidence.sweep")
 def _evidence_db() -> str:
     from django.db import router
 
-    return (router.db_for_write(_rows) if _rows is not None else None) or DEFAULT_DB_ALIAS
+    return (router.db_for_write(_rows[0]) if _rows else None) or DEFAULT_DB_ALIAS
 
 
 def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
@@ -682,7 +696,7 @@ def release(storage_names: Iterable[str]) -> list[str]:
         if not is_digest(name):
             continue
         with store_lock():
-            if _rows is not None and not _rows.objects.filter(storage_name=name).exists():
+            if _rows and not _named(name):
                 _unlink_blob(name)
                 removed.append(name)
     return removed

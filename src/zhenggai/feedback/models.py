@@ -83,7 +83,8 @@ class Feedback(models.Model):
         indexes = [models.Index(fields=["unit", "status", "received_at"], name="feedback_unit_status")]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(reply_public=True) | Q(consent_publish=True), name="feedback_publish_needs_consent"
+                condition=~Q(reply_public=True) | Q(consent_publish=True),
+                name="feedback_publish_needs_consent",
             ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(reject_reason=""), name="feedback_reject_has_reason"
