@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,17 @@ from zhenggai.units.selectors import holders_above, holders_at
 from ..models import FollowUpOrder, OrderStatus, Reminder, default_tiers
 from ..rules import LEVELS, tier_of, tiers_by_round
 from ..selectors.followup import order_tier
+
+#: Other deadlines ``zhenggai remind`` warns about after the measures', registered at start-up
+#: by the apps above this one (supervision may not import them): name → ``fn(*, at) -> int``
+#: (how many warnings it queued). The citizen feedback's reply deadlines are one.
+EXTRA_SOURCES: dict[str, Callable[..., int]] = {}
+
+
+def register_source(name: str, fn: Callable[..., int]) -> None:
+    """Add a deadline source to ``zhenggai remind`` (an app's ``ready()`` calls it; idempotent)."""
+    EXTRA_SOURCES[name] = fn
+
 
 #: The PostgreSQL advisory lock two concurrent runs take, one after the other (SQLite's
 #: ``BEGIN IMMEDIATE`` already makes writers wait for each other).

@@ -12,9 +12,13 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from zhenggai.supervision.rules import LEVELS
-from zhenggai.supervision.services.reminders import remind
+from zhenggai.supervision.services.reminders import EXTRA_SOURCES, remind
+
+#: What the registered deadline sources are called in the command's output.
+SOURCE_NAMES = {"feedback": "群众反馈答复时限"}
 
 
 def parse_day(text: str) -> dt.date:
@@ -36,14 +40,24 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         at = parse_day(opts["at"]) if opts.get("at") else None
         report = remind(at=at)
+        # The other deadlines (the reply deadlines of citizen feedback, …), each idempotent too.
+        extra = {name: fn(at=at or timezone.localdate()) for name, fn in sorted(EXTRA_SOURCES.items())}
         if opts["json"]:
             self.stdout.write(
                 json.dumps(
-                    {"queued": report.queued, "by_tier": report.by_tier, "cancelled": report.cancelled},
+                    {
+                        "queued": report.queued,
+                        "by_tier": report.by_tier,
+                        "cancelled": report.cancelled,
+                        **extra,
+                    },
                     ensure_ascii=False,
                 )
             )
             return
+        for name, count in extra.items():
+            if count:
+                self.stdout.write(f"已加入 {count} 条{SOURCE_NAMES.get(name, name)}提醒")
         if not report.queued:
             self.stdout.write("没有新的预警需要发送")
         else:
