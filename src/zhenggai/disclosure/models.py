@@ -68,7 +68,9 @@ class CheckDecision(models.Model):
         verbose_name = "公开检查处理"
         verbose_name_plural = "公开检查处理"
         constraints = [
-            models.UniqueConstraint(fields=["publication", "kind", "fingerprint"], name="decision_unique_hit"),
+            models.UniqueConstraint(
+                fields=["publication", "kind", "fingerprint"], name="decision_unique_hit"
+            ),
             models.CheckConstraint(
                 condition=~Q(action="justify") | ~Q(reason=""), name="decision_justify_has_reason"
             ),
@@ -91,7 +93,9 @@ class PublicationVersion(models.Model):
     publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="versions")
     kind = models.CharField("文档", max_length=10, choices=DocumentKind.choices)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField("状态", max_length=10, choices=VersionStatus.choices, default=VersionStatus.PENDING)
+    status = models.CharField(
+        "状态", max_length=10, choices=VersionStatus.choices, default=VersionStatus.PENDING
+    )
     #: 1, 2, … in order of publication of this kind; null until published.
     number = models.PositiveIntegerField("版本号", null=True, blank=True)
     #: The draft's version at submission: approval refuses (409) if the draft changed since.

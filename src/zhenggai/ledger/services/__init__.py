@@ -46,8 +46,10 @@ from .evidence import (
     evidence_open,
 )
 from .labels import (
+    Relabelled,
     finding_set_sensitivity,
     measure_set_sensitivity,
+    round_label_public,
 )
 from .plan import (
     DEADLINE_MAX_YEARS,
@@ -94,6 +96,7 @@ __all__ = [
     "EvidenceDamaged",
     "MeasureBatch",
     "OpenedEvidence",
+    "Relabelled",
     "add_months",
     "can",
     "check_deadline",
@@ -130,6 +133,7 @@ __all__ = [
     "require_deadline",
     "round_create",
     "round_delete",
+    "round_label_public",
     "round_restore",
     "round_update",
 ]

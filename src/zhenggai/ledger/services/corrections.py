@@ -444,6 +444,11 @@ def round_delete(*, actor: Actor, round: Round, reason: str) -> str:
     require_role(actor, round.unit, EDIT_ROLES, "删除巡察轮次")
     r = _lock_round(round.pk)
     _refuse_closed(list(Finding.objects.filter(round=r, status=ProblemStatus.CLOSED)[:1]), "删除本轮次")
+    # A round published on the public site stays: its published versions are a public record
+    # (the disclosure app's rows; the ledger reads them by their reverse name, never imports them).
+    publication = getattr(r, "publication", None)
+    if publication is not None and publication.versions.filter(status="published").exists():
+        raise TransitionRefused("该轮次已在公开网站发布，不能删除。如需更正，请发布更正版本。")
     findings = list(Finding.objects.filter(round=r))
     for label in {f.sensitivity for f in findings}:
         require_cleared(actor, label, "删除巡察轮次")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
+from django.utils import timezone
 
 from zhenggai.accounts.actors import Actor
 from zhenggai.accounts.models import Sensitivity
-from zhenggai.audit.services import audit_change
+from zhenggai.audit.services import audit_change, audit_entry, audit_record_many
 from zhenggai.errors import InvalidInput, NotAllowed
 
 from ..models import (
     Finding,
     Measure,
     MeasureStatus,
+    Round,
 )
 from ..policy import (
     LABEL_ROLES,
@@ -108,3 +112,50 @@ def measure_set_sensitivity(*, actor: Actor, measure: Measure, sensitivity: str)
         after={"sensitivity": sensitivity, "effective": _label(m)},
     )
     return m
+
+
+@dataclass(frozen=True)
+class Relabelled:
+    findings: int
+    measures: int
+
+
+@transaction.atomic
+def round_label_public(*, actor: Actor, round: Round) -> Relabelled:
+    """Before a round's notice is published: every problem and measure labelled 内部 becomes 公开.
+
+    Imports label everything 内部 (the safe default), so without this a clerk would relabel a
+    hundred rows one by one before anything but the figures could go public. 敏感 stays 敏感
+    (those are left out of every public document); nothing is raised. The clerk or the unit
+    leader, cleared for 内部; one ``label.change`` per row changed, written in one batch.
+    """
+    require_role(actor, round.unit, LABEL_ROLES, "设置安全标记")
+    require_cleared(actor, Sensitivity.INTERNAL, "设置安全标记")
+    internal, public = Sensitivity.INTERNAL, Sensitivity.PUBLIC
+    findings = list(
+        Finding.objects.select_for_update()
+        .filter(round=round, sensitivity=internal)
+        .order_by("position", "pk")
+    )
+    measures = list(
+        Measure.objects.select_for_update()
+        .filter(round=round, sensitivity=internal)
+        .order_by("finding_id", "position", "pk")
+    )
+    Finding.objects.filter(pk__in=[f.pk for f in findings]).update(sensitivity=public)
+    now = timezone.now()
+    Measure.objects.filter(pk__in=[m.pk for m in measures]).update(sensitivity=public, updated_at=now)
+    audit_record_many(
+        entries=[
+            audit_entry(
+                actor=actor,
+                action="label.change",
+                obj=row,
+                unit_id=round.unit_id,
+                before={"sensitivity": internal},
+                after={"sensitivity": public, "round_public": round.pk},
+            )
+            for row in [*findings, *measures]
+        ]
+    )
+    return Relabelled(findings=len(findings), measures=len(measures))
