@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The public site /gk/ sees every visitor as anonymous: no staff session used or touched.
+    "zhenggai.http.middleware.PublicSiteMiddleware",
     # Every view needs a login unless decorated with @login_not_required (REQ-2.3).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -417,7 +419,8 @@ NOTIFY_MAX_ATTEMPTS = env_int("ZHENGGAI_NOTIFY_MAX_ATTEMPTS", 10)
 PUBLIC_BASE_URL = env_str("ZHENGGAI_PUBLIC_URL", "").rstrip("/") or SITE_URL or "http://127.0.0.1:8000"
 # The licence line of the open data (/gk/data/…).
 OPEN_DATA_LICENCE = env_str(
-    "ZHENGGAI_OPEN_DATA_LICENCE", "本数据依据《中华人民共和国政府信息公开条例》公开，可免费获取和使用，使用时请注明来源。"
+    "ZHENGGAI_OPEN_DATA_LICENCE",
+    "本数据依据《中华人民共和国政府信息公开条例》公开，可免费获取和使用，使用时请注明来源。",
 )
 # How long browsers and proxies may keep a public list page (a published version: a year).
 PUBLIC_CACHE_SECONDS = env_int("ZHENGGAI_PUBLIC_CACHE_SECONDS", 300)

@@ -186,7 +186,22 @@ def test_the_login_page_says_when_the_second_factor_is_switched_off(
 # Values that match the path converters of the site (int, str, digests, uuid …).
 SAMPLES = ["1", "0" * 64, "0" * 40, "0" * 32, "00000000-0000-0000-0000-000000000000", "x", "a"]
 # Views anyone may open (decorated @login_not_required); a new one must be added here on purpose.
-PUBLIC = {"web:login", "web:logout"}
+PUBLIC = {
+    "web:login",
+    "web:logout",
+    # The public site /gk/: published documents, open data and the citizen's feedback form.
+    "public:index",
+    "public:round",
+    "public:version",
+    "public:version-file",
+    "public:feedback",
+    "public:track",
+    "public:rounds-json",
+    "public:rounds-csv",
+    "public:round-json",
+    "public:feed",
+    "public:qr",
+}
 
 
 def _sample(converter: Any) -> str:
@@ -218,7 +233,7 @@ def _inventory() -> list[tuple[str, str, Any]]:
 INVENTORY = _inventory()
 
 
-def test_the_public_views_are_only_logging_in_and_out() -> None:
+def test_the_public_views_are_logging_in_and_out_and_the_public_site() -> None:
     public = {name for name, _, view in INVENTORY if getattr(view, "login_required", True) is False}
     assert public == PUBLIC
 

@@ -122,3 +122,33 @@ class ProbeRecordingMiddleware:
                 except Exception:  # any failure to count: the answer is a refusal already
                     log.exception("越权探测计数失败（%s %s）", request.method, request.path)
         return response
+
+
+class PublicSiteMiddleware:
+    """Under the public site (``/gk/``) every visitor is anonymous, whatever cookie they send.
+
+    The public site needs no staff session and accepts none: placed right after the
+    authentication middleware, it replaces the (lazy, not yet read) user with an anonymous one,
+    so nothing of a staff session is read or written there. The session is never touched, so a
+    public page carries no ``Vary: Cookie`` and no ``Set-Cookie`` and is the same for a clerk as
+    for a citizen; the session security middleware sees an anonymous visitor and leaves the
+    session alone (a public page neither extends nor ends a staff session).
+    """
+
+    PREFIX = "/gk/"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(self.PREFIX):
+            from django.contrib.auth.models import AnonymousUser
+
+            anonymous = AnonymousUser()
+
+            async def auser() -> AnonymousUser:
+                return anonymous
+
+            request.user = anonymous
+            request.auser = auser  # type: ignore[attr-defined]
+        return self.get_response(request)

@@ -1,0 +1,1 @@
+"""The views of the public site (see ``zhenggai.public.urls``)."""
