@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second pass of the database tests (CI starts it when it is down).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-postgres lint bench setup browser office fonts sbom lock clean
+.PHONY: demo test test-postgres lint bench setup browser office fonts wrk sbom lock clean
 
 # Exactly the pinned, hash-checked set of requirements.lock (what the SBOM describes), not
 # whatever the registry serves that day; `make lock` re-pins it after pyproject.toml changes.
@@ -55,9 +55,16 @@ test: setup browser office fonts
 test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
 	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http \
-	  tests/notify tests/supervision
+	  tests/notify tests/supervision tests/disclosure tests/feedback tests/public
 
-bench: setup
+# wrk (Debian's package) drives the public site from a second process in bench_public.py.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "请先安装 Debian 的 wrk：sudo apt-get install wrk" >&2; exit 1; fi; }
+
+bench: setup fonts wrk
 	$(PY) bench/bench_textparse.py
 	$(PY) bench/bench_ledger.py
 	$(PY) bench/bench_xlsx.py
@@ -67,6 +74,7 @@ bench: setup
 	$(PY) bench/bench_xlsx_hostile.py
 	$(PY) bench/bench_plan_tables.py
 	$(PY) bench/bench_supervision.py
+	$(PY) bench/bench_public.py
 
 # CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
 sbom: setup
