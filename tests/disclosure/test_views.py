@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.disclosure.conftest import PHONE, decide_all
+from tests.labels.conftest import secadmin  # noqa: F401  (the fixture)
 
 
 def client_for(user: Any) -> Client:
@@ -199,3 +200,52 @@ def test_the_heads_pending_list_and_the_round_page_have_bounded_queries(
     with django_assert_max_num_queries(15):
         assert c.get(reverse("disclosure:round", args=[public_round.round.pk])).status_code == 200
     assert client_for(personas.clerk).get(reverse("disclosure:pending")).context["versions"] == []
+
+
+def test_the_check_page_says_what_is_withheld_and_the_clerk_makes_the_internal_items_public(
+    personas, public_round
+):
+    from zhenggai.audit.models import AuditEvent
+    from zhenggai.ledger.models import Finding, Measure
+
+    c = client_for(personas.clerk)
+    html = c.get(check_url(public_round.round)).content.decode()
+    assert "不列入公开文本的内容" in html
+    assert "标记为“内部”的具体问题 1 个、整改措施 2 项" in html
+    assert "许可级别" not in html  # the builder's note speaks of the reader's clearance: not here
+    before = AuditEvent.objects.filter(action="label.change").count()
+    r = c.post(check_url(public_round.round), {"step": "label_public"})
+    assert r.status_code == 302
+    assert not Finding.objects.filter(round=public_round.round, sensitivity="internal").exists()
+    assert not Measure.objects.filter(round=public_round.round, sensitivity="internal").exists()
+    # One label.change per row changed: the internal problem and the two internal measures.
+    assert AuditEvent.objects.filter(action="label.change").count() == before + 3
+    html = c.get(check_url(public_round.round)).content.decode()
+    assert "不列入公开文本的内容" not in html
+    assert public_round.internal_problem.title in html  # now in the public preview
+
+
+def test_a_sensitive_item_stays_sensitive_when_the_round_is_made_public(
+    personas, public_round, secadmin  # noqa: F811
+):
+    from tests.labels.conftest import clear
+    from zhenggai.ledger import services
+    from zhenggai.ledger.models import Measure
+
+    clear(secadmin, personas.clerk)
+    services.measure_set_sensitivity(
+        actor=personas.clerk, measure=public_round.internal_measure, sensitivity="sensitive"
+    )
+    done = services.round_label_public(actor=personas.clerk, round=public_round.round)
+    assert (done.findings, done.measures) == (1, 1)
+    assert Measure.objects.get(pk=public_round.internal_measure.pk).sensitivity == "sensitive"
+
+
+def test_the_viewer_and_the_outsider_cannot_make_a_round_public(personas, public_round):
+    from zhenggai.ledger.models import Measure
+
+    r = client_for(personas.viewer).post(check_url(public_round.round), {"step": "label_public"})
+    assert r.status_code == 403
+    r = client_for(personas.outsider).post(check_url(public_round.round), {"step": "label_public"})
+    assert r.status_code == 404
+    assert Measure.objects.filter(round=public_round.round, sensitivity="internal").count() == 2

@@ -235,6 +235,32 @@ def round_problem_tally(*, round: Round, chunk_size: int = 2000) -> Tally:
     return t
 
 
+def round_label_counts(*, user: Viewer, round: Round) -> dict[str, tuple[int, int]]:
+    """How many problems and measures of ``round`` carry each label (安全标记): label →
+    (problems, measures). Counts only, for whoever may see the round (what a public version of
+    its documents leaves out, and what ``round_label_public`` would change). Two queries."""
+    round_get_for_user(user=user, pk=round.pk)  # scope check
+    problems = Counter(
+        dict(
+            Finding.objects.filter(round=round, kind=FindingKind.PROBLEM)
+            .order_by()
+            .values("sensitivity")
+            .annotate(n=Count("id"))
+            .values_list("sensitivity", "n")
+        )
+    )
+    measures = Counter(
+        dict(
+            Measure.objects.filter(round=round)
+            .order_by()
+            .values("sensitivity")
+            .annotate(n=Count("id"))
+            .values_list("sensitivity", "n")
+        )
+    )
+    return {label: (problems[label], measures[label]) for label in Sensitivity.values}
+
+
 def round_overview(*, user: Viewer, round: Round) -> Overview:
     """The findings tree with status counts, completion and overdue, by category and department.
 

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhenggai.accounts.models import Sensitivity
 from zhenggai.disclosure import selectors, services
 from zhenggai.disclosure.models import DocumentKind, PublicationVersion, VersionStatus
 from zhenggai.errors import InvalidInput
@@ -31,7 +32,8 @@ from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import refusals_recorded, require_allowed
 from zhenggai.ledger import selectors as ledger_selectors
 from zhenggai.ledger import services as ledger_services
-from zhenggai.ledger.policy import EDIT_ROLES, PUBLISH_ROLES, can
+from zhenggai.ledger.models import Round
+from zhenggai.ledger.policy import EDIT_ROLES, LABEL_ROLES, PUBLISH_ROLES, can
 
 from ..forms import add_service_error
 from ..forms_disclosure import ApproveForm, DecisionForm, RejectForm, SubmitForm
@@ -85,6 +87,8 @@ def check_page(request: AuthedRequest, round_id: int, kind: str) -> HttpResponse
     failed_fingerprint = ""
     status = 200
     if request.method == "POST":
+        if request.POST.get("step") == "label_public":
+            return _label_public(request, round_, here)
         action = "publication.submit" if request.POST.get("step") == "submit" else "publication.check_decide"
         require_allowed(
             request,
@@ -144,6 +148,15 @@ def check_page(request: AuthedRequest, round_id: int, kind: str) -> HttpResponse
         submit_form = SubmitForm(initial={"draft_version": report.draft.version})
     texts = report.masked_texts()
     state = selectors.publication_state(user=request.user, round_id=round_.pk)
+    labels = ledger_selectors.round_label_counts(user=request.user, round=round_)
+    withheld = [
+        (Sensitivity(label).label, problems, measures)
+        for label, (problems, measures) in labels.items()
+        if label != Sensitivity.PUBLIC and (problems or measures)
+    ]
+    # The builder's own note on left-out items speaks of the reader's clearance; here the
+    # reader is the public, and ``withheld`` says it plainly with the way to change it.
+    warnings = [w for w in report.document.warnings if "许可级别" not in w]
     kind_state = next(k for k in state.kinds if k.kind == kind)
     return render(
         request,
@@ -155,7 +168,10 @@ def check_page(request: AuthedRequest, round_id: int, kind: str) -> HttpResponse
             "report": report,
             "items": report.items,
             "preview": _preview(texts, [s.role for s in report.blocks]),
-            "warnings": report.document.warnings,
+            "warnings": warnings,
+            "withheld": withheld,
+            "internal": labels[Sensitivity.INTERNAL],
+            "may_label": can(request.user, round_.unit, LABEL_ROLES),
             "may_edit": may_edit,
             "decision_form": decision_form,
             "failed_fingerprint": failed_fingerprint,
@@ -165,6 +181,21 @@ def check_page(request: AuthedRequest, round_id: int, kind: str) -> HttpResponse
         },
         status=status,
     )
+
+
+def _label_public(request: AuthedRequest, round_: Round, here: str) -> HttpResponse:
+    """Turn the round's 内部 problems and measures 公开 (敏感 stays) before publication."""
+    require_allowed(
+        request,
+        can(request.user, round_.unit, LABEL_ROLES),
+        action="label.change",
+        obj=round_,
+        reason="只有整改办工作人员和单位主要负责人可以设置安全标记",
+    )
+    with refusals_recorded(request, action="label.change", obj=round_, back=here):
+        done = ledger_services.round_label_public(actor=request.user, round=round_)
+    messages.success(request, f"已将{done.findings}个问题、{done.measures}项措施的安全标记设为“公开”。")
+    return redirect(here)
 
 
 def _version_context(request: AuthedRequest, v: PublicationVersion, **extra: Any) -> dict[str, Any]:
