@@ -15,12 +15,18 @@ from cryptography.hazmat.primitives import hashes
 ZHENGGAI = Path(sys.executable).with_name("zhenggai")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
-# Two measures get progress: each with the same PDF (one blob, two rows) and its own note.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+# Two measures get progress: each with the same PDF (one blob, two rows) and its own note; a
+# citizen's feedback attaches the same PDF (no new blob) and a photo (a fourth blob).
 SEED_EVIDENCE = f"""
 import io
+from django.core.files.uploadedfile import SimpleUploadedFile
+from zhenggai.feedback.services import feedback_submit, form_token
 from zhenggai.ledger import services
 from zhenggai.ledger.models import Measure
 PDF = {PDF!r}
+PNG = {PNG!r}
 measures = list(Measure.objects.filter(status="not_started", person__isnull=False).order_by("pk")[:2])
 for i, m in enumerate(measures):
     services.progress_add(
@@ -29,6 +35,15 @@ for i, m in enumerate(measures):
         text=f"第{{i + 1}}次进展",
         files=[(io.BytesIO(PDF), "会议记录.pdf"), (io.BytesIO(f"整改说明{{i}}".encode()), f"说明{{i}}.txt")],
     )
+feedback_submit(
+    round=measures[0].round,
+    token=form_token(round=measures[0].round),
+    content="路口违停问题又有反弹。",
+    files=[SimpleUploadedFile("现场.pdf", PDF), SimpleUploadedFile("现场.png", PNG)],
+    consent=True,
+    consent_publish=False,
+    client_ip="192.0.2.7",
+)
 print(len(measures))
 """
 

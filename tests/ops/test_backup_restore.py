@@ -74,8 +74,8 @@ def test_the_backup_holds_the_database_the_evidence_and_a_manifest_of_digests(
         f"HMAC-SM3 (manifest.json) = {hmac_sm3_hex(key, text)}\n"
     )
     assert manifest["signed_with"]["key"] == "audit-checkpoint"
-    # The evidence: three blobs for four rows, the same bytes as in the instance.
-    assert len(manifest["evidence"]["blobs"]) == 3 and manifest["evidence"]["problems"] == []
+    # The evidence: three blobs for four rows, and the citizen's photo (its PDF is one of them).
+    assert len(manifest["evidence"]["blobs"]) == 4 and manifest["evidence"]["problems"] == []
     for blob in manifest["evidence"]["blobs"]:
         data = (backup_dir / blob["path"]).read_bytes()
         assert blob["algorithm"] == "sm3" and sm3_hex(data) == blob["digest"]
@@ -90,6 +90,7 @@ def test_the_backup_holds_the_database_the_evidence_and_a_manifest_of_digests(
         t: len(rows) - (t == "audit_auditevent") for t, rows in tables.items()
     }
     assert manifest["tables"]["ledger_evidence"]["rows"] == 4
+    assert manifest["tables"]["feedback_feedbackattachment"]["rows"] == 2
     assert manifest["tables"]["audit_auditevent"]["rows"] > 0
     # The database file was written by the backup API, self-contained (no -wal beside it).
     assert (backup_dir / "database.sqlite3").read_bytes()[:16] == b"SQLite format 3\0"

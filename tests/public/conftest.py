@@ -1,11 +1,10 @@
 """Published versions for the public site's tests.
 
-STAND-IN FOR D's SERVICES: ``publish`` writes ``Publication``/``PublicationVersion`` rows
-directly, in the shape ``disclosure.services.version_submit`` + ``version_approve`` store them
-(docs: /work/issue12.md "D → P"). The public site reads only these rows, so its tests do not need
-the disclosure workflow; the browser test goes through it where it exists. To switch, replace the
-body of ``Publisher.publish`` by ``version_submit(actor=clerk, round=…)`` and
-``version_approve(actor=leader, version=…)``.
+``publish`` writes ``Publication``/``PublicationVersion`` rows in the shape the disclosure
+workflow stores them (``version_submit`` + ``version_approve``), so that these tests can vary
+what the site must show (many rounds, hostile titles, corrections, pending and rejected rows)
+without rendering documents. The public site reads only these rows; ``test_through_disclosure.py``
+publishes through the real services and checks the same pages.
 """
 
 from __future__ import annotations

@@ -34,6 +34,9 @@ class Target:
     args: Callable[[World, str], list[Any]]
     data: Callable[[World, Any, str], dict[str, Any]] | None = None
     namespace: str = "web"
+    # Who of unit A's people (``Personas.all_users`` names, and "feedback_officer") may do it;
+    # everyone else of unit A gets 403. None: the older sets say it (CLERK_PAGES, the viewer tests).
+    allowed: frozenset[str] | None = None
 
     @property
     def url_name(self) -> str:
@@ -364,6 +367,189 @@ TARGETS += FOLLOWUP_TARGETS
 # The supervisor's 整改质量体检 of a unit (views/supervision_dashboard.py; a viewer gets 404).
 TARGETS += [Target("quality", "get", lambda w, _: [w.round.unit_id], namespace="supervision")]
 SUPERVISOR_PAGES.add("supervision:quality")
+
+
+# --- Issue 12: the 整改情况报告, disclosure (信息公开) and citizen feedback (群众反馈) ---------------
+PHONE = "13812345678"  # a citizen's phone in the notice: the one hit of the disclosure check
+CLERK = frozenset({"clerk"})
+HEAD = frozenset({"leader"})
+HANDLERS = frozenset({"clerk", "feedback_officer"})  # FEEDBACK_ROLES at the handling unit
+READERS = HANDLERS | {"leader", "supervisor"}  # feedback.selectors.may_read
+
+
+def _version(w: World) -> Any:
+    """The notice of unit A's round, checked (the phone masked) and submitted by the clerk: it
+    waits for the unit head. Made once through the services (the tests make it before they
+    look at the audit log: ``_prepare``)."""
+    from zhenggai.disclosure import services
+    from zhenggai.disclosure.models import PublicationVersion
+    from zhenggai.reports.services import draft_save
+
+    made = PublicationVersion.objects.filter(publication__round=w.round).order_by("pk").first()
+    if made is not None:
+        return made
+    clerk = w.round.created_by
+    draft_save(
+        actor=clerk,
+        round=w.round,
+        expected_version=0,
+        kind="notice",
+        organisation_text="成立巡察整改工作领导小组。",
+        long_term_text="建立健全长效机制。",
+        next_steps_text=f"继续回访反映人（电话{PHONE}），巩固整改成果。",
+        phone="0556-4512345",
+        signing_unit="望江县公安局交通管理大队",
+        signed_on=days_from_today(-1),
+    )
+    for item in services.publication_check(actor=clerk, round=w.round).items:
+        services.decision_set(
+            actor=clerk, round=w.round, kind="notice", fingerprint=item.fingerprint, action="mask"
+        )
+    return services.version_submit(actor=clerk, round=w.round)
+
+
+def _fingerprint(w: World) -> str:
+    from zhenggai.disclosure.models import CheckDecision
+
+    _version(w)
+    return CheckDecision.objects.get(publication__round=w.round).fingerprint
+
+
+def _feedback(w: World) -> Any:
+    """Two citizens' feedback on unit A's round: the first received with a PDF attached, the
+    second accepted (replies need an accepted one; a merge goes into it)."""
+    from zhenggai.feedback import services
+    from zhenggai.feedback.models import Feedback
+
+    made = list(Feedback.objects.filter(round=w.round).order_by("pk"))
+    if made:
+        return made[0]
+    for i, files in enumerate(([SimpleUploadedFile("现场照片.pdf", PDF, content_type="application/pdf")], [])):
+        services.feedback_submit(
+            round=w.round,
+            token=services.form_token(round=w.round),
+            content="路口信号灯长期故障，整改后又坏了。",
+            name="欧阳明华",
+            phone=PHONE,
+            files=files,
+            consent=True,
+            consent_publish=False,
+            client_ip=f"10.0.0.{i + 1}",
+        )
+    first, second = Feedback.objects.filter(round=w.round).order_by("pk")
+    services.feedback_accept(actor=w.round.created_by, feedback=second)
+    return first
+
+
+def _accepted(w: World) -> Any:
+    from zhenggai.feedback.models import Feedback
+
+    _feedback(w)
+    return Feedback.objects.filter(round=w.round).order_by("pk").last()
+
+
+def _fb(w: World, _: str) -> list[Any]:
+    return [_feedback(w).pk]
+
+
+def _version_pk(w: World, _: str) -> list[Any]:
+    return [_version(w).pk]
+
+
+NOTICE_FORM = {
+    "organisation_text": "越权改写",
+    "long_term_text": "越权改写",
+    "phone": "0556-4512345",
+    "signing_unit": "冒名单位",
+    "version": "0",
+}
+ISSUE12_TARGETS = [
+    Target("report-edit", "get", _round, namespace="reports"),
+    Target(
+        "report-edit",
+        "post",
+        _round,
+        lambda w, p, d: {**NOTICE_FORM, "signed_on": str(days_from_today(-1))},
+        namespace="reports",
+        allowed=CLERK,
+    ),
+    Target("report-docx", "get", _round, namespace="reports"),
+    Target("report-pdf", "get", _round, namespace="reports"),
+    Target("round", "get", _round, namespace="disclosure"),
+    Target("check", "get", lambda w, _: [w.round.pk, "notice"], namespace="disclosure", allowed=CLERK | HEAD),
+    Target(
+        "check",
+        "post",
+        lambda w, _: [w.round.pk, "notice"],
+        lambda w, p, d: {"step": "decide", "fingerprint": _fingerprint(w), "action": "justify", "reason": "越权"},
+        namespace="disclosure",
+        allowed=CLERK,
+    ),
+    Target(
+        "check",
+        "post",
+        lambda w, _: [w.round.pk, "notice"],
+        lambda w, p, d: {"step": "submit", "draft_version": _version(w).draft_version, "change_note": "越权"},
+        namespace="disclosure",
+        allowed=CLERK,
+    ),
+    Target(
+        "check",
+        "post",
+        lambda w, _: [w.round.pk, "notice"],
+        lambda w, p, d: {"step": "label_public"},
+        namespace="disclosure",
+        allowed=CLERK | HEAD,  # LABEL_ROLES
+    ),
+    Target("approve", "get", _version_pk, namespace="disclosure"),
+    Target("approve", "post", _version_pk, lambda w, p, d: {}, namespace="disclosure", allowed=HEAD),
+    Target(
+        "reject", "post", _version_pk, lambda w, p, d: {"reason": "越权退回"}, namespace="disclosure", allowed=HEAD
+    ),
+    Target("version-file", "get", lambda w, _: [_version(w).pk, "pdf"], namespace="disclosure"),
+    Target("version-file", "get", lambda w, _: [_version(w).pk, "docx"], namespace="disclosure"),
+    Target("detail", "get", _fb, namespace="feedback", allowed=READERS),
+    Target(
+        "attachment",
+        "get",
+        lambda w, _: [_feedback(w).pk, _feedback(w).attachments.get().pk],
+        namespace="feedback",
+        allowed=READERS,
+    ),
+    Target("reveal", "post", _fb, lambda w, p, d: {}, namespace="feedback", allowed=frozenset({"feedback_officer"})),
+    Target(
+        "accept",
+        "post",
+        _fb,
+        lambda w, p, d: {"deadline": str(days_from_today(10))},
+        namespace="feedback",
+        allowed=HANDLERS,
+    ),
+    Target(
+        "merge", "post", _fb, lambda w, p, d: {"into": _accepted(w).pk}, namespace="feedback", allowed=HANDLERS
+    ),
+    Target("reject", "post", _fb, lambda w, p, d: {"reason": "越权不予受理"}, namespace="feedback", allowed=HANDLERS),
+    Target(
+        "forward",
+        "post",
+        _fb,
+        lambda w, p, d: {"to_unit": p.departments[0].pk},
+        namespace="feedback",
+        allowed=HANDLERS,
+    ),
+    Target("link", "post", _fb, lambda w, p, d: {"finding": w.problem.pk}, namespace="feedback", allowed=HANDLERS),
+    # finding_create needs the clerk's role: the feedback officer may not add a problem.
+    Target("clue", "post", _fb, lambda w, p, d: {"title": "越权新线索"}, namespace="feedback", allowed=CLERK),
+    Target(
+        "reply",
+        "post",
+        lambda w, _: [_accepted(w).pk],
+        lambda w, p, d: {"text": "越权答复"},
+        namespace="feedback",
+        allowed=HANDLERS,
+    ),
+]
+TARGETS += ISSUE12_TARGETS
 ACTIONS = [t for t in TARGETS if t.method == "post"]
 # Pages of unit A a viewer may not open: the clerk's upload pages, and previews of uploads.
 # An account that is a clerk nowhere (an administrator) gets 403 on the document upload's
@@ -405,6 +591,26 @@ OPEN_TO_ALL_USERS = {
     "accounts:otp-enrol",
     "accounts:password-change",
     "accounts:profile",
+    "disclosure:pending",
+}
+# The list of citizen feedback: each reader's own (the handlers, unit heads and supervisors);
+# 403 for anyone who reads feedback nowhere (a viewer, a responsible person, the administrators).
+FEEDBACK_LIST = {"feedback:list"}
+# The public site /gk/: open to anyone, and every visitor is anonymous there (tested in
+# tests/public and by PUBLIC in tests/accounts/test_totp.py); named here so that the
+# inventory stays whole.
+PUBLIC_SITE = {
+    "public:index",
+    "public:round",
+    "public:version",
+    "public:version-file",
+    "public:feedback",
+    "public:track",
+    "public:rounds-json",
+    "public:rounds-csv",
+    "public:round-json",
+    "public:feed",
+    "public:qr",
 }
 # The 审计管理员 only.
 AUDIT_ADMIN_PAGES = {"audit:list", "audit:export"}
@@ -468,13 +674,31 @@ def _request(client: Any, target: Target, world: World, personas: Any, digest: s
 
 
 def _snapshot() -> tuple[Any, ...]:
+    from zhenggai.disclosure.models import CheckDecision, PublicationVersion
+    from zhenggai.feedback.models import Feedback, FeedbackStep
+    from zhenggai.reports.models import NoticeDraft
+
     return (
         AuditEvent.objects.count(),
         Round.objects.count(),
         Finding.objects.count(),
         Progress.objects.count(),
-        sorted(Measure.objects.values_list("pk", "version", "status", "position")),
+        sorted(Measure.objects.values_list("pk", "version", "status", "position", "sensitivity")),
+        sorted(Finding.objects.values_list("pk", "sensitivity")),
+        sorted(NoticeDraft.objects.values_list("kind", "version")),
+        sorted(CheckDecision.objects.values_list("fingerprint", "action", "reason")),
+        sorted(PublicationVersion.objects.values_list("pk", "status")),
+        sorted(Feedback.objects.values_list("pk", "status", "unit_id", "finding_id", "reply")),
+        FeedbackStep.objects.count(),
     )
+
+
+def _prepare(target: Target, world: World, personas: Any, digest: str) -> None:
+    """Make the objects a target names before the test looks at the database (the feedback and
+    the submitted version are made through services, which write to the audit log)."""
+    target.args(world, digest)
+    if target.data:
+        target.data(world, personas, digest)
 
 
 def _url_names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
@@ -499,6 +723,8 @@ MATRIX = [
     ACCOUNT_ADMIN_PAGES,
     OWN_MESSAGES,
     SYSTEM_ADMIN_PAGES,
+    FEEDBACK_LIST,
+    PUBLIC_SITE,
     {t.url_name for t in TARGETS},
 ]
 
@@ -515,6 +741,7 @@ def test_finding13_every_url_of_every_namespace_is_in_the_access_matrix() -> Non
 def test_the_outsider_gets_404_on_every_page_file_and_action_of_unit_a_and_nothing_changes(
     target: Target, world: World, personas: Any, client_for: Any, uploaded_digest: str
 ) -> None:
+    _prepare(target, world, personas, uploaded_digest)
     before = _snapshot()
     response = _request(client_for(personas.outsider), target, world, personas, uploaded_digest)
     assert response.status_code == 404
@@ -526,6 +753,7 @@ def test_the_outsider_gets_404_on_every_page_file_and_action_of_unit_a_and_nothi
 def test_the_anonymous_visitor_is_sent_to_the_login_page(
     target: Target, world: World, personas: Any, client
 ) -> None:
+    _prepare(target, world, personas, "0" * 64)
     before = _snapshot()
     response = _request(client, target, world, personas, "0" * 64)
     assert response.status_code == 302
@@ -533,7 +761,9 @@ def test_the_anonymous_visitor_is_sent_to_the_login_page(
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize("name", sorted(OPEN_TO_ALL_USERS | AUDIT_ADMIN_PAGES | ACCOUNT_ADMIN_PAGES))
+@pytest.mark.parametrize(
+    "name", sorted(OPEN_TO_ALL_USERS | FEEDBACK_LIST | AUDIT_ADMIN_PAGES | ACCOUNT_ADMIN_PAGES)
+)
 def test_the_anonymous_visitor_is_sent_to_the_login_page_from_every_other_url_too(
     name: str, client, personas: Any
 ) -> None:
@@ -592,6 +822,7 @@ def test_the_administrators_get_404_on_every_page_file_and_action_of_unit_a_and_
     client_for: Any,
     uploaded_digest: str,
 ) -> None:
+    _prepare(target, world, personas, uploaded_digest)
     before = _snapshot()[1:]
     expected = 403 if target.url_name in NOT_A_CLERK_403 else 404
     for who, admin in admin_users.items():
@@ -611,6 +842,7 @@ def test_the_public_urls_are_open_to_the_anonymous_visitor(client, db) -> None:
 def test_a_viewer_may_not_post_any_action_and_the_refusal_is_recorded(
     target: Target, world: World, personas: Any, client_for: Any, uploaded_digest: str
 ) -> None:
+    _prepare(target, world, personas, uploaded_digest)
     before = _snapshot()[1:]
     response = _request(client_for(personas.viewer), target, world, personas, uploaded_digest)
     assert response.status_code == 403
@@ -623,7 +855,9 @@ def test_a_viewer_may_not_post_any_action_and_the_refusal_is_recorded(
 def test_a_viewer_may_look_at_every_page_of_unit_a(world: World, personas: Any, client_for: Any) -> None:
     c = client_for(personas.viewer)
     for target in TARGETS:
-        if target.method == "get" and target.url_name not in CLERK_PAGES | SUPERVISOR_PAGES:
+        if target.method == "get" and target.url_name not in CLERK_PAGES | SUPERVISOR_PAGES and (
+            target.allowed is None or "viewer" in target.allowed
+        ):
             assert c.get(reverse(target.url_name, args=target.args(world, ""))).status_code == 200, target
 
 
@@ -683,3 +917,78 @@ def test_posting_to_an_action_with_get_changes_nothing(world: World, personas: A
     )
     assert c.get(reverse("web:round-sign", args=[world.round.pk])).status_code == 405
     assert _snapshot() == before
+
+
+ROLE_TARGETS = [t for t in TARGETS if t.allowed is not None]
+# Actions answered in place (200), not by a redirect: 查看完整信息 shows the clear values in its
+# answer and writes only its pii.view event.
+ANSWERED_IN_PLACE = {"feedback:reveal"}
+
+
+def _people(personas: Any, feedback_officer: Any) -> dict[str, Any]:
+    """Unit A's people and the supervisor above it: everyone who sees unit A (not the outsider)."""
+    people = {**personas.all_users(), "feedback_officer": feedback_officer}
+    del people["outsider"]
+    return people
+
+
+@pytest.mark.parametrize("target", ROLE_TARGETS, ids=_ids(ROLE_TARGETS))
+def test_everyone_of_unit_a_without_the_role_gets_403_and_nothing_changes(
+    target: Target, world: World, personas: Any, feedback_officer: Any, client_for: Any
+) -> None:
+    assert target.allowed is not None
+    _prepare(target, world, personas, "")
+    before = _snapshot()[1:]
+    for who, user in _people(personas, feedback_officer).items():
+        if who in target.allowed:
+            continue
+        response = _request(client_for(user), target, world, personas, "")
+        assert response.status_code == 403, (who, response.status_code)
+        assert "没有权限" in response.content.decode(), who
+        if target.method == "post":
+            assert AuditEvent.objects.filter(actor=user, outcome="denied").exists(), who
+    assert _snapshot()[1:] == before
+
+
+@pytest.mark.parametrize("target", ROLE_TARGETS, ids=_ids(ROLE_TARGETS))
+def test_the_people_with_the_role_get_through(
+    target: Target, world: World, personas: Any, feedback_officer: Any, client_for: Any
+) -> None:
+    """Every reader opens the page; the first of those who may act does it (one change each)."""
+    assert target.allowed is not None
+    _prepare(target, world, personas, "")
+    people = _people(personas, feedback_officer)
+    allowed = sorted(target.allowed) if target.method == "get" else sorted(target.allowed)[:1]
+    in_place = target.method == "get" or target.url_name in ANSWERED_IN_PLACE
+    for who in allowed:
+        before = _snapshot()
+        response = _request(client_for(people[who]), target, world, personas, "")
+        assert response.status_code == (200 if in_place else 302), (who, response.status_code)
+        if target.url_name in ANSWERED_IN_PLACE:
+            assert _snapshot()[0] == before[0] + 1, f"{who}: not recorded"
+        elif target.method == "post":
+            assert _snapshot()[1:] != before[1:], f"{who}: nothing was done"
+
+
+def test_the_feedback_list_is_each_readers_own_and_refused_to_the_others(
+    world: World, personas: Any, feedback_officer: Any, admin_users: dict[str, Any], client_for: Any
+) -> None:
+    fb = _feedback(world)
+    url = reverse("feedback:list")
+    for who in ("clerk", "feedback_officer", "leader", "supervisor"):
+        response = client_for(_people(personas, feedback_officer)[who]).get(url)
+        assert response.status_code == 200, who
+        assert fb.tracking in response.content.decode(), who
+    outsider = client_for(personas.outsider).get(url)
+    assert outsider.status_code == 200
+    assert fb.tracking not in outsider.content.decode()
+    refused = {who: personas.all_users()[who] for who in ("responsible_leader", "person", "person2", "viewer")}
+    for who, user in {**refused, **admin_users}.items():
+        response = client_for(user).get(url)
+        assert response.status_code == 403, who
+        assert "没有权限" in response.content.decode(), who
+
+
+@pytest.mark.parametrize("name", ["public:index", "public:track", "public:rounds-json", "public:feed"])
+def test_the_public_site_is_open_to_the_anonymous_visitor(name: str, client, db) -> None:
+    assert client.get(reverse(name)).status_code == 200

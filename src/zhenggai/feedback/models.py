@@ -101,6 +101,8 @@ class FeedbackAttachment(models.Model):
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="attachments")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     storage_name = models.CharField(max_length=200)
+    #: The digest ``storage_name`` is under (sm3 or sha256): backup and recovery verify by it.
+    algorithm = models.CharField("摘要算法", max_length=10, default="sm3")
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=100)

@@ -386,6 +386,7 @@ def feedback_submit(
                     feedback=fb,
                     unit=fb.unit,
                     storage_name=s.storage_name,
+                    algorithm=s.algorithm,
                     sha256=s.sha256,
                     size=s.size,
                     content_type=s.content_type,

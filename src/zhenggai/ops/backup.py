@@ -4,11 +4,13 @@ A backup directory holds:
 
 - ``database.pgdump`` (PostgreSQL, ``pg_dump -Fc``) or ``database.sqlite3`` (SQLite, made
   with SQLite's online backup API, never a file copy);
-- ``evidence/<d[:2]>/<d>``: every blob an Evidence row of that database names;
+- ``evidence/<d[:2]>/<d>``: every blob an Evidence row or a citizen's feedback attachment of
+  that database names;
 - ``audit/checkpoints.jsonl``: the signed audit checkpoints (``AUDIT_CHECKPOINT_FILE``) up to
   the last audit event in the backed-up database (later lines belong to events it does not
   hold). The audit *keys* are never in a backup: they stay with the operator, who puts the
-  same key files in place on the restored instance, or its chain cannot verify;
+  same key files in place on the restored instance, or its chain cannot verify (so does the
+  key of citizens' personal data, ``PII_KEY_FILE``, without which it cannot be decrypted);
 - ``manifest.json``: each file with its size, SM3 and SHA-256; the row count and an SM3
   checksum of every table; the Evidence blobs; the applied migrations; the app and Django
   versions; the time; the database vendor;
@@ -172,12 +174,17 @@ def table_checksums(conn: Any, vendor: str) -> dict[str, dict[str, Any]]:
 
 
 def _evidence_blobs(conn: Any) -> list[tuple[str, str]]:
+    """Every blob of the store a row names: evidence, and citizens' feedback attachments."""
+    from zhenggai.feedback.models import FeedbackAttachment
     from zhenggai.ledger.models import Evidence
 
     cur = conn.cursor()
     try:
-        table = _quote(Evidence._meta.db_table)
-        sql = f"SELECT DISTINCT storage_name, algorithm FROM {table} ORDER BY storage_name, algorithm"  # noqa: S608  our model's table, quoted
+        a, b = _quote(Evidence._meta.db_table), _quote(FeedbackAttachment._meta.db_table)
+        sql = (
+            f"SELECT storage_name, algorithm FROM {a} UNION SELECT storage_name, algorithm FROM {b} "  # noqa: S608  our models' tables, quoted
+            "ORDER BY 1, 2"
+        )
         cur.execute(sql)
         return [(r[0], r[1]) for r in cur.fetchall()]
     finally:

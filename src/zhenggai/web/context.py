@@ -1,5 +1,5 @@
-"""Template context for every staff page: the inbox's unread count and the supervisor's
-link in the navbar."""
+"""Template context for every staff page: the inbox's unread count and the navbar's links that
+depend on the user's roles (督办看板, 群众反馈, 公开审批)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from zhenggai.feedback.selectors import READERS as FEEDBACK_READERS
+from zhenggai.ledger.policy import PUBLISH_ROLES
 from zhenggai.notify.selectors import unread_count
 from zhenggai.units.models import Role
 from zhenggai.units.selectors import memberships_of
@@ -25,4 +27,10 @@ def inbox(request: HttpRequest) -> dict[str, Any]:
         "nav_supervisor": SimpleLazyObject(
             lambda: any(m.role == Role.SUPERVISOR for m in memberships_of(user))
         ),
+        # 群众反馈 for those who handle or read it (supervisors read their units' from above).
+        "nav_feedback": SimpleLazyObject(
+            lambda: any(m.role in FEEDBACK_READERS or m.role == Role.SUPERVISOR for m in memberships_of(user))
+        ),
+        # 公开审批 for unit heads: the notices and reports waiting for their approval.
+        "nav_publish": SimpleLazyObject(lambda: any(m.role in PUBLISH_ROLES for m in memberships_of(user))),
     }

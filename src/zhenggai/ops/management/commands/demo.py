@@ -3,6 +3,9 @@
 Safe to run twice: units, accounts and the round are found again, not duplicated. Each run
 keeps measures of the round in every warning tier (green, yellow, red, black) relative to
 that day, keeps one 延期申请 waiting, and runs ``zhenggai remind`` (which sends nothing twice).
+The first run also publishes the round's progress notice on the public site /gk/ (its 内部 items
+made 公开, a few measures' progress worded for the public, the check's hits masked, approved
+from the console) and leaves one citizen's feedback waiting for the clerk.
 """
 
 from __future__ import annotations
@@ -20,10 +23,15 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from zhenggai.accounts.services import admin_role_set
+from zhenggai.disclosure.models import PublicationVersion, VersionStatus
+from zhenggai.disclosure.services import publish_demo
+from zhenggai.feedback.models import Feedback
+from zhenggai.feedback.services import feedback_submit, form_token
 from zhenggai.ledger import services
 from zhenggai.ledger.imports import round_import
 from zhenggai.ledger.models import Finding, FindingKind, Measure, Round
 from zhenggai.ledger.policy import OPEN
+from zhenggai.reports.services import draft_save
 from zhenggai.supervision.models import Extension, ExtensionStatus
 from zhenggai.supervision.rules import LEVELS, tier_of, tiers_for
 from zhenggai.supervision.services.extensions import extension_request
@@ -43,6 +51,7 @@ ACCOUNTS = [
     ("zerenren1", "陈民警（责任人）", Role.RESPONSIBLE_PERSON, "brigade"),
     ("zerenren2", "刘民警（责任人）", Role.RESPONSIBLE_PERSON, "brigade"),
     ("chakan", "周查看（查看）", Role.VIEWER, "brigade"),
+    ("xinfang", "吴信访（群众反馈办理）", Role.FEEDBACK, "brigade"),
     ("caizheng_clerk", "孙整改（县财政局，他单位）", Role.CLERK, "finance"),
 ]
 DEPARTMENTS = ["综合办公室", "宣教股", "城区中队", "车管所", "事故处理中队", "法制室"]
@@ -121,7 +130,48 @@ def load_demo() -> Round:
         _assign(round_, clerk, users, depts)
     _keep_tiers(round_, clerk)
     _keep_extension(round_)
+    _publish(round_, clerk)
+    _citizen_feedback(round_)
     return round_
+
+
+#: What the clerk wrote for the public about the progress of the first measures (plan order).
+PUBLIC_PROGRESS = [
+    "已制定年度学习计划并印发，明确十个学习专题，按月组织集中学习。",
+    "已开展专题研讨两次，形成研讨材料并归档。",
+    "已对照问题清单逐项整改，相关制度已修订印发。",
+]
+#: The unit's own feedback channels, as printed at the end of the seed notice.
+CHANNELS = {"phone": "0556-7170878", "email": "852887055@qq.com", "address": "望江县雷阳大道"}
+
+
+def _publish(round_: Round, clerk: Any) -> None:
+    """The first time: the notice drafted, checked, approved and published (version 1)."""
+    if PublicationVersion.objects.filter(
+        publication__round=round_, status=VersionStatus.PUBLISHED
+    ).exists():
+        return
+    services.round_label_public(actor=clerk, round=round_)
+    measures = Measure.objects.filter(round=round_).order_by("finding__position", "position")
+    texts = {str(m.pk): t for m, t in zip(measures[: len(PUBLIC_PROGRESS)], PUBLIC_PROGRESS, strict=True)}
+    draft_save(actor=clerk, round=round_, expected_version=0, kind="notice", progress_texts=texts, **CHANNELS)
+    publish_demo(round=round_)
+
+
+def _citizen_feedback(round_: Round) -> None:
+    """One citizen's feedback waiting to be handled (the first time only)."""
+    if Feedback.objects.filter(round=round_).exists():
+        return
+    feedback_submit(
+        round=round_,
+        token=form_token(round=round_),
+        content="雷阳大道与长江路交叉口的违停问题整改后又有反弹，早晚高峰经常堵车，希望加强巡查。",
+        name="王小明",
+        phone="13812345678",
+        consent=True,
+        consent_publish=True,
+        client_ip="127.0.0.1",
+    )
 
 
 #: A deadline this many days from today puts a measure in each default tier (20, 10, -1, -30).
