@@ -141,8 +141,6 @@ PUBLIC_PROGRESS = [
     "已开展专题研讨两次，形成研讨材料并归档。",
     "已对照问题清单逐项整改，相关制度已修订印发。",
 ]
-#: The unit's own feedback channels, as printed at the end of the seed notice.
-CHANNELS = {"phone": "0556-7170878", "email": "852887055@qq.com", "address": "望江县雷阳大道"}
 
 
 def _publish(round_: Round, clerk: Any) -> None:
@@ -153,8 +151,20 @@ def _publish(round_: Round, clerk: Any) -> None:
         return
     services.round_label_public(actor=clerk, round=round_)
     measures = Measure.objects.filter(round=round_).order_by("finding__position", "position")
-    texts = {str(m.pk): t for m, t in zip(measures[: len(PUBLIC_PROGRESS)], PUBLIC_PROGRESS, strict=True)}
-    draft_save(actor=clerk, round=round_, expected_version=0, kind="notice", progress_texts=texts, **CHANNELS)
+    texts: dict[int | str, str] = {
+        m.pk: t for m, t in zip(measures[: len(PUBLIC_PROGRESS)], PUBLIC_PROGRESS, strict=True)
+    }
+    # The unit's own feedback channels, as printed at the end of the seed notice.
+    draft_save(
+        actor=clerk,
+        round=round_,
+        expected_version=0,
+        kind="notice",
+        progress_texts=texts,
+        phone="0556-7170878",
+        email="852887055@qq.com",
+        address="望江县雷阳大道",
+    )
     publish_demo(round=round_)
 
 
