@@ -170,3 +170,21 @@ def test_an_attachment_downloads_as_an_attachment_and_is_audited(
     assert AuditEvent.objects.filter(action="feedback.attachment_download", outcome="ok").count() == 1
     assert client_for(personas.outsider).get(url).status_code == 404
     assert client_for(personas.viewer).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("action", ["accept", "merge", "reject", "forward", "link", "clue", "reply"])
+def test_a_reader_without_the_handling_role_gets_403_recorded_even_for_an_empty_form(
+    fb: Any, client_for: Any, personas: Any, feedback_officer: Any, action: str
+) -> None:
+    """The unit head and the supervisor may read a feedback but not handle it: refused before
+    the form is read (never a form error), each refusal recorded; the officer may not add a clue
+    (a new problem is the clerk's)."""
+    refused = [personas.leader, personas.supervisor] + ([feedback_officer] if action == "clue" else [])
+    for user in refused:
+        before = AuditEvent.objects.filter(action=f"feedback.{action}", outcome="denied").count()
+        response = client_for(user).post(reverse(f"feedback:{action}", args=[fb.pk]), {})
+        assert response.status_code == 403, (user, action)
+        after = AuditEvent.objects.filter(action=f"feedback.{action}", outcome="denied").count()
+        assert after == before + 1
+    fb.refresh_from_db()
+    assert fb.status == FeedbackStatus.RECEIVED

@@ -424,7 +424,9 @@ def _feedback(w: World) -> Any:
     made = list(Feedback.objects.filter(round=w.round).order_by("pk"))
     if made:
         return made[0]
-    for i, files in enumerate(([SimpleUploadedFile("现场照片.pdf", PDF, content_type="application/pdf")], [])):
+    for i, files in enumerate(
+        ([SimpleUploadedFile("现场照片.pdf", PDF, content_type="application/pdf")], [])
+    ):
         services.feedback_submit(
             round=w.round,
             token=services.form_token(round=w.round),
@@ -481,7 +483,12 @@ ISSUE12_TARGETS = [
         "check",
         "post",
         lambda w, _: [w.round.pk, "notice"],
-        lambda w, p, d: {"step": "decide", "fingerprint": _fingerprint(w), "action": "justify", "reason": "越权"},
+        lambda w, p, d: {
+            "step": "decide",
+            "fingerprint": _fingerprint(w),
+            "action": "justify",
+            "reason": "越权",
+        },
         namespace="disclosure",
         allowed=CLERK,
     ),
@@ -504,7 +511,12 @@ ISSUE12_TARGETS = [
     Target("approve", "get", _version_pk, namespace="disclosure"),
     Target("approve", "post", _version_pk, lambda w, p, d: {}, namespace="disclosure", allowed=HEAD),
     Target(
-        "reject", "post", _version_pk, lambda w, p, d: {"reason": "越权退回"}, namespace="disclosure", allowed=HEAD
+        "reject",
+        "post",
+        _version_pk,
+        lambda w, p, d: {"reason": "越权退回"},
+        namespace="disclosure",
+        allowed=HEAD,
     ),
     Target("version-file", "get", lambda w, _: [_version(w).pk, "pdf"], namespace="disclosure"),
     Target("version-file", "get", lambda w, _: [_version(w).pk, "docx"], namespace="disclosure"),
@@ -516,7 +528,14 @@ ISSUE12_TARGETS = [
         namespace="feedback",
         allowed=READERS,
     ),
-    Target("reveal", "post", _fb, lambda w, p, d: {}, namespace="feedback", allowed=frozenset({"feedback_officer"})),
+    Target(
+        "reveal",
+        "post",
+        _fb,
+        lambda w, p, d: {},
+        namespace="feedback",
+        allowed=frozenset({"feedback_officer"}),
+    ),
     Target(
         "accept",
         "post",
@@ -526,9 +545,21 @@ ISSUE12_TARGETS = [
         allowed=HANDLERS,
     ),
     Target(
-        "merge", "post", _fb, lambda w, p, d: {"into": _accepted(w).pk}, namespace="feedback", allowed=HANDLERS
+        "merge",
+        "post",
+        _fb,
+        lambda w, p, d: {"into": _accepted(w).pk},
+        namespace="feedback",
+        allowed=HANDLERS,
     ),
-    Target("reject", "post", _fb, lambda w, p, d: {"reason": "越权不予受理"}, namespace="feedback", allowed=HANDLERS),
+    Target(
+        "reject",
+        "post",
+        _fb,
+        lambda w, p, d: {"reason": "越权不予受理"},
+        namespace="feedback",
+        allowed=HANDLERS,
+    ),
     Target(
         "forward",
         "post",
@@ -537,7 +568,9 @@ ISSUE12_TARGETS = [
         namespace="feedback",
         allowed=HANDLERS,
     ),
-    Target("link", "post", _fb, lambda w, p, d: {"finding": w.problem.pk}, namespace="feedback", allowed=HANDLERS),
+    Target(
+        "link", "post", _fb, lambda w, p, d: {"finding": w.problem.pk}, namespace="feedback", allowed=HANDLERS
+    ),
     # finding_create needs the clerk's role: the feedback officer may not add a problem.
     Target("clue", "post", _fb, lambda w, p, d: {"title": "越权新线索"}, namespace="feedback", allowed=CLERK),
     Target(
@@ -855,8 +888,10 @@ def test_a_viewer_may_not_post_any_action_and_the_refusal_is_recorded(
 def test_a_viewer_may_look_at_every_page_of_unit_a(world: World, personas: Any, client_for: Any) -> None:
     c = client_for(personas.viewer)
     for target in TARGETS:
-        if target.method == "get" and target.url_name not in CLERK_PAGES | SUPERVISOR_PAGES and (
-            target.allowed is None or "viewer" in target.allowed
+        if (
+            target.method == "get"
+            and target.url_name not in CLERK_PAGES | SUPERVISOR_PAGES
+            and (target.allowed is None or "viewer" in target.allowed)
         ):
             assert c.get(reverse(target.url_name, args=target.args(world, ""))).status_code == 200, target
 
@@ -982,7 +1017,9 @@ def test_the_feedback_list_is_each_readers_own_and_refused_to_the_others(
     outsider = client_for(personas.outsider).get(url)
     assert outsider.status_code == 200
     assert fb.tracking not in outsider.content.decode()
-    refused = {who: personas.all_users()[who] for who in ("responsible_leader", "person", "person2", "viewer")}
+    refused = {
+        who: personas.all_users()[who] for who in ("responsible_leader", "person", "person2", "viewer")
+    }
     for who, user in {**refused, **admin_users}.items():
         response = client_for(user).get(url)
         assert response.status_code == 403, who

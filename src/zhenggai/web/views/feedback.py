@@ -28,7 +28,8 @@ from zhenggai.feedback import selectors, services
 from zhenggai.feedback.handling import TRIAGE_SOURCES, forward_targets
 from zhenggai.feedback.models import Feedback
 from zhenggai.http.authed import AuthedRequest
-from zhenggai.http.errors import action_view, refusals_recorded
+from zhenggai.http.errors import action_view, refusals_recorded, require_allowed
+from zhenggai.ledger.policy import EDIT_ROLES, FEEDBACK_ROLES
 from zhenggai.ledger.selectors import finding_parents
 from zhenggai.ledger.services import record_refusal
 from zhenggai.units.models import Unit
@@ -152,9 +153,19 @@ def _act(
     make_form: Callable[[Feedback], forms.Form],
     call: Callable[[Feedback, dict[str, Any]], object],
     done: str,
+    roles: frozenset[str] = FEEDBACK_ROLES,
 ) -> HttpResponse:
-    """The shape of every triage action: scope, form, service (refusals recorded), redirect."""
+    """The shape of every triage action: scope, the role (403 before the form is read: a unit
+    head or supervisor who may read a feedback never gets a form error for an action that is
+    not theirs), form, service (refusals recorded), redirect."""
     fb = _get_for_post(request, pk, f"feedback.{name}")
+    require_allowed(
+        request,
+        bool(selectors.roles_at(request.user, fb.unit_id) & roles),
+        action=f"feedback.{name}",
+        obj=fb,
+        reason="您没有权限办理该群众反馈",
+    )
     form = make_form(fb)
     if form.is_valid():
         back = reverse("feedback:detail", args=[fb.pk])
@@ -257,6 +268,7 @@ def feedback_clue(request: AuthedRequest, pk: int) -> HttpResponse:
             actor=request.user, feedback=fb, title=data["title"], parent=data["parent"]
         ),
         "已作为新的问题线索加入问题清单。",
+        roles=EDIT_ROLES,  # a new problem in the ledger: the clerk's (finding_create)
     )
 
 
