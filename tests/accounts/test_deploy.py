@@ -26,10 +26,11 @@ HOST = "zhenggai.example.gov.cn"
 
 
 def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a production instance in ``data_dir``, its audit keys in place."""
+    """The environment of a production instance in ``data_dir``, its keys in place (the audit
+    chain's, the checkpoints', and that of citizens' personal data)."""
     keys = data_dir / "keys"
     keys.mkdir(parents=True, exist_ok=True)
-    for name in ("audit.key", "audit-checkpoint.key"):
+    for name in ("audit.key", "audit-checkpoint.key", "pii.key"):
         (keys / name).write_text(secrets.token_hex(32) + "\n")
         (keys / name).chmod(0o600)
     env = {
