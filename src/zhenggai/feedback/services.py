@@ -94,7 +94,8 @@ __all__ = [
     "form_token",
 ]
 
-CONSENT_VERSION = "2025-1"
+#: The version of the notice below, stored with each submission; change it with every change of the text.
+CONSENT_VERSION = "2026-1"
 
 
 def _consent_text() -> str:
