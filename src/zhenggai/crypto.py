@@ -11,8 +11,11 @@ encrypted data nobody can check later.
 
 from __future__ import annotations
 
+import contextlib
 import hmac as _std_hmac
 import os
+import secrets
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _hmac
@@ -174,3 +177,62 @@ def self_test() -> None:
         failures.append(f"{type(exc).__name__}: {exc}")
     if failures:
         raise CryptoSelfTestError("密码算法自检失败，拒绝启动：" + "；".join(failures))
+
+
+# --- key files ----------------------------------------------------------------------------------
+# The keys (the audit chain's, the checkpoints', citizens' personal data's) live in files outside
+# the database: random bytes written as hexadecimal, mode 0600.
+
+
+class KeyFileError(Exception):
+    """A key file is missing or unusable; ``str(err)`` says which and why, for the operator."""
+
+
+# path → (mtime_ns, size, key): a key file is re-read when it changes, not on every use.
+_key_cache: dict[str, tuple[int, int, bytes]] = {}
+
+
+def read_key_file(
+    path: Path, *, what: str, min_bytes: int = 32, error: type[KeyFileError] = KeyFileError
+) -> bytes:
+    """The key in ``path`` (``what`` names it in messages, e.g. "审计密钥"); ``error`` when it is
+    missing, unreadable, not hexadecimal or shorter than ``min_bytes``."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise error(f"{what}文件不存在：{path}") from None
+    except OSError as exc:
+        raise error(f"无法读取{what}文件 {path}：{exc.strerror or exc}") from None
+    cached = _key_cache.get(str(path))
+    if cached and cached[:2] == (st.st_mtime_ns, st.st_size):
+        return cached[2]
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise error(f"{what}文件格式不正确（应为 {min_bytes * 2} 位十六进制）：{path}") from None
+    if len(key) < min_bytes:
+        raise error(f"{what}太短（至少 {min_bytes} 字节）：{path}")
+    _key_cache[str(path)] = (st.st_mtime_ns, st.st_size, key)
+    return key
+
+
+def create_key_file(path: Path, *, nbytes: int = 32) -> None:
+    """A new random key in ``path`` (mode 0600, its folder 0700), unless one is there already.
+
+    Written in full to a private temporary file, then linked into place: link() never
+    overwrites, so of two processes starting together one key wins and nobody reads half a file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(path.parent, 0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(nbytes) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -15,18 +15,17 @@ the old one.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from zhenggai.crypto import KeyFileError, create_key_file, read_key_file
+
 KEY_BYTES = 32
 
 
-class AuditKeyError(Exception):
+class AuditKeyError(KeyFileError):
     """A key file is missing or unusable (the verifier exits 2 on it)."""
 
 
@@ -48,48 +47,8 @@ def autocreate() -> bool:
     return bool(getattr(settings, "AUDIT_KEY_AUTOCREATE", not getattr(settings, "PRODUCTION", False)))
 
 
-# path → (mtime_ns, size, key): re-read when the file changes, not on every event.
-_cache: dict[str, tuple[int, int, bytes]] = {}
-
-
 def _read(path: Path) -> bytes:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise AuditKeyError(f"审计密钥文件不存在：{path}") from None
-    except OSError as exc:
-        raise AuditKeyError(f"无法读取审计密钥文件 {path}：{exc.strerror or exc}") from None
-    cached = _cache.get(str(path))
-    if cached and cached[:2] == (st.st_mtime_ns, st.st_size):
-        return cached[2]
-    try:
-        text = path.read_text(encoding="ascii").strip()
-        key = bytes.fromhex(text)
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise AuditKeyError(f"审计密钥文件格式不正确（应为 64 位十六进制）：{path}") from None
-    if len(key) < KEY_BYTES:
-        raise AuditKeyError(f"审计密钥太短（至少 {KEY_BYTES} 字节）：{path}")
-    _cache[str(path)] = (st.st_mtime_ns, st.st_size, key)
-    return key
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(path.parent, 0o700)
-    # Written in full to a private temporary file, then linked into place: link() never
-    # overwrites, so of two processes starting together one key wins and nobody reads half a file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(KEY_BYTES) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return read_key_file(path, what="审计密钥", min_bytes=KEY_BYTES, error=AuditKeyError)
 
 
 def load_key(path: Path, *, create: bool | None = None) -> bytes:
@@ -97,7 +56,7 @@ def load_key(path: Path, *, create: bool | None = None) -> bytes:
     if create is None:
         create = autocreate()
     if create and not path.exists():
-        _create(path)
+        create_key_file(path, nbytes=KEY_BYTES)
     return _read(path)
 
 

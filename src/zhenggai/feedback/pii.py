@@ -17,10 +17,7 @@ into another row or field does not decrypt.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -35,7 +32,7 @@ _ENC_LABEL = b"zhenggai/feedback/pii/sm4-gcm"
 _INDEX_LABEL = b"zhenggai/feedback/pii/blind-index"
 
 
-class PiiKeyError(Exception):
+class PiiKeyError(crypto.KeyFileError):
     """The key file is missing or unusable."""
 
 
@@ -55,47 +52,8 @@ def autocreate() -> bool:
     return bool(getattr(settings, "PII_KEY_AUTOCREATE", not getattr(settings, "PRODUCTION", False)))
 
 
-# path → (mtime_ns, size, key): re-read when the file changes, not on every field.
-_cache: dict[str, tuple[int, int, bytes]] = {}
-
-
 def _read(path: Path) -> bytes:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise PiiKeyError(f"个人信息加密密钥文件不存在：{path}") from None
-    except OSError as exc:
-        raise PiiKeyError(f"无法读取个人信息加密密钥文件 {path}：{exc.strerror or exc}") from None
-    cached = _cache.get(str(path))
-    if cached and cached[:2] == (st.st_mtime_ns, st.st_size):
-        return cached[2]
-    try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise PiiKeyError(f"个人信息加密密钥文件格式不正确（应为 64 位十六进制）：{path}") from None
-    if len(key) < KEY_BYTES:
-        raise PiiKeyError(f"个人信息加密密钥太短（至少 {KEY_BYTES} 字节）：{path}")
-    _cache[str(path)] = (st.st_mtime_ns, st.st_size, key)
-    return key
-
-
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(path.parent, 0o700)
-    # Written in full to a private temporary file, then linked into place: link() never
-    # overwrites, so of two processes starting together one key wins.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(KEY_BYTES) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return crypto.read_key_file(path, what="个人信息加密密钥", min_bytes=KEY_BYTES, error=PiiKeyError)
 
 
 def file_key(*, create: bool | None = None) -> bytes:
@@ -104,7 +62,7 @@ def file_key(*, create: bool | None = None) -> bytes:
     if create is None:
         create = autocreate()
     if create and not path.exists():
-        _create(path)
+        crypto.create_key_file(path, nbytes=KEY_BYTES)
     return _read(path)
 
 
