@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from zhenggai.accounts.actors import Actor
@@ -93,13 +93,9 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def feedback_url(publication: Publication) -> str | None:
-    """The round's public feedback page (printed as a QR code), once the public site has it."""
-    try:
-        path = reverse("public:feedback", args=[publication.public_id])
-    except NoReverseMatch:
-        return None
-    return settings.PUBLIC_BASE_URL + path
+def feedback_url(publication: Publication) -> str:
+    """The round's public feedback page, absolute (printed on the documents as a QR code)."""
+    return settings.PUBLIC_BASE_URL + reverse("public:feedback", args=[publication.public_id])
 
 
 def _internal_sentences(round: Round, lens: Actor, draft: NoticeDraft) -> set[str]:

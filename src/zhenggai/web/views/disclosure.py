@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenggai.accounts.models import Sensitivity
@@ -45,13 +45,10 @@ CONTENT_TYPES = {
 
 
 def public_url(v: PublicationVersion) -> str:
-    """The published version's page on the public site ('' until the site has the route)."""
+    """The published version's page on the public site ('' for one not published)."""
     if v.status != VersionStatus.PUBLISHED or v.number is None:
         return ""
-    try:
-        return reverse("public:version", args=[v.publication.public_id, v.kind, v.number])
-    except NoReverseMatch:
-        return ""
+    return reverse("public:version", args=[v.publication.public_id, v.kind, v.number])
 
 
 def _kind(kind: str) -> str:
