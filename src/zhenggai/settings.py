@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "zhenggai.ops",
     "zhenggai.web",
     "zhenggai.public",
+    # The API's docs page (Swagger UI) and its assets ship inside django-ninja, served locally.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The public site /gk/ sees every visitor as anonymous: no staff session used or touched.
     "zhenggai.http.middleware.PublicSiteMiddleware",
+    # Every use of an API token is recorded with its answer (method, path, status).
+    "zhenggai.api.auth.TokenUseMiddleware",
     # Every view needs a login unless decorated with @login_not_required (REQ-2.3).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -267,3 +267,52 @@ class ChangeRequest(models.Model):
         from zhenggai.units.models import Role
 
         return Role(self.unit_role).label if self.unit_role in Role.values else self.unit_role
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: read only, or read and write (the user's own roles still apply)."""
+
+    READ = "read", "只读"
+    WRITE = "write", "读写"
+
+
+class ApiToken(models.Model):
+    """A named credential for the JSON API, owned by one user and narrowed to a unit subtree.
+
+    Only the SHA-256 digest of the secret is kept (the secret has 240 random bits, so a slow
+    hash adds nothing); ``prefix`` is its first characters, shown so the owner can tell tokens
+    apart. A token acts as its user with the user's roles, but only inside ``unit``'s subtree
+    (no unit: an administrator's token, which sees no unit data) and, when ``scope`` is read,
+    never writes.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户"
+    )
+    name = models.CharField("名称", max_length=50)
+    scope = models.CharField("权限", max_length=10, choices=TokenScope.choices, default=TokenScope.READ)
+    unit = models.ForeignKey(
+        "units.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="限定单位",
+    )
+    prefix = models.CharField("前缀", max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    expires_at = models.DateTimeField("到期时间")
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        indexes = [models.Index(fields=["user", "created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"

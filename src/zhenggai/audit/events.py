@@ -47,6 +47,10 @@ SECURITY_EVENTS: dict[str, str] = {
     "label.change": "变更密级标签",
     "clearance.change": "变更用户许可级别（主体安全标记）",
     "pii.view": "查看未脱敏的个人信息",
+    "token.create": "创建接口令牌",
+    "token.revoke": "撤销接口令牌",
+    "token.use": "使用接口令牌访问接口",
+    "auth.token": "接口令牌无效、过期或已撤销",
     "setting.change": "修改系统设置",
     # 系统运维
     "backup.create": "备份数据",

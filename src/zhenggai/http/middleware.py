@@ -135,13 +135,14 @@ class PublicSiteMiddleware:
     session alone (a public page neither extends nor ends a staff session).
     """
 
-    PREFIX = "/gk/"
+    #: The JSON API is anonymous too until its token says who asks (``zhenggai.api.auth``).
+    PREFIXES = ("/gk/", "/api/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(self.PREFIX):
+        if request.path_info.startswith(self.PREFIXES):
             from django.contrib.auth.models import AnonymousUser
 
             anonymous = AnonymousUser()

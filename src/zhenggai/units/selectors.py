@@ -147,3 +147,21 @@ def holders_above(*, unit: Unit, roles: set[str]) -> QuerySet[Actor]:
         .distinct()
         .order_by("pk")
     )
+
+
+def narrow_to(user: Viewer, unit: Unit | None) -> None:
+    """Keep, for the rest of the request, only the user's roles inside ``unit``'s subtree.
+
+    What an API token scoped to a unit sees: a membership inside the subtree stays as it is; one
+    above it acts at ``unit`` only (an unsaved membership, the same role); others are dropped.
+    ``None`` leaves no unit at all. Every scope selector and role check reads the memberships
+    through ``_memberships``, so they all see the narrowed set.
+    """
+    kept: list[Membership] = []
+    if unit is not None and unit.path:
+        for m in _memberships(user):
+            if m.unit.path.startswith(unit.path):
+                kept.append(m)
+            elif unit.path.startswith(m.unit.path):
+                kept.append(Membership(user_id=m.user_id, unit=unit, role=m.role))
+    setattr(user, _CACHE, kept)

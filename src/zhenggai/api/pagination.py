@@ -1,0 +1,69 @@
+"""Keyset pagination: ``limit`` (1–200, default 50) rows after an opaque, signed ``cursor``.
+
+A cursor is the key of the last row sent, signed (``django.core.signing``) so that a client
+cannot forge one; a tampered or foreign cursor is a 400 naming ``cursor``. Each page is one
+indexed range query (``key > last``), whatever the table's size: no OFFSET, no COUNT.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.core import signing
+from django.db.models import Model, QuerySet
+from ninja import Schema
+
+from .errors import ApiError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+_SALT = "zhenggai.api.cursor"
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    #: Pass as ``cursor`` for the next page; null on the last page.
+    next_cursor: str | None = None
+
+
+def check_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, "invalid", f"每页条数 limit 应为 1 至 {MAX_LIMIT}。", "limit")
+    return limit
+
+
+def _decode(cursor: str, scope: str) -> int:
+    try:
+        data = signing.loads(cursor, salt=_SALT)
+    except signing.BadSignature as err:
+        raise ApiError(400, "bad_cursor", "翻页游标无效或已被篡改，请从第一页重新获取。", "cursor") from err
+    if not isinstance(data, list) or len(data) != 2 or data[0] != scope or not isinstance(data[1], int):
+        raise ApiError(400, "bad_cursor", "翻页游标不属于该列表，请从第一页重新获取。", "cursor")
+    return data[1]
+
+
+def _encode(scope: str, key: int) -> str:
+    return signing.dumps([scope, key], salt=_SALT, compress=False)
+
+
+def keyset(
+    qs: QuerySet[M], *, cursor: str | None, limit: int | None, scope: str
+) -> tuple[list[M], str | None]:
+    """One page of ``qs`` by ascending primary key after ``cursor``; ``scope`` names the list so a
+    cursor of one list is refused by another. Returns the rows and the next cursor (or None)."""
+    size = check_limit(limit)
+    if cursor:
+        qs = qs.filter(pk__gt=_decode(cursor, scope))
+    rows = list(qs.order_by("pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (_encode(scope, rows[-1].pk) if more and rows else None)
+
+
+def page(rows: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": rows, "next_cursor": next_cursor}
