@@ -12,12 +12,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -227,21 +229,39 @@ def admin_page(*roles: str) -> Callable[..., Callable[..., HttpResponse]]:
 
 
 ACCOUNT_ADMINS = (AdminRole.SYSTEM, AdminRole.SECURITY)
+USERS_PER_PAGE = 100
 
 
 @admin_page(*ACCOUNT_ADMINS)
 def user_list(request: AuthedRequest) -> HttpResponse:
-    users = list(User.objects.order_by("username"))
+    # A province has thousands of accounts: a page of them, found by name.
+    query = request.GET.get("q", "").strip()[:50]
+    accounts = User.objects.order_by("username")
+    if query:
+        accounts = accounts.filter(Q(username__icontains=query) | Q(display_name__icontains=query))
+    page = Paginator(accounts, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    users = list(page.object_list)
+    keys = [lockout.account_key(u.username) for u in users]
     locked = set(
-        LoginThrottle.objects.filter(scope=ThrottleScope.ACCOUNT, locked_until__isnull=False)
+        LoginThrottle.objects.filter(scope=ThrottleScope.ACCOUNT, key__in=keys, locked_until__isnull=False)
         .filter(locked_until__gt=timezone.now())
         .values_list("key", flat=True)
     )
-    enrolled = set(services.TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    enrolled = set(
+        services.TOTPDevice.objects.filter(confirmed=True, user__in=users).values_list("user_id", flat=True)
+    )
     rows = [(u, lockout.account_key(u.username) in locked, u.pk in enrolled) for u in users]
     can_create = admin_role(request.user) == AdminRole.SYSTEM
     pending = len(services.pending_changes_for(request.user))
-    context = {"rows": rows, "can_create": can_create, "pending": pending}
+    querystring = urlencode({"q": query}) if query else ""
+    context = {
+        "rows": rows,
+        "can_create": can_create,
+        "pending": pending,
+        "page": page,
+        "q": query,
+        "querystring": querystring,
+    }
     return render(request, "accounts/user_list.html", context)
 
 
