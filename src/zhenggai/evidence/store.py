@@ -1,18 +1,26 @@
 """Evidence files: checked, scanned, and stored content-addressed, write-once.
 
-A file is streamed to a temporary name in ``EVIDENCE_DIR/.incoming``, hashed while it
-streams (the configured digest, SM3 by default, and SHA-256), checked (size, sniffed
-type, the structure of zip-based documents), passed to the scanner
-(``zhenggai.evidence.scanning``) and fsynced. It becomes ``EVIDENCE_DIR/<d[:2]>/<d>``, where
-``d`` is its digest, by an ``os.replace`` and an fsync of the directory. The name is the
-content: a blob is never overwritten, and the same bytes uploaded twice are stored once
-(two Evidence rows, one blob). A refused or failed upload leaves nothing behind.
+The blobs live in the storage ``STORAGES["evidence"]`` (``zhenggai.evidence.storage``): by
+default the folder ``EVIDENCE_DIR``, or an S3-compatible object store (MinIO, a government
+cloud's object service) shared by every app server. The names, the checks and the guarantees
+are the same on both; only how a file moves differs (a rename in a folder, a server-side copy
+in a bucket).
+
+A file is streamed to a temporary file (in a folder storage: ``EVIDENCE_DIR/.incoming``; for
+an object store: a local temporary file that lives as long as the request), hashed while it
+streams (the configured digest, SM3 by default, and SHA-256), checked (size, sniffed type,
+the structure of zip-based documents: ``zhenggai.evidence.filetypes``), passed to the scanner
+(``zhenggai.evidence.scanning``) and fsynced. It becomes the blob ``<d[:2]>/<d>``, where
+``d`` is its digest (in a folder by an ``os.replace`` and an fsync of the directory). The name
+is the content: a blob is never overwritten, and the same bytes uploaded twice are stored once
+(two Evidence rows, one blob). A refused or failed upload leaves nothing behind: only checked
+bytes reach the storage.
 
 Promotion on commit (REQ-4.6). Inside a transaction (``progress_add`` always is) the
-rename happens only when the transaction that records the file commits
-(``transaction.on_commit``); until then the checked file waits in ``.incoming`` as
-``<d>.<algorithm>.<random>.pending``. So a rolled-back upload never puts a file in the
-store, and it can never take away a blob that someone else's committed row uses (the gap
+move happens only when the transaction that records the file commits
+(``transaction.on_commit``); until then the checked file waits in the storage as
+``.incoming/<d>.<algorithm>.<random>.pending``. So a rolled-back upload never puts a file in
+the store, and it can never take away a blob that someone else's committed row uses (the gap
 of deleting "our" blob on rollback while a concurrent identical upload committed).
 Django has no rollback hook; the waiting file of a rolled-back transaction is removed
 
@@ -21,13 +29,14 @@ Django has no rollback hook; the waiting file of a rolled-back transaction is re
   the waiting files of this thread whose on-commit callback is gone (a rolled-back
   transaction or savepoint, or a closed connection),
 - by the sweep of files older than a day (a crash): a ``.pending`` file that a committed
-  row names and whose blob is missing (a crash between the commit and the rename) is
-  promoted, after its bytes are verified, instead of being removed.
+  row names and whose blob is missing (a crash between the commit and the move) is
+  promoted, after its bytes are verified, instead of being removed. It lives in the shared
+  storage, so any app server's next upload recovers it.
 
 The transaction that stored a file can read it before the commit, as it can read its row
-(``evidence_path`` finds the waiting file). Promotion and ``release`` take one lock (a
-thread lock and ``flock`` on ``EVIDENCE_DIR``), so an upload committing while the last
-other row of the same bytes is deleted always ends with the blob in place.
+(``open_blob`` and ``evidence_path`` find the waiting file). Promotion and ``release`` take
+one lock (``store_lock``), so an upload committing while the last other row of the same
+bytes is deleted always ends with the blob in place.
 
 Outside any transaction (a script, a test without a database) ``store`` promotes at
 once, as ``on_commit`` would run its callback at once.
@@ -42,27 +51,29 @@ Settings (read with defaults, so none is required):
 - ``EVIDENCE_ZIP_MAX_ENTRIES`` (10 000), ``EVIDENCE_ZIP_MAX_UNCOMPRESSED`` (512 MB),
   ``EVIDENCE_ZIP_MAX_RATIO`` (200): what a .docx/.xlsx may expand to before it is read.
 - ``EVIDENCE_SCANNER``: see ``zhenggai.evidence.scanning``.
+- ``STORAGES["evidence"]``: see ``zhenggai.evidence.storage`` and the settings' storage block.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import hashlib
 import logging
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -72,31 +83,38 @@ except ImportError:  # pragma: no cover - Windows: the thread lock only
     fcntl = None  # type: ignore[assignment]
 
 from zhenggai.errors import InvalidInput
+from zhenggai.evidence import storage as blob_storage
+from zhenggai.evidence.filetypes import accepted_type, check_ooxml, clean_name, sniff
 from zhenggai.evidence.scanning import scan_file
+from zhenggai.evidence.storage import fsync_dir, make_private_dirs
+
+__all__ = [
+    "ALGORITHMS",
+    "StoredFile",
+    "blob_digests",
+    "blob_name",
+    "check_ooxml",
+    "clean_name",
+    "digest_algorithm",
+    "discard",
+    "evidence_path",
+    "evidence_root",
+    "evidence_storage",
+    "file_digests",
+    "fsync_dir",
+    "is_digest",
+    "new_hash",
+    "open_blob",
+    "put_blob",
+    "register_rows",
+    "release",
+    "sniff",
+    "store",
+    "store_lock",
+    "sweep_rolled_back",
+]
 
 log = logging.getLogger(__name__)
-
-# Sniffed type → allowed extensions. What the file says about itself (name,
-# browser content type) is data, not trusted.
-_TYPES: dict[str, tuple[str, ...]] = {
-    "application/pdf": (".pdf",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/png": (".png",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
-    "text/plain": (".txt",),
-}
-
-
-_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The part every package of that kind has: a zip merely named .docx is not a document.
-_OOXML_MAIN_PART = {_DOCX: "word/document.xml", _XLSX: "xl/workbook.xml"}
-# Parts that carry executable content: a macro project or ActiveX controls (a .docm in disguise).
-_ACTIVE_PART = re.compile(r"(?:^|/)(?:vbaProject\.bin|vbaData\.xml|activeX/)", re.IGNORECASE)
-
-# Markup a browser might render if it ever second-guessed "text/plain": refused as text.
-_MARKUP = re.compile(rb"<\s*(?:!doctype|html|script|svg|\?xml|iframe|object|embed)\b", re.IGNORECASE)
 
 ALGORITHMS = ("sm3", "sha256")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -173,85 +191,6 @@ def is_digest(name: str) -> bool:
     return bool(_HEX.fullmatch(name or ""))
 
 
-def _decodes(head: bytes, encoding: str) -> bool:
-    # The head is cut at a fixed size, possibly inside a character: an incomplete
-    # sequence at its very end is not an error.
-    try:
-        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def sniff(head: bytes, name: str) -> str | None:
-    """The content type of a file from its first bytes, or None if not accepted."""
-    ext = Path(name).suffix.lower()
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"PK\x03\x04"):
-        if ext == ".docx":
-            return _DOCX
-        if ext == ".xlsx":
-            return _XLSX
-        return None
-    text_like = ext == ".txt" and b"\x00" not in head and not _MARKUP.search(head)
-    if text_like and (_decodes(head, "utf-8") or _decodes(head, "gb18030")):
-        return "text/plain"
-    return None
-
-
-def _zip_limits() -> tuple[int, int, int]:
-    return (
-        int(getattr(settings, "EVIDENCE_ZIP_MAX_ENTRIES", 10_000)),
-        int(getattr(settings, "EVIDENCE_ZIP_MAX_UNCOMPRESSED", 512 * 1024 * 1024)),
-        int(getattr(settings, "EVIDENCE_ZIP_MAX_RATIO", 200)),
-    )
-
-
-def check_ooxml(path: Path, content_type: str) -> str | None:
-    """Why a stored zip may not be accepted as a package of that kind, or None.
-
-    Only the central directory is read: the entry count, the declared sizes (their
-    total, and the ratio of each entry that expands past 1 MB) are checked before any
-    part is decompressed, so a zip bomb is refused unopened. (A reader that trusts the
-    declared size cannot be made to expand more: zipfile stops there and checks the CRC.)
-    """
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return "invalid"
-    max_entries, max_total, max_ratio = _zip_limits()
-    if len(infos) > max_entries:
-        return "too-many-entries"
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if total > max_total:
-            return "too-large"
-        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
-            return "ratio"
-    names = {i.filename for i in infos}
-    if "[Content_Types].xml" not in names or _OOXML_MAIN_PART[content_type] not in names:
-        return "invalid"
-    if any(_ACTIVE_PART.search(n) for n in names):
-        return "active-content"
-    return None
-
-
-_ZIP_REFUSALS = {
-    "invalid": "类型不被接受：不是有效的 {kind} 文件",
-    "too-many-entries": "不被接受：压缩包内条目过多（疑似压缩炸弹）",
-    "too-large": "不被接受：解压后体积过大（疑似压缩炸弹）",
-    "ratio": "不被接受：压缩比异常（疑似压缩炸弹）",
-    "active-content": "不被接受：含有宏或 ActiveX 控件",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     storage_name: str  # the digest under ``algorithm``: the blob's name
@@ -269,184 +208,259 @@ class StoredFile:
         return self.storage_name
 
 
-def clean_name(name: str) -> str:
-    """The user's file name as harmless data: no path, no control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
-    base = base.strip(" .")
-    if len(base) > 200:  # shorten the stem, keep the extension the type check relies on
-        stem, dot, ext = base.rpartition(".")
-        base = stem[: 200 - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else base[:200]
-    return base or "未命名文件"
+# --- where the blobs are -------------------------------------------------------------------------
+
+
+def evidence_storage() -> Storage:
+    """The storage of the blobs: ``STORAGES["evidence"]``; the folder ``EVIDENCE_DIR`` by default."""
+    return blob_storage.get("evidence", "EVIDENCE_DIR")
+
+
+def blob_name(storage_name: str) -> str:
+    """The blob's name in the storage, ``<d[:2]>/<d>``; ValueError for a name that is not a digest."""
+    if not is_digest(storage_name):
+        raise ValueError(f"not a storage name: {storage_name!r}")
+    return f"{storage_name[:2]}/{storage_name}"
+
+
+def _local_storage() -> FileSystemStorage:
+    storage = evidence_storage()
+    if not isinstance(storage, FileSystemStorage):
+        raise NotImplementedError("evidence is in object storage (STORAGES['evidence']): it has no path")
+    return storage
 
 
 def evidence_root() -> Path:
-    return Path(settings.EVIDENCE_DIR)
-
-
-def _final_path(storage_name: str) -> Path:
-    if not is_digest(storage_name):
-        raise ValueError(f"not a storage name: {storage_name!r}")
-    return evidence_root() / storage_name[:2] / storage_name
+    """The folder of the evidence storage; NotImplementedError when it is an object store."""
+    return Path(_local_storage().location)
 
 
 def evidence_path(storage_name: str) -> Path:
-    """The file that holds a blob, as this thread's transaction sees it.
+    """The file that holds a blob, as this thread's transaction sees it (a folder storage only).
 
     That is ``EVIDENCE_DIR/<d[:2]>/<d>``; but while the transaction that stored the bytes is
     still open and the blob is not in the store yet, it is the checked file waiting in
     ``.incoming`` for the commit: the transaction that recorded a row can read its file,
     everyone else sees both only after the commit. Raises ValueError for a name that is
-    not a digest.
+    not a digest. Readers of the bytes use :func:`open_blob`, which works on every storage.
     """
-    final = _final_path(storage_name)
+    name = blob_name(storage_name)
+    storage = _local_storage()
+    final = Path(storage.path(name))
     if not final.exists():
-        waiting = _pending_path(storage_name)
+        waiting = _pending_name(storage_name)
         if waiting is not None:
-            return waiting
+            return Path(storage.path(waiting))
     return final
+
+
+def open_blob(storage_name: str) -> BinaryIO:
+    """The blob's bytes opened for reading at their start, as this thread's transaction sees them
+    (the file waiting for this transaction's commit included, as for :func:`evidence_path`).
+
+    Raises FileNotFoundError when there is no such blob and ValueError for a name that is not
+    a digest. The caller closes the file (a ``FileResponse`` does once it is sent); from an
+    object store it is spooled to a temporary file, so it can be hashed and then sent.
+    """
+    name = blob_name(storage_name)
+    storage = evidence_storage()
+    try:
+        return cast(BinaryIO, storage.open(name, "rb"))
+    except (FileNotFoundError, NotADirectoryError):
+        waiting = _pending_name(storage_name)
+        if waiting is None:
+            raise
+        return cast(BinaryIO, storage.open(waiting, "rb"))
+
+
+def blob_digests(storage_name: str, algorithms: Iterable[str] = ALGORITHMS) -> tuple[dict[str, str], int]:
+    """The hex digests and the size of a stored blob's bytes, read once through the storage."""
+    hashers = {a: new_hash(a) for a in algorithms}
+    size = 0
+    with open_blob(storage_name) as f:
+        while chunk := f.read(_CHUNK):
+            size += len(chunk)
+            for h in hashers.values():
+                h.update(chunk)
+    return {a: h.hexdigest() for a, h in hashers.items()}, size
 
 
 # --- durable files -----------------------------------------------------------------------------
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in ``path`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _mkdirs(path: Path) -> None:
-    """Create ``path`` (and parents) and fsync each parent whose entry list changed."""
-    missing = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            d.mkdir(mode=0o700)
-        fsync_dir(d.parent)
+    """Create ``path`` (and parents) 0700 and fsync each parent whose entry list changed."""
+    make_private_dirs(path)
 
 
 def _incoming() -> Path:
+    """The folder where uploads are checked and wait for their commit (a folder storage)."""
     folder = evidence_root() / _INCOMING
     _mkdirs(folder)
     return folder
 
 
-def _intact(path: Path, storage_name: str, algorithm: str) -> bool:
+def _intact(storage: Storage, name: str, storage_name: str, algorithm: str) -> bool:
+    """Whether ``name`` in the storage holds bytes whose digest is ``storage_name``."""
+    h = new_hash(algorithm)
     try:
-        return file_digests(path, [algorithm])[algorithm] == storage_name
+        with storage.open(name, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
     except OSError:
         return False
+    return bool(h.hexdigest() == storage_name)
 
 
-def _prune_incoming(folder: Path) -> None:
+def _prune_incoming(storage: Storage) -> None:
     """Temporary files older than a day are left-overs of a crash: remove them.
 
     A ``.pending`` file whose blob is missing although a committed row names it is the
     crash between a commit and its rename: it is promoted (its bytes verified) instead.
     """
     cutoff = time.time() - _STALE_SECONDS
-    with contextlib.suppress(OSError):
-        for p in folder.iterdir():
-            with contextlib.suppress(OSError):
-                if p.stat().st_mtime >= cutoff:
-                    continue
-                if p.name.endswith(_PENDING) and _recover(p):
-                    continue
-                p.unlink()
+    for entry in blob_storage.entries(storage, _INCOMING):
+        if entry.modified >= cutoff:
+            continue
+        name = f"{_INCOMING}/{entry.name}"
+        with contextlib.suppress(OSError):
+            if entry.name.endswith(_PENDING) and _recover(storage, name):
+                continue
+            storage.delete(name)
 
 
-def _recover(waiting: Path) -> bool:
+def _recover(storage: Storage, waiting: str) -> bool:
     """Promote a stale waiting file if a committed row needs it; True if it was promoted."""
-    name, _, rest = waiting.name.partition(".")
+    base = waiting.rsplit("/", 1)[-1]
+    name, _, rest = base.partition(".")
     algorithm = rest.partition(".")[0]
     if not is_digest(name) or algorithm not in ALGORITHMS:
         return False
     if not _named(name, algorithm):
         return False
-    with store_lock():
-        if _intact(_final_path(name), name, algorithm) or not _intact(waiting, name, algorithm):
+    with store_lock(storage):
+        in_place = _intact(storage, blob_name(name), name, algorithm)
+        if in_place or not _intact(storage, waiting, name, algorithm):
             return False
-        _publish(waiting, name, algorithm)
-    log.warning("evidence blob %s was missing after its commit: promoted from %s", name, waiting.name)
+        _publish(storage, waiting, name, algorithm)
+    log.warning("evidence blob %s was missing after its commit: promoted from %s", name, base)
     return True
 
 
-def _open_temp(folder: Path) -> tuple[Path, BinaryIO]:
-    tmp = folder / f"{secrets.token_hex(16)}.part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    return tmp, os.fdopen(fd, "wb")
+def _spool(storage: Storage) -> tuple[Path, BinaryIO, str | None]:
+    """A new temporary file for an upload's bytes while they are checked: (path, file, name).
 
-
-def _publish(tmp: Path, storage_name: str, algorithm: str) -> bool:
-    """Move a complete, fsynced temporary file to its content address; True if it was new.
-
-    An existing blob is kept (the name is the content). Only if the existing one no
-    longer has the bytes its name promises (damage found by ``evidence-verify``) is it
-    replaced by these, which are the right ones.
+    In a folder storage it is in ``.incoming`` (``name`` is its name there): the rename into
+    the store is then atomic. For an object store it is a local temporary file (``name`` None),
+    removed when the upload is stored or refused; only checked bytes reach the bucket.
     """
-    final = _final_path(storage_name)
-    _mkdirs(final.parent)
-    if final.exists():
-        try:
-            intact = file_digests(final, [algorithm])[algorithm] == storage_name
-        except OSError:
-            intact = False
-        if intact:
-            tmp.unlink()
+    if isinstance(storage, FileSystemStorage):
+        tmp = _incoming() / f"{secrets.token_hex(16)}.part"
+        name: str | None = f"{_INCOMING}/{tmp.name}"
+    else:
+        folder = Path(getattr(settings, "FILE_UPLOAD_TEMP_DIR", None) or tempfile.gettempdir())
+        tmp = folder / f"zhenggai-evidence-{secrets.token_hex(16)}.part"
+        name = None
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    return tmp, os.fdopen(fd, "wb"), name
+
+
+def _upload(storage: Storage, local: Path, name: str) -> None:
+    """Put a local file into the storage under ``name`` (an object store's PUT is atomic)."""
+    with open(local, "rb") as f:
+        storage.save(name, File(f, name=name))
+
+
+def _publish(storage: Storage, src: str | Path, storage_name: str, algorithm: str) -> bool:
+    """Put a complete, checked file at its content address; True if it was new.
+
+    ``src`` is a name in the storage (moved: a rename in a folder, a copy in a bucket) or a
+    local file (uploaded; the caller removes it). An existing blob is kept (the name is the
+    content). Only if the existing one no longer has the bytes its name promises (damage
+    found by ``evidence-verify``) is it replaced by these, which are the right ones.
+    """
+    final = blob_name(storage_name)
+    new = True
+    if storage.exists(final):
+        if _intact(storage, final, storage_name, algorithm):
+            if isinstance(src, str):
+                storage.delete(src)
             return False
         log.error("evidence blob %s did not match its digest: replaced by a verified copy", storage_name)
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
-        return False
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
-    return True
+        new = False
+    if isinstance(src, Path):
+        _upload(storage, src, final)
+    else:
+        blob_storage.move(storage, src, final)
+    return new
 
 
 _lock = threading.RLock()
 _lock_depth = threading.local()
+# The PostgreSQL advisory lock of the store when it is an object store ("zgev"): every app
+# server of the installation shares the database, and no folder.
+_PG_LOCK = 0x7A676576
 
 
 @contextlib.contextmanager
-def store_lock() -> Iterator[None]:
+def store_lock(storage: Storage | None = None) -> Iterator[None]:
     """Exclusive use of the store: promotion and ``release`` run under it.
 
-    A thread lock, and ``flock`` on ``EVIDENCE_DIR`` where there is one, so other worker
-    processes of the same instance wait too. Re-entrant within a thread.
+    A thread lock, and across processes: ``flock`` on the folder of a folder storage (every
+    server that mounts it waits too); for an object store, an advisory lock of the
+    PostgreSQL database every app server shares (on SQLite, one machine: ``flock`` on a lock
+    file in the data dir). Re-entrant within a thread.
     """
     with _lock:
         depth = getattr(_lock_depth, "n", 0)
-        if depth or fcntl is None:
+        if depth:
             _lock_depth.n = depth + 1
             try:
                 yield
             finally:
                 _lock_depth.n = depth
             return
-        root = evidence_root()
-        _mkdirs(root)
-        fd = os.open(root, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with _process_lock(storage if storage is not None else evidence_storage()):
             _lock_depth.n = 1
             try:
                 yield
             finally:
                 _lock_depth.n = 0
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextlib.contextmanager
+def _process_lock(storage: Storage) -> Iterator[None]:
+    if not isinstance(storage, FileSystemStorage):
+        conn = connections[_evidence_db()]
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                if conn.in_atomic_block:  # held to the end of the transaction
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK])
+                    yield
+                    return
+                cursor.execute("SELECT pg_advisory_lock(%s)", [_PG_LOCK])
+                try:
+                    yield
+                finally:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_PG_LOCK])
+            return
+        target = Path(settings.DATA_DIR)
+        _mkdirs(target)
+        fd = os.open(target / ".evidence.lock", os.O_RDWR | os.O_CREAT, 0o600) if fcntl else -1
+    elif fcntl is None:  # pragma: no cover - Windows: the thread lock only
+        fd = -1
+    else:
+        root = Path(storage.location)
+        _mkdirs(root)
+        fd = os.open(root, os.O_RDONLY)
+    if fd < 0:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 # --- waiting for the commit ----------------------------------------------------------------------
@@ -466,7 +480,8 @@ def _registry() -> list[_Pending]:
 class _Pending:
     """A checked file of this thread that its transaction's commit will promote."""
 
-    path: Path
+    storage: Storage
+    name: str  # in the storage: ``.incoming/<d>.<algorithm>.<random>.pending``
     storage_name: str
     algorithm: str
     using: str
@@ -479,19 +494,20 @@ class _Pending:
         return any(entry[1] == self.promote for entry in conn.run_on_commit)
 
     def promote(self) -> None:
-        """The on-commit callback: the rename into the store."""
+        """The on-commit callback: the move into the store."""
         if self.state != "waiting":
             return
         try:
-            with store_lock():
+            with store_lock(self.storage):
                 try:
-                    _publish(self.path, self.storage_name, self.algorithm)
+                    _publish(self.storage, self.name, self.storage_name, self.algorithm)
                 except FileNotFoundError:
                     # Taken meanwhile by the crash recovery of another process: fine if in place.
-                    if not _intact(_final_path(self.storage_name), self.storage_name, self.algorithm):
+                    final = blob_name(self.storage_name)
+                    if not _intact(self.storage, final, self.storage_name, self.algorithm):
                         raise
             self.state = "promoted"
-        except OSError as exc:
+        except Exception as exc:  # an OSError, or an object store that did not answer
             self.state = "failed"
             # The row is committed; the checked file stays in .incoming, and the stale sweep
             # promotes it (``evidence-verify`` reports the blob missing until then).
@@ -501,7 +517,7 @@ class _Pending:
                 self.algorithm,
                 self.storage_name,
                 exc,
-                self.path,
+                self.name,
             )
         finally:
             _forget(self)
@@ -509,7 +525,7 @@ class _Pending:
     def drop(self) -> None:
         if self.state == "waiting":
             self.state = "dropped"
-            self.path.unlink(missing_ok=True)
+            self.storage.delete(self.name)
         _forget(self)
 
 
@@ -518,11 +534,11 @@ def _forget(entry: _Pending) -> None:
         _registry().remove(entry)
 
 
-def _pending_path(storage_name: str) -> Path | None:
+def _pending_name(storage_name: str) -> str | None:
     for entry in _registry():
         live = entry.storage_name == storage_name and entry.state == "waiting" and entry.registered()
-        if live and entry.path.exists():
-            return entry.path
+        if live and entry.storage.exists(entry.name):
+            return entry.name
     return None
 
 
@@ -560,8 +576,13 @@ def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
 
     Raises ValueError if its bytes do not have ``digest``; writes nothing then.
     """
-    folder = _incoming()
-    tmp, out = _open_temp(folder)
+    storage = evidence_storage()
+    if not isinstance(storage, FileSystemStorage):
+        if file_digests(source, [algorithm])[algorithm] != digest:
+            raise ValueError(f"{source} does not have the {algorithm} digest {digest}")
+        with store_lock(storage):
+            return _publish(storage, source, digest, algorithm)
+    tmp, out, tmp_name = _spool(storage)
     try:
         h = new_hash(algorithm)
         with out, open(source, "rb") as src:
@@ -572,8 +593,8 @@ def put_blob(source: Path, *, algorithm: str, digest: str) -> bool:
             os.fsync(out.fileno())
         if h.hexdigest() != digest:
             raise ValueError(f"{source} does not have the {algorithm} digest {digest}")
-        with store_lock():
-            return _publish(tmp, digest, algorithm)
+        with store_lock(storage):
+            return _publish(storage, cast(str, tmp_name), digest, algorithm)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -587,10 +608,13 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
     limit = settings.EVIDENCE_MAX_BYTES
     algorithm = digest_algorithm()
     original = clean_name(name)
-    folder = _incoming()
-    sweep_rolled_back()
-    _prune_incoming(folder)
-    tmp, out = _open_temp(folder)
+    storage = evidence_storage()
+    try:
+        sweep_rolled_back()
+        _prune_incoming(storage)
+    except blob_storage.UNAVAILABLE as exc:
+        raise _unavailable(original, exc) from exc
+    tmp, out, tmp_name = _spool(storage)
     digest = new_hash(algorithm)
     sha256 = hashlib.sha256()
     size = 0
@@ -614,58 +638,57 @@ def store(stream: BinaryIO, name: str) -> StoredFile:
                     sha256.update(chunk)
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
+            if tmp_name is not None:  # in the store's folder: it must survive a crash after the rename
+                os.fsync(out.fileno())
         if size == 0:
             raise InvalidInput(f"文件“{original}”是空文件", field="files")
-        content_type = sniff(head, original)
-        if content_type is None:
-            raise InvalidInput(
-                f"文件“{original}”的类型不被接受：只接受 PDF、JPG、PNG、DOCX、XLSX、TXT 文件", field="files"
-            )
-        if Path(original).suffix.lower() not in _TYPES[content_type]:
-            raise InvalidInput(f"文件“{original}”的扩展名与内容不符", field="files")
-        if content_type in _OOXML_MAIN_PART:
-            problem = check_ooxml(tmp, content_type)
-            if problem is not None:
-                kind = Path(original).suffix.upper()[1:]
-                raise InvalidInput(
-                    f"文件“{original}”的" + _ZIP_REFUSALS[problem].format(kind=kind), field="files"
-                )
+        content_type = accepted_type(tmp, head, original)
         scan_file(tmp, original, content_type)
         storage_name = digest.hexdigest()
         using = _evidence_db()
         if connections[using].in_atomic_block:
             # Promoted when the transaction that records it commits (REQ-4.6).
-            waiting = folder / f"{storage_name}.{algorithm}.{tmp.stem}{_PENDING}"
-            os.replace(tmp, waiting)
-            tmp = waiting
-            fsync_dir(folder)  # the name that says what it is survives a crash after the commit
-            pending = _Pending(waiting, storage_name, algorithm, using)
+            random = tmp.stem if tmp_name is not None else secrets.token_hex(16)
+            waiting = f"{_INCOMING}/{storage_name}.{algorithm}.{random}{_PENDING}"
+            if tmp_name is not None:
+                os.replace(tmp, cast(FileSystemStorage, storage).path(waiting))
+                fsync_dir(tmp.parent)  # the name that says what it is survives a crash after the commit
+            else:
+                _upload(storage, tmp, waiting)
+            pending = _Pending(storage, waiting, storage_name, algorithm, using)
             _registry().append(pending)
             transaction.on_commit(pending.promote, using=using, robust=True)
-            created = not _final_path(storage_name).exists()
+            created = not storage.exists(blob_name(storage_name))
         else:
-            with store_lock():
-                created = _publish(tmp, storage_name, algorithm)
-    except BaseException:
+            with store_lock(storage):
+                src = tmp_name if tmp_name is not None else tmp
+                created = _publish(storage, src, storage_name, algorithm)
+    except BaseException as exc:
         if pending is not None:
-            pending.drop()
+            with contextlib.suppress(*blob_storage.UNAVAILABLE):  # else the stale sweep removes it
+                pending.drop()
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, blob_storage.UNAVAILABLE):
+            raise _unavailable(original, exc) from exc
         raise
+    if tmp_name is None:
+        tmp.unlink(missing_ok=True)  # the local copy of what is now in the object store
     sha = storage_name if algorithm == "sha256" else sha256.hexdigest()
     return StoredFile(storage_name, algorithm, sha, size, content_type, original, created, pending)
+
+
+def _unavailable(name: str, exc: Exception) -> InvalidInput:
+    """An object store that did not answer: the upload is refused, like a scanner that cannot
+    answer (fail closed), with a message to try again; the cause goes to the log."""
+    log.error("evidence storage unavailable while storing %r: %s", name, exc)
+    return InvalidInput(f"文件“{name}”暂时无法保存（文件存储服务不可用），请稍后重试", field="files")
 
 
 # --- removing ------------------------------------------------------------------------------------
 
 
 def _unlink_blob(storage_name: str) -> None:
-    path = _final_path(storage_name)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return
-    fsync_dir(path.parent)
+    evidence_storage().delete(blob_name(storage_name))
 
 
 def discard(stored: list[StoredFile]) -> None:

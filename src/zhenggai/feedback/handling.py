@@ -494,7 +494,7 @@ def feedback_attachment_open(*, actor: Actor, feedback_pk: int, pk: int) -> Open
     att = selectors.attachment_get_for_user(user=actor, feedback_pk=feedback_pk, pk=pk)
     detail = {"feedback": att.feedback_id, "name": att.name, "sha256": att.sha256}
     try:
-        handle = open(evidence_store.evidence_path(att.storage_name), "rb")  # noqa: SIM115 - handed over
+        handle = evidence_store.open_blob(att.storage_name)  # a folder or an object store; handed over
     except (FileNotFoundError, ValueError) as exc:
         audit_security_event(
             actor=actor,

@@ -1,20 +1,24 @@
 """An uploaded file kept between a preview (or dry run) and its confirmation.
 
-The bytes go to ``UPLOAD_TMP_DIR/<kind>/<user id>/<sha256>``: the name is the digest
-(never anything the user typed), the folder is the uploader's, and the session
-remembers which digests this user previewed, under what name and for what (the unit
-of a document import, the round of a workbook import). Another user cannot confirm a
-file they did not upload, even knowing its digest. ``kind`` separates the document
-imports ("import") from the workbook imports ("xlsx").
+The bytes go to the storage ``STORAGES["uploads"]`` as ``<kind>/<user id>/<sha256>``: by default
+the folder ``UPLOAD_TMP_DIR``, or a prefix of the object store every app server shares, so the
+confirmation may reach another server than the preview did. The name is the digest (never
+anything the user typed), the folder is the uploader's, and the session (in the database)
+remembers which digests this user previewed, under what name and for what (the unit of a
+document import, the round of a workbook import). Another user cannot confirm a file they did
+not upload, even knowing its digest. ``kind`` separates the document imports ("import") from
+the workbook imports ("xlsx"). The bytes are checked against their digest when they are read.
 
 Pending uploads are private and bounded (issue 8, finding 11):
-- files are written 0600 in folders 0700, whatever the umask;
-- one expires ``UPLOAD_PENDING_HOURS`` (24) after it was kept: it is gone at its next use
-  (``load`` answers None, ``keep`` clears the uploader's expired ones), and
-  ``zhenggai uploads-purge`` (:func:`purge_expired`) removes every expired one;
+- in a folder, files are written 0600 in folders 0700, whatever the umask, atomically; in an
+  object store the bucket is private and nothing hands out its URLs;
+- one expires ``UPLOAD_PENDING_HOURS`` (24) after it was kept (the storage's modification
+  time): it is gone at its next use (``load`` answers None, ``keep`` clears the uploader's
+  expired ones), and ``zhenggai uploads-purge`` (:func:`purge_expired`) removes every expired one;
 - each user may hold ``UPLOAD_PENDING_MAX_FILES`` (20) uploads of ``UPLOAD_PENDING_MAX_MB``
-  (200) MB in all, every kind together; past that ``keep`` raises :class:`UploadRefused`
-  (an ``InvalidInput`` on the field "file") and keeps nothing.
+  (200) MB in all, every kind together, counted by listing the user's folders; past that
+  ``keep`` raises :class:`UploadRefused` (an ``InvalidInput`` on the field "file") and keeps
+  nothing.
 An upload may carry one companion file (``keep(..., extra=...)``, ``load_extra``): the
 document import keeps there the parse of the upload, so it is parsed once.
 """
@@ -24,15 +28,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 
 from zhenggai.accounts.actors import Actor
 from zhenggai.errors import InvalidInput
+from zhenggai.evidence import storage as file_storage
 
 from .authed import AuthedRequest
 
@@ -63,44 +68,27 @@ def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value or ""))
 
 
-def _folder(user: Actor, kind: str) -> Path:
-    return Path(settings.UPLOAD_TMP_DIR) / kind / str(int(user.pk))
+def _now() -> float:
+    return time.time()
 
 
-def _private_folder(user: Actor, kind: str) -> Path:
-    """The uploader's folder, created (and kept) 0700 down from the upload root."""
-    root = Path(settings.UPLOAD_TMP_DIR)
-    folder = _folder(user, kind)
-    for path in (root, root / kind, folder):
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.chmod(0o700)  # mkdir's mode is cut by the umask, and the folder may be older
-    return folder
+def _storage() -> Storage:
+    """Where pending uploads are: ``STORAGES["uploads"]`` (the folder UPLOAD_TMP_DIR by default)."""
+    return file_storage.get("uploads", "UPLOAD_TMP_DIR")
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``path`` as a 0600 file, atomically (never a half-written upload under its name)."""
-    # A name of its own: the same file sent twice at once must not share (and truncate) one.
-    part = path.with_name(f"{path.name}.{secrets.token_hex(6)}{_PARTIAL}")
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            fd = -1
-            out.write(data)
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    finally:
-        if fd >= 0:
-            os.close(fd)
+def _folder(user: Actor, kind: str) -> str:
+    return f"{kind}/{int(user.pk)}"
 
 
-def _remove(folder: Path, digest: str) -> None:
+def _remove(storage: Storage, folder: str, digest: str, names: list[str] | None = None) -> None:
     for suffix in ("", _EXTRA):
-        (folder / (digest + suffix)).unlink(missing_ok=True)
-    for part in folder.glob(f"{digest}*{_PARTIAL}"):  # left by a write that never finished
-        part.unlink(missing_ok=True)
+        storage.delete(f"{folder}/{digest}{suffix}")
+    if names is None:
+        names = [e.name for e in file_storage.entries(storage, folder)]
+    for name in names:  # left by a write that never finished
+        if name.startswith(digest) and name.endswith(_PARTIAL):
+            storage.delete(f"{folder}/{name}")
 
 
 def keep(
@@ -117,13 +105,14 @@ def keep(
 
     Raises :class:`UploadRefused` when the user's pending uploads are at the quota."""
     digest = hashlib.sha256(data).hexdigest()
-    folder = _private_folder(request.user, kind)
-    _check_quota(request.user, kind, digest, len(data) + len(extra or b""))
-    _write_private(folder / digest, data)
+    storage = _storage()
+    folder = _folder(request.user, kind)
+    _check_quota(storage, request.user, kind, digest, len(data) + len(extra or b""))
+    storage.save(f"{folder}/{digest}", ContentFile(data))
     if extra is not None:
-        _write_private(folder / (digest + _EXTRA), extra)
+        storage.save(f"{folder}/{digest}{_EXTRA}", ContentFile(extra))
     else:
-        (folder / (digest + _EXTRA)).unlink(missing_ok=True)
+        storage.delete(f"{folder}/{digest}{_EXTRA}")
     key = _SESSION_KEYS[kind]
     entries = dict(request.session.get(key, {}))
     entries.pop(digest, None)
@@ -132,29 +121,22 @@ def keep(
     # An upload this session no longer remembers cannot be confirmed: its file goes too.
     for dropped, _ in kept[:-_KEEP_ENTRIES]:
         if is_digest(dropped):
-            _remove(folder, dropped)
+            _remove(storage, folder, dropped)
     request.session[key] = dict(kept[-_KEEP_ENTRIES:])
     return digest
 
 
-def _check_quota(user: Actor, kind: str, digest: str, size: int) -> None:
+def _check_quota(storage: Storage, user: Actor, kind: str, digest: str, size: int) -> None:
     """Clear the user's expired uploads, then refuse one more past the quota."""
     max_files, max_bytes = _quota()
     files = 0
     total = 0
     for k in _SESSION_KEYS:
-        folder = _folder(user, k)
-        _prune(folder)
-        if not folder.is_dir():
-            continue
-        for p in folder.iterdir():
-            if k == kind and p.name.startswith(digest):
+        for entry in _prune(storage, _folder(user, k))[0]:
+            if k == kind and entry.name.startswith(digest):
                 continue  # the same upload again replaces itself
-            try:
-                total += p.stat().st_size
-            except OSError:
-                continue
-            files += is_digest(p.name)
+            total += entry.size
+            files += is_digest(entry.name)
     if files + 1 > max_files or total + size > max_bytes:
         hours = _keep_seconds() / 3600
         raise UploadRefused(
@@ -171,28 +153,34 @@ def entry(request: AuthedRequest, digest: str, *, kind: str = "import") -> dict[
     return dict(found) if isinstance(found, dict) else None
 
 
-def _fresh(folder: Path, digest: str) -> Path | None:
-    """The upload's path while it has not expired; an expired one is removed."""
-    path = folder / digest
+def _fresh(storage: Storage, folder: str, digest: str) -> str | None:
+    """The upload's name while it has not expired; an expired one is removed."""
+    name = f"{folder}/{digest}"
     try:
-        kept_at = path.stat().st_mtime
+        kept_at = storage.get_modified_time(name).timestamp()
+    except (OSError, ValueError):
+        return None
+    if kept_at < _now() - _keep_seconds():
+        _remove(storage, folder, digest)
+        return None
+    return name
+
+
+def _read(storage: Storage, name: str) -> bytes | None:
+    try:
+        with storage.open(name, "rb") as f:
+            return bytes(f.read())
     except OSError:
         return None
-    if kept_at < time.time() - _keep_seconds():
-        _remove(folder, digest)
-        return None
-    return path
 
 
 def load(request: AuthedRequest, digest: str, *, kind: str = "import") -> bytes | None:
     """The bytes of this user's upload, or None when gone (or expired, not theirs, altered)."""
     if entry(request, digest, kind=kind) is None:
         return None
-    path = _fresh(_folder(request.user, kind), digest)
-    try:
-        data = path.read_bytes() if path else None
-    except OSError:
-        return None
+    storage = _storage()
+    name = _fresh(storage, _folder(request.user, kind), digest)
+    data = _read(storage, name) if name else None
     return data if data is not None and hashlib.sha256(data).hexdigest() == digest else None
 
 
@@ -200,55 +188,47 @@ def load_extra(request: AuthedRequest, digest: str, *, kind: str = "import") -> 
     """The companion file kept with this user's upload, or None (gone, expired, not theirs)."""
     if entry(request, digest, kind=kind) is None:
         return None
+    storage = _storage()
     folder = _folder(request.user, kind)
-    if _fresh(folder, digest) is None:
+    if _fresh(storage, folder, digest) is None:
         return None
-    try:
-        return (folder / (digest + _EXTRA)).read_bytes()
-    except OSError:
-        return None
+    return _read(storage, f"{folder}/{digest}{_EXTRA}")
 
 
 def forget(request: AuthedRequest, digest: str, *, kind: str = "import") -> None:
     """Remove the file and the session entry once the import is done."""
     if not is_digest(digest):
         return
-    _remove(_folder(request.user, kind), digest)
+    _remove(_storage(), _folder(request.user, kind), digest)
     key = _SESSION_KEYS[kind]
     entries = dict(request.session.get(key, {}))
     if entries.pop(digest, None) is not None:
         request.session[key] = entries
 
 
-def _prune(folder: Path, cutoff: float | None = None) -> int:
-    """Drop the files of uploads left unconfirmed past their expiry; how many went."""
-    cutoff = time.time() - _keep_seconds() if cutoff is None else cutoff
+def _prune(
+    storage: Storage, folder: str, cutoff: float | None = None
+) -> tuple[list[file_storage.Entry], int]:
+    """Drop the files of uploads left unconfirmed past their expiry: (the files left, how many went)."""
+    cutoff = _now() - _keep_seconds() if cutoff is None else cutoff
+    left = []
     removed = 0
-    try:
-        paths = list(folder.iterdir())
-    except OSError:
-        return 0
-    for p in paths:
-        try:
-            if p.is_file() and p.stat().st_mtime < cutoff:
-                p.unlink(missing_ok=True)
-                removed += 1
-        except OSError:
-            continue
-    return removed
+    for e in file_storage.entries(storage, folder):
+        if e.modified < cutoff:
+            storage.delete(f"{folder}/{e.name}")
+            removed += 1
+        else:
+            left.append(e)
+    return left, removed
 
 
 def purge_expired(*, now: float | None = None) -> int:
     """Remove every expired pending upload of every user and kind; return how many files
     went. Idempotent; run by ``zhenggai uploads-purge`` (e.g. hourly from cron)."""
-    cutoff = (time.time() if now is None else now) - _keep_seconds()
-    root = Path(settings.UPLOAD_TMP_DIR)
+    cutoff = (_now() if now is None else now) - _keep_seconds()
+    storage = _storage()
     removed = 0
     for kind in _SESSION_KEYS:
-        base = root / kind
-        if not base.is_dir():
-            continue
-        for folder in base.iterdir():
-            if folder.is_dir() and not folder.is_symlink():
-                removed += _prune(folder, cutoff)
+        for user_folder in file_storage.folders(storage, kind):
+            removed += _prune(storage, f"{kind}/{user_folder}", cutoff)[1]
     return removed

@@ -5,7 +5,8 @@ A backup directory holds:
 - ``database.pgdump`` (PostgreSQL, ``pg_dump -Fc``) or ``database.sqlite3`` (SQLite, made
   with SQLite's online backup API, never a file copy);
 - ``evidence/<d[:2]>/<d>``: every blob an Evidence row or a citizen's feedback attachment of
-  that database names;
+  that database names, read through the evidence storage (the folder ``EVIDENCE_DIR`` or the
+  object store of ``STORAGES["evidence"]``; a restore writes them back through it);
 - ``audit/checkpoints.jsonl``: the signed audit checkpoints (``AUDIT_CHECKPOINT_FILE``) up to
   the last audit event in the backed-up database (later lines belong to events it does not
   hold). The audit *keys* are never in a backup: they stay with the operator, who puts the
@@ -63,7 +64,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-from zhenggai.evidence.store import evidence_path, fsync_dir, is_digest, new_hash, put_blob
+from zhenggai.evidence.store import fsync_dir, is_digest, new_hash, open_blob, put_blob
 
 from . import signing
 
@@ -487,7 +488,7 @@ def _copy_blob(dest: Path, name: str, algorithm: str, problems: list[str]) -> di
     target.parent.mkdir(parents=True, exist_ok=True)
     h = new_hash(algorithm)
     try:
-        with open(evidence_path(name), "rb") as src, open(target, "wb") as out:
+        with open_blob(name) as src, open(target, "wb") as out:  # from a folder or an object store
             while chunk := src.read(_CHUNK):
                 h.update(chunk)
                 out.write(chunk)

@@ -24,6 +24,10 @@ database. Each finding is a Warning (``--fail-level WARNING`` makes it fatal):
 - ops.W002 an SQLite pragma is not the durable value;
 - ops.W003 the SQLite ``transaction_mode`` is not ``IMMEDIATE``;
 - ops.W004 the settings could not be read.
+
+Tag ``storage``, ``check --deploy`` only: ops.W005 an object store of ``STORAGES["evidence"]``
+or ``STORAGES["uploads"]`` (``ZHENGGAI_STORAGE=s3``) does not answer, or its bucket is not there
+or not allowed with these keys: every upload and download would fail. A folder is not probed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core import checks
+from django.core.files.storage import storages
+from django.core.files.storage.handler import InvalidStorageError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 # PostgreSQL setting → values that keep a commit durable.
@@ -205,3 +211,39 @@ def database_durability_deploy(
     if databases is not None:
         return []
     return durability_messages([DEFAULT_DB_ALIAS])
+
+
+_PROBED_STORAGES = ("evidence", "uploads")
+
+
+@checks.register("storage", deploy=True)
+def storage_reachable(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check --deploy``: each object store of evidence and pending uploads answers (ops.W005)."""
+    messages: list[checks.CheckMessage] = []
+    for alias in _PROBED_STORAGES:
+        try:
+            storage = storages[alias]
+        except InvalidStorageError:
+            continue
+        probe = getattr(storage, "probe", None)
+        if probe is None:  # a folder: nothing to reach
+            continue
+        try:
+            probe()
+        except Exception as exc:  # any failure means the same: not usable
+            endpoint = getattr(storage, "endpoint_url", None) or "AWS"
+            where = f"{endpoint} / {getattr(storage, 'bucket_name', '?')}"
+            messages.append(
+                checks.Warning(
+                    f"对象存储 {alias}（{where}）无法访问：{exc}。上传和下载佐证材料都会失败。"
+                    f" / The object store of {alias!r} ({where}) does not answer: {exc}.",
+                    hint=(
+                        "检查 ZHENGGAI_S3_ENDPOINT_URL、ZHENGGAI_S3_BUCKET、访问密钥和网络；存储桶须已创建。"
+                        " / Check ZHENGGAI_S3_ENDPOINT_URL, ZHENGGAI_S3_BUCKET, the keys and the network;"
+                        " the bucket must exist."
+                    ),
+                    obj=f"STORAGES[{alias!r}]",
+                    id="ops.W005",
+                )
+            )
+    return messages

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from zhenggai.evidence.store import evidence_path, file_digests
+from zhenggai.evidence.store import blob_digests
 
 if TYPE_CHECKING:
     from zhenggai.ledger.models import Evidence
@@ -49,10 +49,8 @@ class EvidenceReport:
 
 def _blob_state(name: str, algorithm: str) -> tuple[str, dict[str, str], int]:
     """("ok"|"missing"|"changed", digests found, size found) of one blob."""
-    try:
-        path = evidence_path(name)
-        digests = file_digests(path, {algorithm, "sha256"})
-        size = path.stat().st_size
+    try:  # through the storage: a folder or an object store
+        digests, size = blob_digests(name, {algorithm, "sha256"})
     except (FileNotFoundError, NotADirectoryError, ValueError):
         return "missing", {}, -1
     return ("ok" if digests[algorithm] == name else "changed"), digests, size

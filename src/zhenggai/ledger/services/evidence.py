@@ -15,7 +15,7 @@ from django.http import Http404
 from zhenggai.accounts.actors import Actor
 from zhenggai.audit.services import audit_change, audit_security_event
 from zhenggai.errors import ServiceError
-from zhenggai.evidence.store import evidence_path, new_hash
+from zhenggai.evidence.store import new_hash, open_blob
 
 from .. import selectors
 from ..models import Evidence
@@ -84,7 +84,7 @@ def evidence_open(*, actor: Actor, evidence: Evidence | int) -> OpenedEvidence:
     ev = selectors.evidence_get_for_user(user=actor, pk=pk)
     handle: BinaryIO | None = None
     try:
-        handle = open(evidence_path(ev.storage_name), "rb")  # noqa: SIM115 - handed to the caller
+        handle = open_blob(ev.storage_name)  # a folder or an object store; handed to the caller
         actual = _digests(handle, {ev.algorithm, "sha256"})
     except (FileNotFoundError, ValueError) as exc:  # no file, or no digest it could be checked by
         if handle is not None:

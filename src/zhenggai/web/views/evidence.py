@@ -26,7 +26,8 @@ def evidence_download(request: AuthedRequest, pk: int) -> HttpResponse | FileRes
         refused = HttpResponse(str(err), status=500, content_type="text/plain; charset=utf-8")
         refused["Cache-Control"] = "no-store"
         return refused
-    # FileResponse writes Content-Disposition with filename* (RFC 5987) for a Chinese name.
+    # Streamed in blocks from the storage (a folder, or the object store's copy spooled while it
+    # was hashed); FileResponse writes Content-Disposition with filename* (RFC 5987) for a Chinese name.
     response = FileResponse(
         opened.file, as_attachment=True, filename=opened.name, content_type=opened.content_type
     )
