@@ -1,4 +1,4 @@
-"""Finding 11 of issue 8 (operating zhenggai): the README's waitress start behind the documented
+"""Finding 11 of issue 8 (operating zhenggai): the README's gunicorn start behind the documented
 proxy, the deploy check's floor for the lockout, the trusted proxies and the allowed hosts, the
 password-change form's throttle, and the modes of the data directory, the SQLite file and the
 evidence temp folder."""
@@ -30,15 +30,15 @@ from zhenggai.audit.models import AuditEvent
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-# --- (a) waitress behind the proxy ------------------------------------------------------------
+# --- (a) gunicorn behind the proxy ------------------------------------------------------------
 
 
 def readme_exec_start() -> list[str]:
-    """The argv of the README's systemd unit (``ExecStart=…waitress-serve …``)."""
+    """The argv of the README's systemd unit (``ExecStart=…gunicorn …``)."""
     lines = [
         line
         for line in README.read_text(encoding="utf-8").splitlines()
-        if line.startswith("ExecStart=") and "waitress-serve" in line
+        if line.startswith("ExecStart=") and "gunicorn" in line
     ]
     assert len(lines) == 1, lines
     return shlex.split(lines[0].removeprefix("ExecStart="))
@@ -64,7 +64,7 @@ def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
     while True:
         if server.poll() is not None:
             _out, err = server.communicate()
-            pytest.fail(f"waitress exited {server.returncode}: {err.decode()[-2000:]}")
+            pytest.fail(f"the server exited {server.returncode}: {err.decode()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5):
                 return
@@ -72,18 +72,18 @@ def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
-def test_finding11_waitress_started_as_the_readme_says_serves_the_proxys_https_requests_without_a_redirect(
+def test_finding11_gunicorn_started_as_the_readme_says_serves_the_proxys_https_requests_without_a_redirect(
     tmp_path: Path,
 ) -> None:
     env = production_env(tmp_path / "data")
     assert run(env, "migrate", "-v", "0").returncode == 0
     argv = readme_exec_start()
-    assert Path(argv[0]).name == "waitress-serve"
+    assert Path(argv[0]).name == "gunicorn"
     port = _free_port()
-    argv = [str(Path(sys.executable).with_name("waitress-serve"))] + [
+    argv = [str(Path(sys.executable).with_name("gunicorn"))] + [
         a.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for a in argv[1:]
     ]
-    assert f"--listen=127.0.0.1:{port}" in argv  # the unit listens on the loopback, where nginx is
+    assert f"--bind=127.0.0.1:{port}" in argv  # the unit listens on the loopback, where nginx is
     server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(port, server)

@@ -625,6 +625,9 @@ OPEN_TO_ALL_USERS = {
     "accounts:password-change",
     "accounts:profile",
     "disclosure:pending",
+    # One's own API tokens (tests/web/test_tokens_pages.py).
+    "accounts:tokens",
+    "accounts:token-create",
 }
 # The list of citizen feedback: each reader's own (the handlers, unit heads and supervisors);
 # 403 for anyone who reads feedback nowhere (a viewer, a responsible person, the administrators).
@@ -661,6 +664,8 @@ ACCOUNT_ADMIN_PAGES = {
     "accounts:user-recovery",
     "accounts:change-requests",
     "accounts:change-request-decide",
+    # The 安全管理员 only (tests/web/test_tokens_pages.py).
+    "accounts:tokens-all",
 }
 # How each administrators' page is asked for (a user page is the clerk's).
 ADMIN_REQUESTS = {
@@ -678,6 +683,7 @@ ADMIN_REQUESTS = {
     "accounts:user-recovery": ("post", True),
     "accounts:change-requests": ("get", False),
     "accounts:change-request-decide": ("post", True),
+    "accounts:tokens-all": ("get", False),
 }
 
 
@@ -747,6 +753,12 @@ def _url_names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
 
 # One's own messages only: another user's message is 404 (tests/web/test_inbox.py).
 OWN_MESSAGES = {"inbox:open"}
+# An API token: its owner and the 安全管理员 revoke it, anyone else 403, recorded
+# (tests/web/test_tokens_pages.py).
+OWN_TOKENS = {"accounts:token-revoke"}
+# The JSON API: token, not session (401 without one; docs and schema public; a JSON 404 for any
+# other /api/ path): tests/accounts/test_totp.py and tests/api/.
+API_ROUTES = {n for n in _url_names(get_resolver().url_patterns) if n.startswith("api:")} | {"api-not-found"}
 # The 系统管理员 only (tests/web/test_inbox.py; others 403, recorded).
 SYSTEM_ADMIN_PAGES = {"inbox:outbox"}
 MATRIX = [
@@ -755,6 +767,8 @@ MATRIX = [
     AUDIT_ADMIN_PAGES,
     ACCOUNT_ADMIN_PAGES,
     OWN_MESSAGES,
+    OWN_TOKENS,
+    API_ROUTES,
     SYSTEM_ADMIN_PAGES,
     FEEDBACK_LIST,
     PUBLIC_SITE,

@@ -187,7 +187,14 @@ class Finding(SoftDeleted):
         verbose_name = "问题"
         verbose_name_plural = "问题"
         ordering = ["round_id", "position"]
-        indexes = [models.Index(fields=["round", "kind", "position"])]
+        indexes = [
+            models.Index(fields=["round", "kind", "position"]),
+            # 搜索与筛选 walks findings in (round, position, id) order and stops at a page's end;
+            # the overview reads a round's tree in that order without sorting.
+            models.Index(fields=["round", "position", "id"]),
+            # A unit's problems (the unit head's completion curve, the supervisor's 可销号).
+            models.Index(fields=["unit", "kind", "deleted_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -287,6 +294,27 @@ class Measure(SoftDeleted):
             models.Index(fields=["round", "status"]),
             models.Index(fields=["person", "status"]),
             models.Index(fields=["unit", "deadline"]),
+            # A finding's measures in list order (搜索与筛选's inner loop), and what a problem's
+            # state and completion need of them, from the index alone.
+            models.Index(fields=["finding", "position", "id", "deleted_at", "status", "completed_at"]),
+            # The round overview's counts, answered from the index alone (no table row read):
+            # by finding and status (the tree, labels hidden), by department and status.
+            models.Index(fields=["round", "deleted_at", "finding", "status", "sensitivity", "deadline"]),
+            models.Index(fields=["round", "deleted_at", "department", "status", "deadline"]),
+            # 我的任务: a responsible leader's measures counted by status, round and deadline, and
+            # each box's most urgent read in deadline order, from the index alone.
+            models.Index(
+                fields=[
+                    "leader",
+                    "deleted_at",
+                    "deadline",
+                    "status",
+                    "round",
+                    "sensitivity",
+                    "unit",
+                    "finding",
+                ]
+            ),
         ]
 
     def __str__(self) -> str:

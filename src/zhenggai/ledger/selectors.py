@@ -464,6 +464,18 @@ def measure_history(*, measure: Measure) -> list[tuple[dt.datetime, str, Progres
     return items
 
 
+def progress_of_measure(*, measure: Measure) -> QuerySet[Progress]:
+    """The progress entries of ``measure`` (got through ``measure_get_for_user``), each with its
+    author and its evidence files and their uploaders: a page costs 3 queries whatever its size."""
+    return measure.progress.select_related("author").prefetch_related("evidence", "evidence__uploaded_by")
+
+
+def reviews_of_measure(*, measure: Measure) -> QuerySet[Review]:
+    """The review decisions on ``measure`` (got through ``measure_get_for_user``): the unit head's,
+    the responsible leader's returns and the supervisors' send-backs, each with its reviewer."""
+    return measure.reviews.select_related("reviewer")
+
+
 class Return(NamedTuple):
     """The latest return of a measure: why, when and by whom (a name as pages print it);
     a tuple ``(reason, at, by)``."""

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from zhenggai.ledger.models import MeasureKind, MeasureStatus, OutcomeKind
+from zhenggai.ledger.paging import PageNode
 from zhenggai.ledger.selectors import Node, Tally
 from zhenggai.textparse.lint import lint
 from zhenggai.textparse.model import ParseResult, iter_findings
@@ -72,6 +73,25 @@ def tree_rows(roots: list[Node]) -> list[TreeRow]:
             n.tally.overdue,
         )
         for n, depth in flatten(roots)
+    ]
+
+
+def tree_page_rows(nodes: list[PageNode]) -> list[TreeRow]:
+    """One page of the overview's tree (``selectors.round_overview_page``) as plain rows."""
+    return [
+        TreeRow(
+            n.pk,
+            n.kind,
+            n.depth,
+            f"{n.number} {n.title}".strip(),
+            n.state,
+            n.problems,
+            n.completion_rate,
+            n.measures,
+            n.done,
+            n.overdue,
+        )
+        for n in nodes
     ]
 
 

@@ -27,6 +27,8 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateTimeField,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -37,9 +39,8 @@ from django.db.models import (
     TextField,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.ledger.models import (
@@ -56,6 +57,7 @@ from zhenggai.ledger.models import (
 )
 from zhenggai.ledger.policy import (
     IN_REVIEW,
+    OPEN,
     REPORTABLE,
     finished_q,
     overdue_q,
@@ -173,13 +175,16 @@ def units_with_role(user: Viewer, role: str) -> list[Unit]:
 
 
 def under_q(units: Iterable[Unit], field_name: str = "unit") -> Q:
-    """Rows whose ``field_name`` unit is in the subtree of one of ``units`` (nothing if none)."""
-    key = f"{field_name}__path__startswith" if field_name else "path__startswith"
+    """Rows whose ``field_name`` unit is in the subtree of one of ``units`` (nothing if none):
+    a semi-join on the materialised path (``units.selectors.visible_units_q``), so the rows are
+    found through their unit's index."""
     q = Q(pk__in=[])
     for u in units:
         if u.path:
-            q |= Q(**{key: u.path})
-    return q
+            q |= Q(path__startswith=u.path)
+    if not field_name:
+        return q
+    return Q(**{f"{field_name}__in": Unit.objects.filter(q).values("pk")})
 
 
 def _measures_for(user: Viewer) -> QuerySet[Measure]:
@@ -375,26 +380,79 @@ def _latest_review(field_name: str) -> Subquery:
     )
 
 
-def boxed(qs: QuerySet[Measure], box: Case | Value) -> dict[str, tuple[int, list[Measure]]]:
-    """Measures (annotated with ``tier_rank``) put in boxes by ``box``: per box key, how many
-    there are and the first ``BOX_SIZE``, most urgent first. Two queries: the boxes ranked by
-    window functions over a narrow projection, then the rows shown with what they join."""
-    urgent = [F("tier_rank").asc(), F("deadline").asc(nulls_last=True), F("pk").asc()]
-    ranked = list(
-        qs.annotate(box=box)
-        .annotate(
-            box_count=Window(Count("pk"), partition_by=[F("box")]),
-            box_row=Window(RowNumber(), partition_by=[F("box")], order_by=urgent),
-        )
-        .filter(box_row__lte=BOX_SIZE)
-        .order_by("box", "box_row")
-        .values_list("pk", "box", "box_count")
-    )
-    shown = {m.pk: m for m in qs.filter(pk__in=[pk for pk, _, _ in ranked])} if ranked else {}
+#: What a box shows of a measure (``web/supervision/dashboard/_box.html``): only these columns
+#: are read (a measure and four related rows per item otherwise, every column converted).
+BOX_FIELDS = (
+    "round_id",
+    "unit_id",
+    "finding_id",
+    "text",
+    "status",
+    "deadline",
+    "sensitivity",
+    "round__title",
+    "finding__number",
+    "finding__title",
+    "person__display_name",
+    "person__username",
+)
+#: The related rows a box item shows (its round, its problem, its person).
+BOX_RELATED = ("round", "finding", "person")
+
+
+def _one_tier_list(tiers: Mapping[int, Sequence[Tier]] | None) -> bool:
+    """Whether every round of ``tiers`` has the same tier list (the usual case: the default)."""
+    return tiers is not None and len({json.dumps(list(t), sort_keys=True) for t in tiers.values()}) <= 1
+
+
+def boxed(
+    qs: QuerySet[Measure],
+    box: Case | Value,
+    *,
+    tiers: Mapping[int, Sequence[Tier]],
+    counts: Mapping[str, int] | None = None,
+    on: dt.date | None = None,
+) -> dict[str, tuple[int, list[Measure]]]:
+    """Measures put in boxes by ``box``: per box key, how many there are and the first
+    ``BOX_SIZE``, most urgent first (tier, then deadline, then id), each with ``tier`` and
+    ``tier_rank`` set (the rounds' ``tiers`` on ``on``, today by default).
+
+    Two queries whatever the number of measures: the boxes counted by the database, then the
+    rows shown, each box cut by a subquery (``LIMIT BOX_SIZE``). When one tier list applies to
+    every round of ``tiers`` a tier is a range of deadlines, earlier ones more urgent, so within
+    a box whose measures are open (or all without a tier) most urgent first is earliest deadline
+    first: the database reads each box in deadline order from an index and stops at
+    ``BOX_SIZE``; the callers' boxes are all such. Otherwise each box is sorted by tier in the
+    database. A caller that counted the boxes already passes ``counts`` (one query less)."""
+    on = on or today()
+    in_boxes = qs.annotate(box=box)
+    if counts is None:
+        # A constant box is an aggregate without GROUP BY: one row, with 0 when there is nothing.
+        grouped = in_boxes.order_by().values("box").annotate(n=Count("pk")).values_list("box", "n")
+        counts = dict(grouped)
+    counts = {key: n for key, n in counts.items() if n}
+    if not counts:
+        return {}
+    by_deadline = [F("deadline").asc(nulls_last=True), F("pk").asc()]
+    if _one_tier_list(tiers):
+        ranked, urgent = in_boxes, by_deadline
+    else:
+        ranked = in_boxes.annotate(tier_rank=tier_rank_for_rounds(today=on, tiers=tiers))
+        urgent = [F("tier_rank").asc(), *by_deadline]
+    cut = Q(pk__in=[])
+    for key in sorted(counts):
+        cut |= Q(pk__in=ranked.filter(box=key).order_by(*urgent).values("pk")[:BOX_SIZE])
+    rows = list(in_boxes.filter(cut).select_related(None).select_related(*BOX_RELATED).only(*BOX_FIELDS))
+    for m in rows:  # the tiers of the rows shown, here rather than in the database's every row
+        listed = tiers.get(m.round_id)
+        found = tier_of(deadline=m.deadline, status=m.status, today=on, tiers=listed) if listed else None
+        tier = found or ""
+        m.tier, m.tier_rank = tier, TIER_RANK.get(tier, TIER_RANK[""])  # type: ignore[attr-defined]
+    rows.sort(key=lambda m: (m.tier_rank, m.deadline is None, m.deadline or dt.date.min, m.pk))  # type: ignore[attr-defined]
     out: dict[str, tuple[int, list[Measure]]] = {}
-    for pk, key, n in ranked:
-        if pk in shown:
-            out.setdefault(key, (n, []))[1].append(shown[pk])
+    for m in rows:
+        key = m.box  # type: ignore[attr-defined]
+        out.setdefault(key, (counts[key], []))[1].append(m)
     return out
 
 
@@ -453,11 +511,7 @@ def person_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> PersonD
     """The measures the user is responsible for and has to work on: returned ones first (with
     the reviewer's reason), then by tier, most urgent first. One query."""
     on = today()
-    qs = returned_measures(
-        with_tiers(
-            _list_base(user).filter(person_id=user.pk, status__in=sorted(PERSON_TODO)), tiers=tiers, on=on
-        )
-    )
+    qs = returned_measures(_list_base(user).filter(person_id=user.pk, status__in=sorted(PERSON_TODO)))
     # The box straight from the tier branches (not from ``tier``, which would repeat it).
     box = Case(
         When(Q(status=S.IN_PROGRESS, last_decision=ReviewDecision.RETURN), then=Value("returned")),
@@ -465,7 +519,7 @@ def person_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> PersonD
         default=Value("calm"),
         output_field=CharField(),
     )
-    found = boxed(qs, box)
+    found = boxed(qs, box, tiers=tiers, on=on)
     boxes = []
     for key, title, hint, empty, more in PERSON_BOXES:
         n, items = found.get(key, (0, []))
@@ -490,14 +544,25 @@ def leader_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> LeaderD
     """The measures the user leads (责任领导): his 预审 queue (rounds with 责任领导审核) first,
     then the open ones most urgent first, and a status × tier count of all. Two queries."""
     on = today()
-    mine = with_tiers(_list_base(user).filter(leader_id=user.pk), tiers=tiers, on=on)
+    led = _list_base(user).filter(leader_id=user.pk)
+    # Counted by status, round and deadline (from an index), each group's tier placed here: the
+    # database does not evaluate the tiers' expression on every measure.
     cells = (
-        # The django-stubs plugin does not see the ``tier`` annotation.
-        mine.order_by().values("status", "tier").annotate(n=Count("pk")).values_list("status", "tier", "n")  # type: ignore[misc]
+        led.order_by()
+        .values("status", "round_id", "deadline")
+        .annotate(n=Count("pk"))
+        .values_list("status", "round_id", "deadline", "n")
     )
     grid: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for status, tier, n in cells:
-        grid[status][tier or ""] += n
+    placed: dict[tuple[str, int, dt.date | None], str] = {}  # statuses share deadlines: place once
+    for status, rid, deadline, n in cells:
+        key = ("open" if status in OPEN else status, rid, deadline)
+        tier = placed.get(key)
+        if tier is None:
+            listed = tiers.get(rid)
+            reached = tier_of(deadline=deadline, status=status, today=on, tiers=listed) if listed else None
+            tier = placed[key] = reached or ""
+        grid[status][tier] += n
     matrix = []
     tier_totals: dict[str, int] = defaultdict(int)
     total = 0
@@ -513,7 +578,11 @@ def leader_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> LeaderD
     box = Case(
         When(status=S.LEADER_REVIEW, then=Value("queue")), default=Value("led"), output_field=CharField()
     )
-    found = boxed(mine.exclude(finished_q()), box)
+    # The boxes' sizes are in the matrix already: 预审 is one status, the rest the other open ones.
+    in_queue = sum(grid.get(S.LEADER_REVIEW, {}).values())
+    open_ = sum(sum(row.values()) for status, row in grid.items() if status in OPEN)
+    sizes = {"queue": in_queue, "led": open_ - in_queue}
+    found = boxed(led.exclude(finished_q()), box, tiers=tiers, counts=sizes, on=on)
     queue_n, queue_items = found.get("queue", (0, []))
     open_n, open_items = found.get("led", (0, []))
     return LeaderDesk(
@@ -596,27 +665,32 @@ def completion_curve(events: Iterable[dt.date], *, on: dt.date, weeks: int = CUR
 def problem_completions(*, units_q: Q) -> tuple[int, list[dt.date]]:
     """(problems, the day each completed one was completed) for problems matching ``units_q``:
     closed ones at their close-out, the others whose measures are all 已完成 at the last
-    completion. A reopened problem is open again, so not complete. One query."""
+    completion. A reopened problem is open again, so not complete. One query, one column a
+    problem: the database says when each was completed (nothing for the open ones)."""
     from django.utils import timezone
 
+    completed = Case(
+        When(status=ProblemStatus.CLOSED, then=Coalesce("closed_at", "last_done")),
+        When(Q(m_total__gt=0, m_done=F("m_total")), then=F("last_done")),
+        default=Value(None),
+        output_field=DateTimeField(),
+    )
     rows = (
+        # The django-stubs plugin cannot see annotations passed as ``**kwargs``.
         Finding.objects.filter(units_q, kind=FindingKind.PROBLEM)  # type: ignore[misc]
         .order_by()
+        .values("pk", "status", "closed_at")  # grouped by these, not by every column of the problem
         .annotate(
             **problem_measure_counts(),
             last_done=Max("measures__completed_at", filter=Q(measures__deleted_at__isnull=True)),
         )
-        .values_list("status", "closed_at", "m_total", "m_done", "last_done")
+        .annotate(completed=completed)
+        .values_list("completed", flat=True)
     )
     total = 0
     days: list[dt.date] = []
-    for status, closed_at, m_total, m_done, last_done in rows.iterator(chunk_size=2000):
+    for when in rows:
         total += 1
-        when = None
-        if status == ProblemStatus.CLOSED:
-            when = closed_at or last_done
-        elif m_total and m_done == m_total:
-            when = last_done
         if when is not None:
             days.append(timezone.localdate(when))
     return total, days
@@ -630,8 +704,12 @@ def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk 
         return None
     on = today()
     q_units = under_q(units)
-    pending = with_tiers(_list_base(user).filter(q_units, status=S.PENDING_REVIEW), tiers=tiers, on=on)
-    n, items = boxed(pending, Value("review", output_field=CharField())).get("review", (0, []))
+    # Also by round (a measure's unit is its round's): the (round, status) index then finds them,
+    # however many measures other units have.
+    rounds_here = Round.objects.filter(q_units).values("pk")
+    pending = _list_base(user).filter(q_units, round__in=rounds_here, status=S.PENDING_REVIEW)
+    review_box = Value("review", output_field=CharField())
+    n, items = boxed(pending, review_box, tiers=tiers, on=on).get("review", (0, []))
     review = Box(
         "review",
         "待我审核",
@@ -642,18 +720,11 @@ def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk 
         "status=pending_review",
         "border-warning",
     )
-    measure_count = (
-        Measure.objects.filter(round=OuterRef("pk"))
-        .order_by()
-        .values("round")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    # Rounds with a measure: whether one exists, not how many (the count read every measure).
     rounds = list(
-        Round.objects.filter(q_units)
-        .annotate(measure_count=Coalesce(Subquery(measure_count, output_field=IntegerField()), Value(0)))
-        .filter(measure_count__gt=0)
-        .order_by("-created_at", "-id")
+        Round.objects.filter(q_units, Exists(Measure.objects.filter(round=OuterRef("pk")))).order_by(
+            "-created_at", "-id"
+        )
     )
     signing = signing_state([r.pk for r in rounds])
     to_sign: list[tuple[Round, int | None, int]] = [

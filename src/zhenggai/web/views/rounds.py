@@ -17,7 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded, require_allowed
-from zhenggai.ledger import policy, selectors, services
+from zhenggai.ledger import paging, policy, selectors, services
+from zhenggai.ledger.documents import documents_of
 from zhenggai.ledger.models import Finding, MeasureKind, Round
 from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
@@ -25,6 +26,7 @@ from zhenggai.units.selectors import members_of
 
 from .. import presenters
 from ..forms import BulkAssignForm, DeleteForm, FindingForm, RoundForm, SearchForm, add_service_error
+from ..jinja import FORM_RENDERER
 from .common import page_number
 from .search import filters_from
 
@@ -66,43 +68,56 @@ def round_create(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/rounds/create.html", {"form": form}, status=status)
 
 
+#: Problems per page of the overview's tree (with their categories and issues).
+TREE_PER_PAGE = 50
+
+
 def _overview_page(
     request: AuthedRequest, round_: Round, *, finding_form: FindingForm | None = None, status: int = 200
 ) -> HttpResponse:
-    overview = selectors.round_overview(user=request.user, round=round_)
+    overview = paging.round_overview_page(
+        user=request.user, round=round_, page=_int(request.GET.get("page")), size=TREE_PER_PAGE
+    )
     signed = overview.signed
     amendments = selectors.amendments_since(round=round_, signature=signed)
     actions = policy.allowed_actions(
         request.user, round_, measures=overview.tally.measure_total, signed=signed, amendments=amendments
     )
     if "add_finding" in actions and finding_form is None:
-        finding_form = FindingForm(parents=_parents(request, round_))
+        finding_form = FindingForm(parents=_parents(request, round_), renderer=FORM_RENDERER)
     # The clerk's recycle bin (已删除) and the round's own deletion.
     deleted = selectors.deleted_findings(user=request.user, round=round_) if "trash" in actions else []
     return render(
         request,
-        "web/rounds/detail.html",
+        "web/rounds/detail.jinja",
         {
             "round": round_,
             "overview": overview,
             "tally": overview.tally,
             "status_counts": presenters.status_counts(overview.tally),
             "tree": presenters.tree_table_body(
-                presenters.tree_rows(overview.roots),
-                # One reverse() for the page, not one per row (2,000 rows in a large round).
+                presenters.tree_page_rows(overview.rows),
+                # One reverse() for the page, not one per row.
                 reverse("web:problem-detail", args=[0]).removesuffix("0/"),
             ),
+            "per_page": TREE_PER_PAGE,
             "departments": overview.by_department,
             "outcomes": presenters.summarise_outcomes(selectors.outcomes_of(round=round_)),
+            "documents": list(documents_of(round=round_)),
             "signed": signed,
             "amendments": amendments,
             "actions": actions,
             "finding_form": finding_form,
             "deleted": deleted,
-            "delete_form": DeleteForm() if "delete" in actions else None,
+            "delete_form": DeleteForm(renderer=FORM_RENDERER) if "delete" in actions else None,
         },
         status=status,
     )
+
+
+def _int(value: str | None) -> int:
+    """A page number from the query string (1 for anything else)."""
+    return int(value) if value and value.isdigit() and len(value) < 9 else 1
 
 
 @login_required

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from zhenggai.http.authed import AuthedRequest
-from zhenggai.ledger import selectors
+from zhenggai.ledger import paging, selectors
 from zhenggai.ledger.selectors import MeasureFilters
 from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
 
 from ..forms import SearchForm
-from .common import page_number
+from ..jinja import FORM_RENDERER
 
 PER_PAGE = 50
 
@@ -41,17 +41,48 @@ def search(request: AuthedRequest) -> HttpResponse:
     form = SearchForm(
         request.GET or None,
         rounds=selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id"),
-        people=unit_selectors.people_for_user(user=request.user),
-        departments=unit_selectors.departments_for_user(user=request.user),
+        # The choices need their names only (a form renders a whole model per option otherwise).
+        people=unit_selectors.people_for_user(user=request.user).only("display_name", "username"),
+        departments=unit_selectors.departments_for_user(user=request.user).only("name"),
+        renderer=FORM_RENDERER,
     )
-    rows = selectors.empty_measures()
-    if not form.is_bound or form.is_valid():
-        data = form.cleaned_data if form.is_bound else {}
-        rows = selectors.measure_search(
-            user=request.user, filters=filters_from(data), unassigned=bool(data.get("unassigned"))
+    data: dict[str, Any] | None = {}
+    if form.is_bound:
+        data = form.cleaned_data if form.is_valid() else None
+    if data is None:
+        page = paging.KeysetPage([], 0, False)
+    else:
+        # Keyset pages (下一页 after the last row): the same cost for the 1st page and the 100th.
+        page = paging.measure_search_page(
+            user=request.user,
+            filters=filters_from(data),
+            unassigned=bool(data.get("unassigned")),
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+            size=PER_PAGE,
         )
-    page = Paginator(rows, PER_PAGE).get_page(page_number(request))
-    page.object_list = attach_tiers(page.object_list)  # the warning colours: one query for the page
+    # The warning colours (a row has what a measure has for it): one query for the page.
+    attach_tiers(cast("list[Any]", page.rows))
+    return render(
+        request,
+        "web/search.jinja",
+        {
+            "form": form,
+            "page": page,
+            "querystring": querystring_without(request, *CURSORS),
+            # One reverse() for the page, not one per row.
+            "measure_url": reverse("web:measure-detail", args=[0]).removesuffix("0/"),
+        },
+    )
+
+
+#: The query parameters of a page's position (dropped from the links that keep the filters).
+CURSORS = ("after", "before", "page")
+
+
+def querystring_without(request: HttpRequest, *names: str) -> str:
+    """The request's query string without ``names`` (the filters, kept across pages)."""
     q = request.GET.copy()
-    q.pop("page", None)
-    return render(request, "web/search.html", {"form": form, "page": page, "querystring": q.urlencode()})
+    for name in names:
+        q.pop(name, None)
+    return q.urlencode()

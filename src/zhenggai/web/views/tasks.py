@@ -13,15 +13,21 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from zhenggai.http.authed import AuthedRequest
+from zhenggai.ledger import paging
 from zhenggai.supervision.rules import LEVELS
 from zhenggai.supervision.selectors import desks
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
 
+#: Items each list of the page shows; the rest is a click away ("查看全部", a paged list).
+BOX_SIZE = 50
+
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
+    if request.GET.get("box") == "close":
+        return _close_list(request)
     roles = unit_selectors.roles_of(user=user)
     tiers = desks.visible_round_tiers(user)
     person = desks.person_desk(user=user, tiers=tiers)
@@ -29,7 +35,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     clerk = desks.clerk_desk(user=user, tiers=tiers) if Role.CLERK in roles else None
     head = desks.head_desk(user=user, tiers=tiers) if Role.UNIT_LEADER in roles else None
     supervisor = Role.SUPERVISOR in roles
-    close = desks.ready_to_close(user=user) if supervisor else []
+    close = paging.ready_to_close_page(user=user, size=BOX_SIZE) if supervisor else None
     context = {
         "person": person,
         "leader": leader if (Role.RESPONSIBLE_LEADER in roles or leader.total) else None,
@@ -40,6 +46,19 @@ def home(request: AuthedRequest) -> HttpResponse:
         "levels": LEVELS,
         # One reverse() for the page: the boxes hold up to 50 measures each.
         "measure_url": reverse("web:measure-detail", args=[0]).removesuffix("0/"),
+        "problem_url": reverse("web:problem-detail", args=[0]).removesuffix("0/"),
         "more_url": reverse("supervision:dashboard-measures"),
     }
-    return render(request, "web/home.html", context)
+    return render(request, "web/home.jinja", context)
+
+
+def _close_list(request: AuthedRequest) -> HttpResponse:
+    """可销号 in full, a keyset page at a time (the home page shows its first ``BOX_SIZE``)."""
+    page = paging.ready_to_close_page(
+        user=request.user, after=request.GET.get("after", ""), size=BOX_SIZE
+    )
+    return render(
+        request,
+        "web/close_list.jinja",
+        {"page": page, "problem_url": reverse("web:problem-detail", args=[0]).removesuffix("0/")},
+    )
