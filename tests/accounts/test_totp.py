@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RegexPattern
 
 from tests.accounts.conftest import Clock, login
 from zhenggai.accounts import services, totp
@@ -213,6 +214,8 @@ def _inventory() -> list[tuple[str, str, Any]]:
     found = []
 
     def fill(pattern: Any) -> str:
+        if isinstance(pattern, RegexPattern):  # the API's catch-all: a sample for each group
+            return re.sub(r"\(\?P<\w+>[^)]*\)", "x", str(pattern)).strip("^$")
         converters = getattr(pattern, "converters", {})
         return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: _sample(converters[m.group(1)]), str(pattern))
 
@@ -231,14 +234,68 @@ def _inventory() -> list[tuple[str, str, Any]]:
 
 
 INVENTORY = _inventory()
+# The JSON API (issue 13): no session pages. Its views are exempt from the login redirect and
+# the OTP step; each operation answers 401 without a token, the docs and schema are public.
+API = {n for n, _, _ in INVENTORY if n.startswith("api:")} | {"api-not-found"}
+API_PUBLIC = {"api:openapi-json", "api:openapi-view"}
+API_NOT_FOUND = {"api:api-root", "api-not-found"}  # JSON 404s, whoever asks
+NOT_SESSION_PAGES = PUBLIC | API
 
 
 def test_the_public_views_are_logging_in_and_out_and_the_public_site() -> None:
     public = {name for name, _, view in INVENTORY if getattr(view, "login_required", True) is False}
-    assert public == PUBLIC
+    assert public - API == PUBLIC
+    assert public >= API, API - public  # every API view is exempt from the login redirect
+    assert API_PUBLIC | API_NOT_FOUND <= API and len(API) > len(API_PUBLIC | API_NOT_FOUND)
 
 
-@pytest.mark.parametrize(("name", "path"), [(n, p) for n, p, _ in INVENTORY if n not in PUBLIC])
+def _api_methods(view: Any) -> set[str]:
+    """The methods ninja serves at a path (the others are a JSON 405)."""
+    found: set[str] = set()
+    for cell in view.__wrapped__.__closure__ or ():
+        for op in getattr(cell.cell_contents, "operations", ()):
+            found |= set(op.methods)
+    return found
+
+
+API_OPERATIONS = [
+    (n, p, sorted(_api_methods(v))) for n, p, v in INVENTORY if n in API - API_PUBLIC - API_NOT_FOUND
+]
+
+
+def test_each_api_operation_has_its_methods() -> None:
+    assert API_OPERATIONS and all(methods for _, _, methods in API_OPERATIONS)
+
+
+@pytest.mark.parametrize(("name", "path", "methods"), API_OPERATIONS)
+def test_every_api_operation_answers_401_without_a_token_and_never_the_login_page(
+    name: str, path: str, methods: list[str], client: Client, personas: Any, settings: Any
+) -> None:
+    settings.OTP_REQUIRED = True
+    half = Client()  # a password-only session: the API neither asks for the OTP step nor uses it
+    assert login(half, "clerk").status_code == 302
+    for c in (client, half):
+        for method in methods:
+            response = getattr(c, method.lower())(path)
+            assert response.status_code == 401, (name, path, method, response.status_code)
+            body = response.json()
+            assert body["error"]["code"] == "unauthenticated", (name, method, body)
+
+
+@pytest.mark.parametrize("name", sorted(API_PUBLIC | API_NOT_FOUND))
+def test_the_api_docs_and_schema_are_public_and_the_rest_a_json_404(
+    name: str, client: Client, db: Any
+) -> None:
+    path = next(p for n, p, _ in INVENTORY if n == name)
+    response = client.get(path)
+    if name in API_PUBLIC:
+        assert response.status_code == 200, (name, path)
+    else:
+        assert response.status_code == 404, (name, path)
+        assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("name", "path"), [(n, p) for n, p, _ in INVENTORY if n not in NOT_SESSION_PAGES])
 def test_every_non_public_url_sends_the_anonymous_visitor_to_the_login_page_REQ_2_3(
     name: str, path: str, client: Client, db: Any
 ) -> None:
@@ -248,7 +305,7 @@ def test_every_non_public_url_sends_the_anonymous_visitor_to_the_login_page_REQ_
         assert response.url.startswith(reverse("web:login") + "?next="), (name, path)
 
 
-@pytest.mark.parametrize(("name", "path"), [(n, p) for n, p, _ in INVENTORY if n not in PUBLIC])
+@pytest.mark.parametrize(("name", "path"), [(n, p) for n, p, _ in INVENTORY if n not in NOT_SESSION_PAGES])
 def test_every_url_sends_a_password_only_session_to_the_otp_step_in_production_REQ_1_6(
     name: str, path: str, personas: Any, settings: Any
 ) -> None:

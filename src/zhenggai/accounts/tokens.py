@@ -24,6 +24,8 @@ from zhenggai.units.selectors import memberships_of
 from .models import AdminRole, ApiToken, TokenScope
 
 PREFIX = "zg_"
+#: How much of a token is kept in clear (the list shows it, refusals record it): "zg_" and 7 more.
+SHOWN = len(PREFIX) + 7
 MAX_DAYS = 365
 MAX_ACTIVE_PER_USER = 20
 #: ``last_used_at`` moves at most this often (a write per request would be one write too many).
@@ -103,7 +105,10 @@ def token_create(
     if settings.PRODUCTION:
         from .services import otp_check
 
-        if not otp_code or not otp_check(user=actor, code=otp_code.strip()):
+        # otp_check locks the device row (select_for_update), which needs a transaction.
+        with transaction.atomic():
+            otp_ok = bool(otp_code) and otp_check(user=actor, code=(otp_code or "").strip())
+        if not otp_ok:
             audit_security_event(
                 actor=actor, action="token.create", obj=actor, reason="创建接口令牌时动态口令错误"
             )
@@ -119,7 +124,7 @@ def token_create(
             name=name,
             scope=scope,
             unit=unit,
-            prefix=raw[:10],
+            prefix=raw[:SHOWN],
             digest=digest_of(raw),
             created_at=now,
             expires_at=now + dt.timedelta(days=days),
@@ -192,7 +197,9 @@ def token_authenticate(*, raw: str) -> ApiToken:
             action="auth.token",
             obj=token,
             reason=TokenRefused.MESSAGES[code],
-            detail={"prefix": raw[:10]},
+            # Only what the token list shows; a string that is not one of ours may be some other
+            # secret pasted by mistake, so none of it is kept.
+            detail={"prefix": raw[:SHOWN] if raw.startswith(PREFIX) else ""},
             outcome="failed",
         )
         raise TokenRefused(code)
@@ -212,6 +219,20 @@ def token_use_record(*, token: ApiToken, method: str, path: str, status: int) ->
     )
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def token_get(*, pk: int) -> ApiToken | None:
+    """One token with its owner and unit (whoever asks: ``token_revoke`` decides who may act)."""
+    return ApiToken.objects.select_related("user", "unit").filter(pk=pk).first()
+
+
+def token_state(token: ApiToken, now: dt.datetime | None = None) -> str:
+    """``revoked``, ``expired`` or ``live``: what the pages show and the API checks, in that order."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at <= (now or timezone.now()):
+        return "expired"
+    return "live"
 
 
 def tokens_of(*, user: Any) -> list[ApiToken]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -16,7 +17,10 @@ from zhenggai.errors import InvalidInput, ServiceError
 from zhenggai.http.boundary import error_code
 
 from .auth import TokenAuth
-from .errors import ApiError, api_error, error_response
+from .errors import ApiError, api_error, document_shared, error_response
+from .pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+_log = logging.getLogger("django.request")
 
 
 class _Renderer(JSONRenderer):
@@ -24,7 +28,14 @@ class _Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012
 
 
-api = NinjaAPI(
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        document_shared(schema, max_limit=MAX_LIMIT, default_limit=DEFAULT_LIMIT)
+        return schema
+
+
+api = _Api(
     renderer=_Renderer(),
     title="整改系统接口",
     version="1",
@@ -101,16 +112,33 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # ninja's one 400: a body it cannot parse ("Cannot parse request body", in English).
+        return error_response(400, "invalid", "请求内容无法解析，请发送 UTF-8 编码的合法 JSON。")
     return error_response(exc.status_code, "error", str(exc))
 
 
 api.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
 
 
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A bug: logged with its traceback where Django logs a server error, answered in the shape.
+    _log.error("Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500})
+    return error_response(500, "server_error", "服务器内部错误，已记录，请稍后重试或联系管理员。")
+
+
 def _routes() -> None:
     from .routes import rounds
 
     api.add_router("/rounds", rounds.router, tags=["巡察轮次"])
+    api.add_router("", "zhenggai.api.routes.progress.router", tags=["进展与佐证"])
+    api.add_router("", "zhenggai.api.routes.reviews.router", tags=["审核"])
+    api.add_router("/findings", "zhenggai.api.routes.closeout.router", tags=["对账销号"])
+    api.add_router("/audit", "zhenggai.api.routes.audit.router", tags=["审计"])
+    api.add_router("/findings", "zhenggai.api.routes.findings.router", tags=["问题"])
+    api.add_router("/measures", "zhenggai.api.routes.measures.router", tags=["整改措施"])
+    api.add_router("/stats", "zhenggai.api.routes.stats.router", tags=["统计"])
 
 
 _routes()

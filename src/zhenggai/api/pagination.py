@@ -52,14 +52,16 @@ def _encode(scope: str, key: int) -> str:
 
 
 def keyset(
-    qs: QuerySet[M], *, cursor: str | None, limit: int | None, scope: str
+    qs: QuerySet[M], *, cursor: str | None, limit: int | None, scope: str, newest_first: bool = False
 ) -> tuple[list[M], str | None]:
-    """One page of ``qs`` by ascending primary key after ``cursor``; ``scope`` names the list so a
-    cursor of one list is refused by another. Returns the rows and the next cursor (or None)."""
+    """One page of ``qs`` by primary key after ``cursor`` (ascending, or descending when
+    ``newest_first``); ``scope`` names the list so a cursor of one list is refused by another.
+    Returns the rows and the next cursor (or None)."""
     size = check_limit(limit)
     if cursor:
-        qs = qs.filter(pk__gt=_decode(cursor, scope))
-    rows = list(qs.order_by("pk")[: size + 1])
+        key = _decode(cursor, scope)
+        qs = qs.filter(pk__lt=key) if newest_first else qs.filter(pk__gt=key)
+    rows = list(qs.order_by("-pk" if newest_first else "pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return rows, (_encode(scope, rows[-1].pk) if more and rows else None)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -30,6 +30,8 @@ from .services import audit_record, audit_security_event
 AUDIT_ROLE = "audit_admin"
 REFUSED = "只有审计管理员可以查阅审计记录"
 PAGE_SIZE = 50
+
+P = TypeVar("P")
 
 
 def is_audit_admin(user: Any) -> bool:
@@ -92,6 +94,28 @@ def audit_trail_read(*, actor: Any, filters: AuditFilters, page: int | str | Non
         after={"filters": filters.as_text(), "page": found.number, "rows": len(found.object_list)},
     )
     return found
+
+
+def audit_trail_read_paged(
+    *,
+    actor: Any,
+    filters: AuditFilters,
+    pager: Callable[[QuerySet[AuditEvent]], tuple[list[AuditEvent], P]],
+    page: int | str,
+) -> tuple[list[AuditEvent], P]:
+    """``audit_trail_read`` for a caller that pages the filtered trail itself (the API's cursor):
+    ``pager`` takes the filtered events and returns one page and what the caller needs to go on.
+    The 审计管理员 only (anyone else: ``NotAllowed``, recorded); the page is recorded as
+    ``audit.read`` with the filters, ``page`` (the caller's name for it) and the rows handed over,
+    before they are (fail-closed)."""
+    _require_audit_admin(actor, "audit.read")
+    rows, rest = pager(filters.apply(AuditEvent.objects.select_related("actor")))
+    audit_record(
+        actor=actor,
+        action="audit.read",
+        after={"filters": filters.as_text(), "page": page, "rows": len(rows)},
+    )
+    return rows, rest
 
 
 # --- the CSV export ------------------------------------------------------------------------------
