@@ -3,6 +3,7 @@ password, and the pages of the system and security administrators."""
 
 from django.urls import path
 
+from .views import tokens as token_views
 from .views import users as views
 
 app_name = "accounts"
@@ -11,6 +12,11 @@ urlpatterns = [
     path("otp/enrol/", views.otp_enrol, name="otp-enrol"),
     path("password/", views.password_change, name="password-change"),
     path("me/", views.profile, name="profile"),
+    # API tokens (接口令牌): one's own; every live one for the 安全管理员.
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/new/", token_views.token_create_view, name="token-create"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke_view, name="token-revoke"),
+    path("tokens/all/", token_views.token_list_all, name="tokens-all"),
     # 系统管理员: accounts; 安全管理员: roles.
     path("users/", views.user_list, name="users"),
     path("users/new/", views.user_create, name="user-create"),
