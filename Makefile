@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second pass of the database tests (CI starts it when it is down).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-postgres lint bench setup browser office fonts wrk sbom lock clean
+.PHONY: demo test test-postgres lint bench bench-http bench-province setup browser office fonts wrk sbom lock clean
 
 # Exactly the pinned, hash-checked set of requirements.lock (what the SBOM describes), not
 # whatever the registry serves that day; `make lock` re-pins it after pyproject.toml changes.
@@ -55,7 +55,8 @@ test: setup browser office fonts
 test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
 	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http \
-	  tests/notify tests/supervision tests/disclosure tests/feedback tests/public
+	  tests/notify tests/supervision tests/disclosure tests/feedback tests/public \
+	  tests/api --ignore=tests/api/test_schema_fuzz.py
 
 # wrk (Debian's package) drives the public site from a second process in bench_public.py.
 wrk:
@@ -75,6 +76,19 @@ bench: setup fonts wrk
 	$(PY) bench/bench_plan_tables.py
 	$(PY) bench/bench_supervision.py
 	$(PY) bench/bench_public.py
+
+# The staff pages over HTTP (gunicorn, 2 workers, wrk c=8) at 10,000 and 100,000 measures, beside a
+# one-view Django app (the ceiling); BENCH_SECONDS per page (15).
+bench-http: setup fonts wrk
+	$(PY) bench/bench_http.py
+
+# A province on PostgreSQL (1,500 units, 1,000,000 measures, 5,000,000 progress entries; about 3
+# minutes and 1.6 GB, built once and kept), then p50/p95 of the staff pages and API lists for a
+# county clerk and the province's supervisor. Never the test database.
+PROVINCE_URL ?= postgres://postgres@127.0.0.1:5432/zhenggai_province
+bench-province: setup
+	$(PY) bench/generate.py --province --if-missing --database-url $(PROVINCE_URL)
+	$(PY) bench/bench_province.py --database-url $(PROVINCE_URL)
 
 # CycloneDX SBOM of .venv and the npm packages, offline (REQ-2.12).
 sbom: setup

@@ -1,0 +1,9 @@
+"""WSGI entry of the ceiling project (``gunicorn ceiling.wsgi:application`` with
+``--pythonpath bench``)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ceiling.settings")
+application = get_wsgi_application()
