@@ -156,3 +156,17 @@ def test_the_supervisors_box_of_problems_to_close_shows_its_first_and_links_to_a
     for who in (personas.outsider, personas.person):
         html = client_for(who).get(reverse("web:home") + "?box=close").content.decode()
         assert re.findall(r'href="/problems/(\d+)/"', html) == [] and "暂无可销号的问题" in html
+
+
+def test_reading_the_list_pages_writes_nothing(personas: Any, seed_round: Any, client_for: Any) -> None:
+    """No session save, no other write on a page read (the idle time is stamped once a minute)."""
+    urls = [reverse("web:home"), reverse("web:search"), reverse("web:round-detail", args=[seed_round.pk])]
+    for user in (personas.clerk, personas.leader, personas.supervisor):
+        c = client_for(user)
+        for url in urls:
+            with CaptureQueriesContext(connection) as q:
+                assert c.get(url).status_code == 200
+            writes = [
+                x["sql"] for x in q.captured_queries if x["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}
+            ]
+            assert writes == [], (user, url, writes)

@@ -408,9 +408,9 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
     """``round_overview`` a page at a time: the same figures, and the tree's rows holding its
     ``page``-th ``size`` problems (tree order, clearance applied as there).
 
-    Six queries whatever the round: the findings' skeleton (no text), the measures counted by
-    finding and by department and status (the database counts, from covering indexes), the
-    departments' names, the page's titles, the signature. The round's thousands of findings are
+    Seven queries whatever the round: the scope check, the findings' skeleton (no text), the
+    measures counted by finding and by department and status (the database counts, from covering
+    indexes), the departments' names, the page's titles, the signature. The round's thousands of findings are
     plain tuples and lists here; only the page's rows become objects.
     """
     round_get_for_user(user=user, pk=round.pk)  # scope check
@@ -469,24 +469,28 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
         order.append(i)
         hide = hidden_node[i] or skeleton[i][4] not in allowed
         hidden_node[i] = hide
-        for k in kids[i]:
-            depth[k], hidden_node[k] = depth[i] + 1, hide
-        stack.extend(reversed(kids[i]))
+        below = kids[i]
+        if below:  # most nodes are problems, leaves
+            for k in below:
+                depth[k], hidden_node[k] = depth[i] + 1, hide
+            stack.extend(reversed(below))
 
     states: Counter[str] = Counter()
     state = [""] * size_of
+    # Problems share a handful of (closed, counts) combinations: each one's state is derived once.
+    derived: dict[tuple[bool, int, int, int, int], str] = {}
     for i, (_, _, kind, status, _) in enumerate(skeleton):
         if kind == FindingKind.PROBLEM:
-            n, d, finished, not_started = own.get(i, (0, 0, 0, 0))
-            state[i] = problem_state_counted(
-                closed=status == ProblemStatus.CLOSED,
-                total=n,
-                done=d,
-                finished=finished,
-                not_started=not_started,
-            )
-            states[state[i]] += 1
-            problems[i], complete[i] = 1, state[i] in COUNTED_COMPLETE
+            key = (status == ProblemStatus.CLOSED, *own.get(i, (0, 0, 0, 0)))
+            found = derived.get(key)
+            if found is None:
+                closed, n, d, finished, not_started = key
+                found = derived[key] = problem_state_counted(
+                    closed=closed, total=n, done=d, finished=finished, not_started=not_started
+                )
+            state[i] = found
+            states[found] += 1
+            problems[i], complete[i] = 1, found in COUNTED_COMPLETE
     for i in reversed(order):  # children before their parents: each subtree adds up once
         parent = up[i]
         if parent >= 0:
