@@ -13,7 +13,8 @@ from django.db import migrations, models
 def analyze(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "sqlite":
         with schema_editor.connection.cursor() as cursor:
-            cursor.execute("PRAGMA analysis_limit=1000")
+            # A full analysis: a sampled one (analysis_limit) misjudges a column where one value
+            # dominates (deleted_at, NULL on every live row) and misleads the planner.
             cursor.execute("ANALYZE")
 
 
