@@ -102,6 +102,21 @@ def test_a_security_event_writes_a_checkpoint_after_its_commit(db, settings, com
     assert (cp["seq"], cp["kind"], cp["mac"]) == (3, "auto", AuditEvent.objects.get(seq=3).mac)
 
 
+def test_each_use_of_an_api_token_is_chained_and_its_head_recorded_not_checkpointed(db, settings, committed):
+    # A token's use comes with every API request: a checkpoint each time (which counts the whole
+    # chain) would make every request cost more as the trail grows.
+    settings.AUDIT_CHECKPOINT_EVERY = 100
+    settings.AUDIT_CHECKPOINT_SECONDS = 3600
+    committed(make_events, 2)
+    assert [c["seq"] for c in checkpoint_lines()] == [2]  # the timer's first; then not due for an hour
+    for _ in range(3):
+        committed(audit_security_event, actor=None, action="token.use", username="oa-system", outcome="ok")
+    assert [c["seq"] for c in checkpoint_lines()] == [2]
+    committed(audit_security_event, actor=None, action="auth.login_failed", username="x", outcome="failed")
+    assert [c["seq"] for c in checkpoint_lines()] == [2, 6]
+    assert head_lines()[-1]["seq"] == 6 == AuditEvent.objects.filter(action="token.use").count() + 3
+
+
 def test_a_commit_after_the_timer_ran_out_writes_a_checkpoint(db, settings, committed):
     settings.AUDIT_CHECKPOINT_EVERY = 100
     settings.AUDIT_CHECKPOINT_SECONDS = 300

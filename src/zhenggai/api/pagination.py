@@ -64,7 +64,11 @@ def keyset(
     rows = list(qs.order_by("-pk" if newest_first else "pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    return rows, (_encode(scope, rows[-1].pk) if more and rows else None)
+    if not (more and rows):
+        return rows, None
+    last = rows[-1]
+    # Model objects, or rows of ``values()`` that include "pk".
+    return rows, _encode(scope, last["pk"] if isinstance(last, dict) else last.pk)
 
 
 def page(rows: list[Any], next_cursor: str | None) -> dict[str, Any]:

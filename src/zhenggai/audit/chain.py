@@ -235,20 +235,22 @@ def _schedule_checkpoints(using: str, links: Sequence[tuple[Head, AuditEvent]]) 
 
     Always the head (``headlog``; the callbacks of one commit write it once) and, when the
     checkpoint file is older than ``AUDIT_CHECKPOINT_SECONDS``, a checkpoint of the head (the
-    timer). A checkpoint of an event when it is a security event or the
+    timer). A checkpoint of an event when it is a security event (not a routine one, each use
+    of an API token: ``events.ROUTINE_SECURITY_EVENTS``) or the
     ``AUDIT_CHECKPOINT_EVERY``-th one; with ``AUDIT_CHECKPOINT_DAILY`` (default on), the first
     event of a new day seals the last event of the day before. ``links`` pairs each event
     appended with the head it was linked to.
     """
     from . import checkpoints
-    from .events import SECURITY_EVENTS
+    from .events import ROUTINE_SECURITY_EVENTS, SECURITY_EVENTS
 
     transaction.on_commit(partial(_after_commit, using), using=using)
     every = int(getattr(settings, "AUDIT_CHECKPOINT_EVERY", 100) or 0)
     daily = getattr(settings, "AUDIT_CHECKPOINT_DAILY", True)
     due: list[tuple[int, str, str]] = []
     for last, event in links:
-        if (every > 0 and event.seq % every == 0) or event.action in SECURITY_EVENTS:
+        security = event.action in SECURITY_EVENTS and event.action not in ROUTINE_SECURITY_EVENTS
+        if (every > 0 and event.seq % every == 0) or security:
             due.append((event.seq, event.mac, event.alg))
         if (
             daily

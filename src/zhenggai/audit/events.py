@@ -116,6 +116,7 @@ BUSINESS_EVENTS: dict[str, str] = {
     # 督办：预警、延期、核验、回头看、成效评估、督办单
     "supervision.remind": "计算并发送到期预警（绿、黄、红、黑）",
     "supervision.settings": "修改督办设置（预警档次、阈值）",
+    "supervision.stats_refresh": "重新统计督办看板数据（各巡察轮次的问题、措施、预警、延期数）",
     "round.prereview": "设置责任领导预审",
     "measure.extend_deadline": "延长完成时限（同意延期申请，原时限保留）",
     "extension.request": "申请延期",
@@ -154,6 +155,12 @@ BUSINESS_EVENTS: dict[str, str] = {
     "notify.deliver": "发送待发的电子邮件和短信（本轮发送、重试、放弃的条数）",
     "notify.preference": "修改本人的提醒设置（电子邮件、短信、每日汇总）",
 }
+
+#: Security events that come with every request of a machine (each use of an API token): kept
+#: in the chain like any other, but not checkpointed one by one as the other security events
+#: are (a checkpoint counts the chain; per request, its cost would grow with the trail). The
+#: ``AUDIT_CHECKPOINT_EVERY``-th event and the timer still checkpoint them.
+ROUTINE_SECURITY_EVENTS: frozenset[str] = frozenset({"token.use"})
 
 #: The whole inventory: action → Chinese description.
 EVENTS: dict[str, str] = {**SECURITY_EVENTS, **BUSINESS_EVENTS}

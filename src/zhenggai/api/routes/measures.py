@@ -176,6 +176,68 @@ def _out(m: Measure, today: dt.date) -> dict[str, Any]:
     }
 
 
+_LIST_COLUMNS = (
+    "pk",
+    "round_id",
+    "round__title",
+    "unit_id",
+    "finding_id",
+    "finding__number",
+    "finding__title",
+    "position",
+    "text",
+    "kind",
+    "status",
+    "leader_id",
+    "leader__display_name",
+    "leader__username",
+    "department_id",
+    "department__name",
+    "person_id",
+    "person__display_name",
+    "person__username",
+    "deadline",
+    "original_deadline",
+    "version",
+    "updated_at",
+)
+
+
+def _user_name(row: dict[str, Any], field: str) -> str | None:
+    """As ``str(user)`` (its display name, else its username) from a row of ``_LIST_COLUMNS``."""
+    if row[f"{field}_id"] is None:
+        return None
+    return str(row[f"{field}__display_name"] or row[f"{field}__username"])
+
+
+def _list_out(r: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """``_out`` of a row of ``_LIST_COLUMNS``."""
+    return {
+        "id": r["pk"],
+        "round_id": r["round_id"],
+        "round_title": r["round__title"],
+        "unit_id": r["unit_id"],
+        "finding_id": r["finding_id"],
+        "finding_number": r["finding__number"],
+        "finding_title": r["finding__title"],
+        "position": r["position"],
+        "text": r["text"],
+        "kind": r["kind"],
+        "status": r["status"],
+        "leader_id": r["leader_id"],
+        "leader_name": _user_name(r, "leader"),
+        "department_id": r["department_id"],
+        "department_name": r["department__name"] if r["department_id"] is not None else None,
+        "person_id": r["person_id"],
+        "person_name": _user_name(r, "person"),
+        "deadline": r["deadline"],
+        "original_deadline": r["original_deadline"],
+        "overdue": policy.is_overdue(r["status"], r["deadline"], today),
+        "version": r["version"],
+        "updated_at": r["updated_at"],
+    }
+
+
 def _extension_out(e: Extension) -> dict[str, Any]:
     return {
         "id": e.pk,
@@ -245,9 +307,10 @@ def measure_list(
         ),
         unassigned=f.unassigned,
     )
-    rows, nxt = keyset(qs, cursor=cursor, limit=limit, scope="measures")
+    # The columns the list returns, not whole rows of six tables turned into model objects.
+    rows, nxt = keyset(qs.values(*_LIST_COLUMNS), cursor=cursor, limit=limit, scope="measures")
     today = selectors.today()
-    return page([_out(m, today) for m in rows], nxt)
+    return page([_list_out(r, today) for r in rows], nxt)
 
 
 @router.get("/{int:measure_id}", response={200: MeasureDetailOut, **COMMON}, summary="整改措施详情")
