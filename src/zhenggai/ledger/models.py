@@ -315,6 +315,34 @@ class Measure(SoftDeleted):
                     "finding",
                 ]
             ),
+            # The round list's and the dashboard's per-round counts (all, done, overdue, on
+            # time), from the index alone (key columns, not INCLUDE: SQLite has no INCLUDE).
+            models.Index(
+                fields=["round", "status", "deadline", "completed_on", "original_deadline"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="measure_live_round_status",
+            ),
+            # A problem's live measures by status: 可销号 (every measure finished) as EXISTS /
+            # NOT EXISTS probes.
+            models.Index(
+                fields=["finding", "status"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="measure_live_finding_status",
+            ),
+            # Open measures by deadline: the overdue and warning lists, overdue search, in order.
+            models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(
+                    deleted_at__isnull=True,
+                    status__in=[
+                        MeasureStatus.IN_PROGRESS,
+                        MeasureStatus.LEADER_REVIEW,
+                        MeasureStatus.NOT_STARTED,
+                        MeasureStatus.PENDING_REVIEW,
+                    ],
+                ),
+                name="measure_open_deadline",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -347,7 +375,6 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"整改进展 #{self.pk}"
-
 
 
 class Evidence(models.Model):
@@ -385,7 +412,6 @@ class Evidence(models.Model):
         return f"{self.algorithm}:{self.storage_name}"
 
 
-
 class ReviewDecision(models.TextChoices):
     APPROVE = "approve", "审核通过"
     APPROVE_STAGE = "approve_stage", "阶段性完成"
@@ -407,7 +433,6 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"审核 #{self.pk}"
-
 
 
 class ClosureAction(models.TextChoices):
@@ -435,7 +460,6 @@ class Closure(models.Model):
         return f"销号记录 #{self.pk}"
 
 
-
 class PlanSignature(models.Model):
     """The unit leader's sign-off (签字背书) of one version of the plan."""
 
@@ -456,7 +480,6 @@ class PlanSignature(models.Model):
         return f"方案签字 第{self.version}版"
 
 
-
 class Amendment(models.Model):
     """A change to a signed plan: what changed, from what, to what, by whom."""
 
@@ -475,7 +498,6 @@ class Amendment(models.Model):
 
     def __str__(self) -> str:
         return f"方案变更 #{self.pk}"
-
 
 
 class OutcomeKind(models.TextChoices):

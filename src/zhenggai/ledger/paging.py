@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import Col
 
 from zhenggai.accounts.actors import Viewer
@@ -37,8 +48,7 @@ from .policy import (
     clearance_of,
     is_overdue,
     overdue_q,
-    problem_measure_counts,
-    problem_ready_q,
+    problem_ready_exists_q,
     problem_state_counted,
 )
 from .selectors import (
@@ -84,7 +94,7 @@ def parse_cursor(value: str, parts: int) -> tuple[int, ...] | None:
     """A cursor of ``parts`` non-negative integers joined by dots; None for anything else (a
     tampered cursor starts the list again rather than failing)."""
     bits = value.split(".") if value else []
-    if len(bits) != parts or not all(b.isdigit() and len(b) <= 18 for b in bits):
+    if len(bits) != parts or not all(b.isascii() and b.isdigit() and len(b) <= 18 for b in bits):
         return None
     return tuple(int(b) for b in bits)
 
@@ -260,6 +270,10 @@ def measure_search_page(
     # Counted through the rounds the user sees as well (a measure's unit is its round's): the
     # (round, status) index then answers, however many measures other units have.
     count, capped = count_capped(qs.filter(round__in=round_list_for_user(user=user).values("pk")))
+    if not capped and (filters.person_name.strip() or filters.department_name.strip()):
+        # A typed name matching few measures (the count was not capped: all of them fit in
+        # ``COUNT_CAP``): read those by id and sort them, rather than walk the order to find them.
+        qs = qs.filter(pk__in=qs.order_by().values("pk")[: COUNT_CAP + 1])
     rows_qs, order = _in_list_order(qs)
     back = parse_cursor(before, len(SEARCH_ORDER))
     key = back or parse_cursor(after, len(SEARCH_ORDER))
@@ -324,15 +338,20 @@ def ready_to_close_page(*, user: Viewer, after: str = "", size: int = 50) -> Pro
         if m.role in SUPERVISE_ROLES and m.unit.path:
             paths |= Q(path__startswith=m.unit.path)
     under = Unit.objects.filter(paths).values("pk")  # a semi-join on the path, as visible_units_q
-    qs = (
-        Finding.objects.filter(finding_cleared_q(user), unit__in=under, kind=FindingKind.PROBLEM)
-        .annotate(**problem_measure_counts())
-        .filter(problem_ready_q())
-        .annotate(total=F("m_total"))
+    qs = Finding.objects.filter(
+        finding_cleared_q(user), problem_ready_exists_q(), unit__in=under, kind=FindingKind.PROBLEM
     )
     count, capped = count_capped(qs)
     key = parse_cursor(after, len(CLOSE_ORDER))
-    rows_qs = qs.select_related("round").order_by(*CLOSE_ORDER)
+    # Only the page's problems count their measures.
+    total = (
+        Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding").annotate(n=Count("pk"))
+    )
+    rows_qs = (
+        qs.annotate(total=Subquery(total.values("n"), output_field=IntegerField()))
+        .select_related("round")
+        .order_by(*CLOSE_ORDER)
+    )
     if key is not None:
         rows_qs = rows_qs.filter(RowCompare(CLOSE_ORDER, ">", key))
     rows: list[Finding] = list(rows_qs[: size + 1])

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
@@ -242,6 +242,15 @@ def problem_ready_q() -> Q:
     return _status_in(PROBLEM_TRANSITIONS["close"].sources, "") & Q(m_total__gt=0, m_finished=F("m_total"))
 
 
+def problem_ready_exists_q() -> Q:
+    """``problem_ready_q`` on problems that are not annotated: open, with a live measure and none
+    unfinished, as EXISTS / NOT EXISTS probes of the problem's measures (the
+    ``measure_live_finding_status`` index), not a count of every problem's measures."""
+    live = Measure.objects.filter(finding=OuterRef("pk"))
+    unfinished = live.exclude(finished_q())
+    return _status_in(PROBLEM_TRANSITIONS["close"].sources, "") & Q(Exists(live)) & ~Q(Exists(unfinished))
+
+
 # --- who -----------------------------------------------------------------------------------------
 
 EDIT_ROLES = frozenset({Role.CLERK})
@@ -386,9 +395,7 @@ LEADER_REVIEW_ACTIONS: dict[str, str] = {
 
 def is_measure_leader(actor: Viewer, measure: Measure) -> bool:
     """Whether ``actor`` is the measure's responsible leader (责任领导); never one of 三员."""
-    return (
-        measure.leader_id is not None and measure.leader_id == actor.pk and not holds_admin_role(actor)
-    )
+    return measure.leader_id is not None and measure.leader_id == actor.pk and not holds_admin_role(actor)
 
 
 def check_leader_review(

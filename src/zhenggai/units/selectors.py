@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -171,3 +171,38 @@ def narrow_to(user: Viewer, unit: Unit | None) -> None:
             elif unit.path.startswith(m.unit.path):
                 kept.append(Membership(user_id=m.user_id, unit=unit, role=m.role))
     setattr(user, _CACHE, kept)
+
+
+# --- 责任人 / 责任部门 of a large scope: counted with a cap, matched by name -----------------------
+
+
+def memberships_for_user(*, user: Viewer, under: Unit | None = None) -> QuerySet[Membership]:
+    """Roles of active users in units the user may see (inside ``under``'s subtree if given).
+
+    Whether ``people_for_user`` (or a unit's ``members_of``) is too long to list is told by a
+    capped count of these rows: no DISTINCT over every person, the database stops at the cap. A
+    person with several roles counts once per role, so near the cap the count errs towards "long".
+    """
+    qs = Membership.objects.filter(visible_units_q(user), user__is_active=True)
+    if under is not None:
+        qs = qs.filter(unit__in=Unit.objects.filter(path__startswith=under.path).values("pk"))
+    return qs
+
+
+def people_named_for_user(*, user: Viewer, name: str) -> QuerySet[Actor, Any]:
+    """The ids (``values("pk")``: a subquery, never a list) of the ``people_for_user`` whose
+    display name or username contains ``name``; nobody outside the user's scope matches."""
+    User = get_user_model()
+    in_scope = Membership.objects.filter(visible_units_q(user)).values("user_id")
+    return (
+        User.objects.filter(Q(display_name__icontains=name) | Q(username__icontains=name))
+        .filter(is_active=True, pk__in=in_scope)
+        .order_by()
+        .values("pk")
+    )
+
+
+def departments_named_for_user(*, user: Viewer, name: str) -> QuerySet[Unit, Any]:
+    """The ids (``values("pk")``: a subquery) of the ``departments_for_user`` whose name contains
+    ``name``."""
+    return departments_for_user(user=user).filter(name__icontains=name).order_by().values("pk")

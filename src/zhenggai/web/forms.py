@@ -581,6 +581,21 @@ class SearchForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": "措施或问题中的文字"}),
     )
+    # Typed instead of chosen when the choices would be too many to list (``by_name``).
+    department_name = forms.CharField(
+        label="责任部门",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "部门名称"}),
+        help_text="输入部门名称或其中一部分",
+    )
+    person_name = forms.CharField(
+        label="责任人",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "姓名或用户名"}),
+        help_text="输入姓名、用户名或其中一部分",
+    )
 
     def __init__(
         self,
@@ -588,15 +603,34 @@ class SearchForm(forms.Form):
         rounds: QuerySet[Round] | None,
         people: QuerySet[User],
         departments: QuerySet[Unit],
+        people_by_name: bool = False,
+        departments_by_name: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``people``/``departments`` are what ``person=<id>``/``department=<id>`` may name. With
+        ``*_by_name`` they are not listed (the view's call for a large scope): the page offers a
+        name field instead, and a select of only the one a link named (``person=<id>``), which
+        may be set back to 全部."""
         super().__init__(*args, **kwargs)
         if rounds is None:
             del self.fields["round"]
         else:
             model_choices(self, "round").queryset = rounds
-        model_choices(self, "person").queryset = people
-        model_choices(self, "department").queryset = departments
+        self.by_name: list[str] = []
+        for name, choices, by_name, label in (
+            ("person", people, people_by_name, "指定责任人"),
+            ("department", departments, departments_by_name, "指定责任部门"),
+        ):
+            field = model_choices(self, name)
+            field.queryset = choices  # what an id is validated against: one query by primary key
+            if not by_name:
+                del self.fields[f"{name}_name"]
+                continue
+            self.by_name.append(name)
+            field.label = label
+            # A fixed list the select renders instead of reading the queryset: the named one is
+            # added once validated (``clean``).
+            field.widget.choices = [("", field.empty_label)]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -604,4 +638,9 @@ class SearchForm(forms.Form):
         lo, hi = data.get("deadline_from"), data.get("deadline_to")
         if lo and hi and hi < lo:
             self.add_error("deadline_to", "结束日期早于开始日期")
+        for name in self.by_name:
+            named = data.get(name)
+            if named is not None:
+                field = model_choices(self, name)
+                field.widget.choices = [("", field.empty_label), (named.pk, str(named))]
         return data

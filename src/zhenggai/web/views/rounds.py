@@ -28,7 +28,7 @@ from .. import presenters
 from ..forms import BulkAssignForm, DeleteForm, FindingForm, RoundForm, SearchForm, add_service_error
 from ..jinja import FORM_RENDERER
 from .common import page_number
-from .search import filters_from
+from .search import choice_kwargs, filters_from
 
 ROUNDS_PER_PAGE = 50
 MEASURES_PER_PAGE = 100
@@ -117,7 +117,7 @@ def _overview_page(
 
 def _int(value: str | None) -> int:
     """A page number from the query string (1 for anything else)."""
-    return int(value) if value and value.isdigit() and len(value) < 9 else 1
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 9 else 1
 
 
 @login_required
@@ -164,7 +164,7 @@ def _measures_page(
 ) -> HttpResponse:
     people = members_of(round_.unit)
     departments = unit_selectors.departments_under(round_.unit)
-    search = SearchForm(request.GET or None, rounds=None, people=people, departments=departments)
+    search = SearchForm(request.GET or None, rounds=None, **choice_kwargs(user=request.user, round=round_))
     rows = selectors.empty_measures()
     if not search.is_bound or search.is_valid():
         data = search.cleaned_data if search.is_bound else {}

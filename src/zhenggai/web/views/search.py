@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from zhenggai.accounts.actors import Viewer
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import paging, selectors
+from zhenggai.ledger.models import Round
 from zhenggai.ledger.selectors import MeasureFilters
 from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
@@ -19,6 +22,10 @@ from ..forms import SearchForm
 from ..jinja import FORM_RENDERER
 
 PER_PAGE = 50
+
+#: The most people (or departments) 责任人 (责任部门) lists as a select. Beyond it they are typed
+#: and matched by name: a province's 18,000 people made a page of 1 MB and a query of 0.1 s.
+CHOICES_BOUND = 200
 
 
 def filters_from(data: dict[str, Any], *, round_id: int | None = None) -> MeasureFilters:
@@ -33,19 +40,59 @@ def filters_from(data: dict[str, Any], *, round_id: int | None = None) -> Measur
         deadline_to=data.get("deadline_to"),
         overdue=bool(data.get("overdue")),
         text=data.get("q") or "",
+        department_name=data.get("department_name") or "",
+        person_name=data.get("person_name") or "",
     )
+
+
+def beyond_bound(qs: QuerySet[Any]) -> bool:
+    """Whether ``qs`` has more than ``CHOICES_BOUND`` rows, reading at most one more than that."""
+    return qs.order_by().values("pk")[: CHOICES_BOUND + 1].count() > CHOICES_BOUND
+
+
+def choice_kwargs(*, user: Viewer, round: Round | None = None) -> dict[str, Any]:
+    """The ``SearchForm`` arguments of 责任人 and 责任部门: those of the user's scope (of
+    ``round``'s unit, for a round's page), each typed by name (``*_by_name``) when beyond
+    ``CHOICES_BOUND``. Two capped counts; nothing is listed here."""
+    if round is None:
+        # The choices need their names only (a form renders a whole model per option otherwise).
+        people = unit_selectors.people_for_user(user=user).only("display_name", "username")
+        departments = unit_selectors.departments_for_user(user=user).only("name")
+        roles = unit_selectors.memberships_for_user(user=user)
+    else:
+        people = unit_selectors.members_of(round.unit)
+        departments = unit_selectors.departments_under(round.unit)
+        roles = unit_selectors.memberships_for_user(user=user, under=round.unit)
+    return {
+        "people": people,
+        "departments": departments,
+        # Roles, not people: counting people is a DISTINCT over all of them (one per role errs long).
+        "people_by_name": beyond_bound(roles),
+        "departments_by_name": beyond_bound(departments),
+    }
+
+
+def _round_named(request: AuthedRequest, rounds: QuerySet[Round]) -> Round | None:
+    """The visible round the query names (``round=<id>``), if any: one query by primary key."""
+    value = request.GET.get("round", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        return None
+    return rounds.filter(pk=int(value)).first()
 
 
 @login_required
 def search(request: AuthedRequest) -> HttpResponse:
-    form = SearchForm(
-        request.GET or None,
-        rounds=selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id"),
-        # The choices need their names only (a form renders a whole model per option otherwise).
-        people=unit_selectors.people_for_user(user=request.user).only("display_name", "username"),
-        departments=unit_selectors.departments_for_user(user=request.user).only("name"),
-        renderer=FORM_RENDERER,
-    )
+    rounds = selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id")
+    choices = choice_kwargs(user=request.user)
+    if choices["people_by_name"] or choices["departments_by_name"]:
+        # A large scope: the round chosen (a round's 搜索本轮措施) may be small enough to list.
+        round_ = _round_named(request, rounds)
+        if round_ is not None:
+            in_round = choice_kwargs(user=request.user, round=round_)
+            for kind in ("people", "departments"):
+                if choices[f"{kind}_by_name"] and not in_round[f"{kind}_by_name"]:
+                    choices[kind], choices[f"{kind}_by_name"] = in_round[kind], False
+    form = SearchForm(request.GET or None, rounds=rounds, renderer=FORM_RENDERER, **choices)
     data: dict[str, Any] | None = {}
     if form.is_bound:
         data = form.cleaned_data if form.is_valid() else None
