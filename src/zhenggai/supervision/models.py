@@ -292,3 +292,40 @@ class FollowUpOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+
+class RoundFigures(models.Model):
+    """The dashboard's figures of one round (``selectors.dashboard.Figures``), counted by
+    ``zhenggai stats-refresh`` (``services.figures``): what the dashboard reads instead of
+    counting a province's measures on every page view (above ``DASHBOARD_SNAPSHOT_ABOVE``).
+    The tiers, overdue and on-time figures depend on the day: ``counted_on`` is the day they
+    were counted for (a row of another day is flagged, never shown as today's)."""
+
+    round = models.OneToOneField(Round, on_delete=models.CASCADE, related_name="dashboard_figures")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    problems = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    relapsed = models.PositiveIntegerField(default=0)
+    measures = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    awaiting_review = models.PositiveIntegerField(default=0)
+    due = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    due_original = models.PositiveIntegerField(default=0)
+    on_time_original = models.PositiveIntegerField(default=0)
+    ext_requested = models.PositiveIntegerField(default=0)
+    ext_granted = models.PositiveIntegerField(default=0)
+    ext_pending = models.PositiveIntegerField(default=0)
+    #: Open measures by warning tier (``rules.LEVELS`` key → count).
+    tiers = models.JSONField(default=dict)
+    counted_on = models.DateField("统计日期")
+    computed_at = models.DateTimeField("统计时间")
+
+    class Meta:
+        verbose_name = "督办看板统计"
+        verbose_name_plural = "督办看板统计"
+
+    def __str__(self) -> str:
+        return f"督办看板统计 {self.round_id}"

@@ -9,10 +9,11 @@ decreasing, the keys among ``LEVELS``, and each tier's ``notify`` including the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db.models import Case, CharField, Q, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from zhenggai.errors import InvalidInput
 from zhenggai.ledger.models import Round
@@ -112,6 +113,49 @@ def tier_at(*, deadline: dt.date | None, today: dt.date, tiers: Sequence[Tier]) 
         if left <= t["days"]:
             found = str(t["key"])
     return found
+
+
+class RoundTiers(dict[int, list[dict[str, Any]]]):
+    """Tiers by round id, where every round not listed has ``fallback`` (the default tiers): the
+    tiers of a scope of many rounds without listing them all (``tiers_in_scope``)."""
+
+    def __init__(self, listed: Mapping[int, list[dict[str, Any]]], fallback: list[dict[str, Any]]) -> None:
+        super().__init__(listed)
+        self.fallback = fallback
+
+    def __missing__(self, key: int) -> list[dict[str, Any]]:
+        return self.fallback
+
+    def get(self, key: int, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key]
+
+    def tier_lists(self) -> list[list[dict[str, Any]]]:
+        """Each distinct tier list of the scope."""
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for t in [self.fallback, *self.values()]:
+            seen.setdefault(json.dumps(t, sort_keys=True), t)
+        return list(seen.values())
+
+
+def tiers_in_scope(rounds: QuerySet[Round]) -> RoundTiers:
+    """The tiers of every round of ``rounds`` in one query, joined (never a list of the rounds'
+    ids): the rounds whose settings differ from the default by id, the rest the default."""
+    fallback = default_tiers()
+    rows = RoundSettings.objects.filter(round__in=rounds.values("pk")).values_list("round_id", "tiers")
+    listed = {rid: list(t) for rid, t in rows if t and list(t) != fallback}
+    return RoundTiers(listed, fallback)
+
+
+def tier_reach(tiers: Mapping[int, Sequence[Tier]], keys: Iterable[str]) -> int | None:
+    """The most days before the deadline any of the tiers ``keys`` begins over the rounds of
+    ``tiers`` (a measure in one of them is open and due within that many days of today), or None
+    when no round has any of them."""
+    lists: list[Sequence[Tier]] = [*tiers.values()]
+    if isinstance(tiers, RoundTiers):
+        lists.append(tiers.fallback)
+    wanted = set(keys)
+    days = [int(t["days"]) for tl in lists for t in tl if t["key"] in wanted]
+    return max(days) if days else None
 
 
 def tier_case(*, today: dt.date, tiers: Sequence[Tier], prefix: str = "") -> Case:

@@ -7,29 +7,37 @@ requested and granted, problems reopened and relapsed; units ranked by completio
 Figures count every problem and measure (numbers, never titles: the round overview does the
 same); the drill-down list (``measure_drilldown``) applies clearance.
 
-Six queries whatever the number of rounds and measures: rounds, tiers, measures grouped by round,
-open measures grouped by round and tier, problems and extensions grouped by round.
+Live (a scope of at most ``DASHBOARD_SNAPSHOT_ABOVE`` measures, as last counted): six queries
+whatever the number of rounds and measures: rounds, tiers, measures grouped by round, open
+measures grouped by round and tier, problems and extensions grouped by round, each scoped by a
+join on the rounds (never a list of their ids). Above it (a province): the figures ``zhenggai
+stats-refresh`` counted per round (``models.RoundFigures``), read with the rounds in one query;
+a round it has not counted yet is counted live, alone. At that scale, or with more than
+``UNIT_ROWS_MAX`` units, the units are summed under the children of the unit viewed (a province:
+its cities; ``unit_id`` drills into one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.ledger.models import Finding, FindingKind, Measure, MeasureStatus, ProblemStatus, Round
-from zhenggai.ledger.policy import FINISHED, OPEN, overdue_q
+from zhenggai.ledger.policy import FINISHED, OPEN, open_q, overdue_q
 from zhenggai.ledger.selectors import measure_cleared_q, today
 from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import visible_units_q
 
-from ..models import Extension, ExtensionStatus
-from ..rules import LEVELS, tiers_by_round
+from ..models import Extension, ExtensionStatus, RoundFigures
+from ..rules import LEVEL_CSS, LEVELS, RoundTiers, Tier, tier_reach, tiers_by_round, tiers_in_scope
 from .desks import (
     AWAITING_REVIEW,
     returned_measures,
@@ -50,6 +58,29 @@ def supervised_units(user: Viewer) -> list[Unit]:
 
 def is_supervisor(user: Viewer) -> bool:
     return bool(supervised_units(user))
+
+
+#: The counts of ``Figures`` (each a column of ``models.RoundFigures``; the tiers apart).
+COUNTS: tuple[str, ...] = (
+    "problems",
+    "completed",
+    "reopened",
+    "relapsed",
+    "measures",
+    "finished",
+    "overdue",
+    "awaiting_review",
+    "due",
+    "on_time",
+    "due_original",
+    "on_time_original",
+    "ext_requested",
+    "ext_granted",
+    "ext_pending",
+)
+#: The unit table lists each unit with rounds while there are at most this many of them; beyond
+#: (and whenever the figures come from the snapshot) it sums them under the viewed unit's children.
+UNIT_ROWS_MAX = 50
 
 
 @dataclass
@@ -90,24 +121,20 @@ class Figures:
     def overdue_tiers(self) -> list[tuple[str, str, int]]:
         return [(k, LEVELS[k], self.tiers.get(k, 0)) for k in LEVELS]
 
+    @property
+    def tier_cells(self) -> list[tuple[str, str, str, int]]:
+        """(key, name, badge class, count) of each tier: the tables' compact badges (a row per
+        round or unit, many rows to a page)."""
+        return [(k, LEVELS[k], LEVEL_CSS[k], self.tiers.get(k, 0)) for k in LEVELS]
+
+    @classmethod
+    def of_snapshot(cls, row: RoundFigures) -> Figures:
+        """The figures ``zhenggai stats-refresh`` stored for a round."""
+        tiers = {k: int(row.tiers.get(k, 0)) for k in LEVELS}
+        return cls(**{name: getattr(row, name) for name in COUNTS}, tiers=tiers)
+
     def add(self, other: Figures) -> None:
-        for name in (
-            "problems",
-            "completed",
-            "reopened",
-            "relapsed",
-            "measures",
-            "finished",
-            "overdue",
-            "awaiting_review",
-            "due",
-            "on_time",
-            "due_original",
-            "on_time_original",
-            "ext_requested",
-            "ext_granted",
-            "ext_pending",
-        ):
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.tiers.items():
             self.tiers[k] = self.tiers.get(k, 0) + v
@@ -121,18 +148,39 @@ class RoundRow:
 
 @dataclass
 class UnitRow:
+    """A unit's rounds summed: the unit's own (listed one by one), or, grouped, every round in the
+    subtree of a child of the unit viewed (``drill_in``: the row opens that child's dashboard)."""
+
     unit: Unit
     rounds: int
     figures: Figures
     rank: int = 0
+    drill_in: bool = False
 
 
 @dataclass
 class Dashboard:
+    """``rounds``: every round of the unit viewed (the page lists them a page at a time);
+    ``units``: ranked (``grouped``: the children of the unit viewed, its own rounds, ``own_rounds``,
+    apart); ``unit``: the unit drilled into (None: everything supervised) and ``trail`` the
+    supervised units from the top down to its parent. Read from the snapshot
+    (``snapshot``): ``counted_at``, when the oldest figure shown was counted; ``counted_on``, the
+    earliest day counted for; ``stale``, some were counted for another day than today (tiers and
+    overdue figures of that day); ``live_rounds``, rounds not counted yet, counted live."""
+
     rounds: list[RoundRow]
     units: list[UnitRow]
     total: Figures
     today: dt.date
+    unit: Unit | None = None
+    trail: list[Unit] = field(default_factory=list)
+    grouped: bool = False
+    own_rounds: int = 0
+    snapshot: bool = False
+    counted_at: dt.datetime | None = None
+    counted_on: dt.date | None = None
+    stale: bool = False
+    live_rounds: int = 0
 
     @property
     def chart_data(self) -> dict[str, Any]:
@@ -148,34 +196,56 @@ class Dashboard:
         }
 
 
-def dashboard_for_user(*, user: Viewer) -> Dashboard:
-    """The dashboard of every round of every unit under the user's supervision (empty for a
-    user who supervises nothing: the view refuses them first). Six queries."""
+def dashboard_for_user(*, user: Viewer, unit_id: int | None = None) -> Dashboard:
+    """The dashboard of every round of every unit under the user's supervision, or under one of
+    those units (``unit_id``; a unit outside them: ``Http404``); empty for a user who supervises
+    nothing (the view refuses them first). Live in six queries while the scope's measures, as
+    ``zhenggai stats-refresh`` last counted them, are at most ``DASHBOARD_SNAPSHOT_ABOVE``;
+    above, the counted figures (a round not counted yet: live, alone), in one or a few."""
     on = today()
     units = supervised_units(user)
-    rounds = list(
-        Round.objects.filter(under_q(units), visible_units_q(user))
-        .select_related("unit")
-        .order_by("unit__path", "-created_at", "-id")
+    scope = Round.objects.filter(under_q(units), visible_units_q(user))
+    # The rounds with their unit and their snapshot row in one query: the rows' measure counts
+    # tell the size of the whole scope (a drilled-into unit reads as its parent does) for free.
+    everything = list(
+        scope.select_related("unit", "dashboard_figures").order_by("unit__path", "-created_at", "-id")
     )
-    ids = [r.pk for r in rounds]
+    counted = {r.pk: snap for r in everything if (snap := _snapshot_of(r)) is not None}
+    snapshot = sum(snap.measures for snap in counted.values()) > settings.DASHBOARD_SNAPSHOT_ABOVE
+    board = Dashboard([], [], Figures(), on, snapshot=snapshot)
+    tops = _tops(units)
+    rounds = everything
+    if unit_id is not None:
+        viewed = Unit.objects.filter(under_q(units, field_name=""), pk=unit_id).first()
+        if viewed is None:
+            raise Http404("未找到该单位")
+        rounds = [r for r in everything if r.unit.path.startswith(viewed.path)]
+        scope = scope.filter(under_q([viewed]))
+        board.unit, tops = viewed, [viewed]
+        above = Unit.objects.filter(under_q(units, field_name=""), pk__in=viewed.ancestor_ids[:-1])
+        board.trail = list(above.order_by("path"))
     figures: dict[int, Figures] = defaultdict(Figures)
-    if ids:
-        tiers = tiers_by_round(ids)
-        _measure_figures(ids, tiers, on, figures)
-        _problem_figures(ids, figures)
-        _extension_figures(ids, figures)
-    rows = [RoundRow(r, figures[r.pk]) for r in rounds]
-    by_unit: dict[int, UnitRow] = {}
-    total = Figures()
-    for row in rows:
-        u = by_unit.setdefault(row.round.unit_id, UnitRow(row.round.unit, 0, Figures()))
-        u.rounds += 1
-        u.figures.add(row.figures)
-        total.add(row.figures)
+    if snapshot:
+        shown = [counted[r.pk] for r in rounds if r.pk in counted]
+        figures.update((snap.round_id, Figures.of_snapshot(snap)) for snap in shown)
+        board.live_rounds = len(rounds) - len(shown)
+        if board.live_rounds:
+            # Rounds made since the last count: counted now, alone (a join, not their ids).
+            figures.update(round_figures(scope.filter(dashboard_figures__isnull=True), on=on))
+        if shown:
+            board.counted_at = min(snap.computed_at for snap in shown)
+            board.counted_on = min(snap.counted_on for snap in shown)
+            board.stale = any(snap.counted_on != on for snap in shown)
+    elif rounds:
+        figures.update(round_figures(scope, on=on))
+    board.rounds = [RoundRow(r, figures[r.pk]) for r in rounds]
+    board.grouped = snapshot or len({r.unit_id for r in rounds}) > UNIT_ROWS_MAX
+    by_unit = _grouped(board, tops) if board.grouped else _by_unit(board.rounds)
+    for row in board.rounds:
+        board.total.add(row.figures)
     # Ranked: highest completion first, then fewest overdue (black counts before red), then name.
-    ranked = sorted(
-        by_unit.values(),
+    board.units = sorted(
+        by_unit,
         key=lambda u: (
             -(u.figures.completion_rate or 0),
             u.figures.tiers.get("black", 0),
@@ -183,25 +253,87 @@ def dashboard_for_user(*, user: Viewer) -> Dashboard:
             u.unit.name,
         ),
     )
-    for i, u in enumerate(ranked, 1):
+    for i, u in enumerate(board.units, 1):
         u.rank = i
-    return Dashboard(rows, ranked, total, on)
+    return board
+
+
+def round_figures(rounds: QuerySet[Round], *, on: dt.date) -> dict[int, Figures]:
+    """The figures of every round of ``rounds`` counted now, for ``on`` (tiers, overdue and
+    on-time rates depend on the day): five queries, the rounds a subquery however many."""
+    out: dict[int, Figures] = defaultdict(Figures)
+    _measure_figures(rounds, tiers_in_scope(rounds), on, out)
+    _problem_figures(rounds, out)
+    _extension_figures(rounds, out)
+    return out
+
+
+def _snapshot_of(r: Round) -> RoundFigures | None:
+    try:
+        return r.dashboard_figures
+    except RoundFigures.DoesNotExist:
+        return None
+
+
+def _tops(units: Sequence[Unit]) -> list[Unit]:
+    """The supervised units that are not under another one (their subtrees hold every round)."""
+    tops: dict[int, Unit] = {}
+    for u in units:
+        if u.path and not any(o.path and o.pk != u.pk and u.path.startswith(o.path) for o in units):
+            tops[u.pk] = u
+    return list(tops.values())
+
+
+def _by_unit(rows: list[RoundRow]) -> list[UnitRow]:
+    """The rounds summed per unit they belong to."""
+    by_unit: dict[int, UnitRow] = {}
+    for row in rows:
+        u = by_unit.setdefault(row.round.unit_id, UnitRow(row.round.unit, 0, Figures()))
+        u.rounds += 1
+        u.figures.add(row.figures)
+    return list(by_unit.values())
+
+
+def _grouped(board: Dashboard, tops: list[Unit]) -> list[UnitRow]:
+    """The rounds summed under the child of ``tops`` whose subtree holds their unit (a province:
+    its cities); the tops' own rounds (本级) are counted in ``board.own_rounds`` and the total,
+    not ranked among their children. One query (the children)."""
+    children: dict[int, list[RoundRow]] = defaultdict(list)
+    for row in board.rounds:
+        path = row.round.unit.path
+        top = next((t for t in tops if path.startswith(t.path)), row.round.unit)
+        child = path[len(top.path) :].split("/", 1)[0]
+        if child:
+            children[int(child)].append(row)
+        else:
+            board.own_rounds += 1
+    groups = []
+    for unit in Unit.objects.filter(pk__in=sorted(children)) if children else []:
+        g = UnitRow(unit, 0, Figures(), drill_in=True)
+        for row in children[unit.pk]:
+            g.rounds += 1
+            g.figures.add(row.figures)
+        groups.append(g)
+    return groups
 
 
 def _measure_figures(
-    ids: list[int], tiers: dict[int, list[dict[str, Any]]], on: dt.date, out: dict[int, Figures]
+    rounds: QuerySet[Round], tiers: Mapping[int, Sequence[Tier]], on: dt.date, out: dict[int, Figures]
 ) -> None:
+    # COUNT(*), and the other counts over a column of the index (never the primary key, which it
+    # does not hold): read from ``measure_live_round_status`` alone on PostgreSQL.
+    on_time = {name: Count("round", filter=c.filter) for name, c in on_time_counts(on).items()}
     rows = (
-        Measure.objects.filter(round_id__in=ids)
+        Measure.objects.filter(round__in=rounds)
         .order_by()
         .values("round_id")
         .annotate(
-            n=Count("pk"),
-            finished=Count("pk", filter=Q(status__in=sorted(FINISHED))),
-            overdue=Count("pk", filter=overdue_q(on)),
-            review=Count("pk", filter=Q(status__in=sorted(AWAITING_REVIEW))),
+            n=Count("*"),
+            finished=Count("round", filter=Q(status__in=sorted(FINISHED))),
+            overdue=Count("round", filter=overdue_q(on)),
+            review=Count("round", filter=Q(status__in=sorted(AWAITING_REVIEW))),
             # the on-time rates, as ``warnings.on_time_rates`` counts them, per round
-            **on_time_counts(on),
+            **on_time,
         )
     )
     for row in rows:
@@ -216,11 +348,11 @@ def _measure_figures(
         f.due_original, f.on_time_original = row["due_original"], row["on_time_original"]
     # The tiers apart, grouped: the tier expression is evaluated once per open measure.
     tiered = (
-        Measure.objects.filter(round_id__in=ids, status__in=sorted(OPEN), deadline__isnull=False)
+        Measure.objects.filter(round__in=rounds, status__in=sorted(OPEN), deadline__isnull=False)
         .annotate(tier=tier_case_for_rounds(today=on, tiers=tiers))
         .order_by()
         .values("round_id", "tier")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("round_id", "tier", "n")
     )
     for rid, tier, n in tiered:
@@ -228,10 +360,10 @@ def _measure_figures(
             out[rid].tiers[tier] = n
 
 
-def _problem_figures(ids: list[int], out: dict[int, Figures]) -> None:
+def _problem_figures(rounds: QuerySet[Round], out: dict[int, Figures]) -> None:
     measures = Measure.objects.filter(finding=OuterRef("pk"))
     rows = (
-        Finding.objects.filter(round_id__in=ids, kind=FindingKind.PROBLEM)
+        Finding.objects.filter(round__in=rounds, kind=FindingKind.PROBLEM)
         .annotate(
             has_measures=Exists(measures),
             has_undone=Exists(measures.exclude(status=S.DONE)),
@@ -239,12 +371,12 @@ def _problem_figures(ids: list[int], out: dict[int, Figures]) -> None:
         .order_by()
         .values("round_id")
         .annotate(
-            n=Count("pk"),
+            n=Count("*"),
             completed=Count(
-                "pk", filter=Q(status=ProblemStatus.CLOSED) | Q(has_measures=True, has_undone=False)
+                "round", filter=Q(status=ProblemStatus.CLOSED) | Q(has_measures=True, has_undone=False)
             ),
-            reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-            relapsed=Count("pk", filter=Q(cycle__gt=1)),
+            reopened=Count("round", filter=Q(reopen_count__gt=0)),
+            relapsed=Count("round", filter=Q(cycle__gt=1)),
         )
     )
     for row in rows:
@@ -257,15 +389,15 @@ def _problem_figures(ids: list[int], out: dict[int, Figures]) -> None:
         )
 
 
-def _extension_figures(ids: list[int], out: dict[int, Figures]) -> None:
+def _extension_figures(rounds: QuerySet[Round], out: dict[int, Figures]) -> None:
     rows = (
-        Extension.objects.filter(round_id__in=ids, measure__deleted_at__isnull=True)
+        Extension.objects.filter(round__in=rounds, measure__deleted_at__isnull=True)
         .order_by()
         .values("round_id")
         .annotate(
-            n=Count("pk"),
-            granted=Count("pk", filter=Q(status=ExtensionStatus.GRANTED)),
-            pending=Count("pk", filter=Q(status=ExtensionStatus.PENDING)),
+            n=Count("*"),
+            granted=Count("round", filter=Q(status=ExtensionStatus.GRANTED)),
+            pending=Count("round", filter=Q(status=ExtensionStatus.PENDING)),
         )
     )
     for row in rows:
@@ -333,12 +465,12 @@ def measure_drilldown(*, user: Viewer, filters: DrillFilters) -> QuerySet[Measur
     f = filters
     on = today()
     qs = Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
-    round_ids: list[int]
+    tiers: Mapping[int, Sequence[Tier]]
     if f.round:
         if not Round.objects.filter(visible_units_q(user), pk=f.round).exists():
             raise Http404("未找到该巡察轮次")
         qs = qs.filter(round_id=f.round)
-        round_ids = [f.round]
+        tiers = tiers_by_round([f.round])
     else:
         rounds = Round.objects.filter(visible_units_q(user))
         if f.unit:
@@ -347,9 +479,17 @@ def measure_drilldown(*, user: Viewer, filters: DrillFilters) -> QuerySet[Measur
                 raise Http404("未找到该单位")
             rounds = rounds.filter(unit__path__startswith=unit.path)
             qs = qs.filter(unit__path__startswith=unit.path)
-        round_ids = list(rounds.values_list("pk", flat=True))
-    tiers = tiers_by_round(round_ids)
+        # The rounds with tiers of their own by id, the rest sharing the default: the scope is a
+        # join, never a list of every visible round.
+        tiers = tiers_in_scope(rounds)
     qs = with_tiers(qs, tiers=tiers, on=on)
+    levels = ("red", "black") if f.tier == "overdue" else (f.tier,) if f.tier in LEVELS else ()
+    if levels:
+        # A measure in one of these tiers is open and due within the tiers' reach: a range of
+        # the open measures' deadline index, so the tier is computed for those rows only.
+        reach = tier_reach(tiers, levels)
+        limit = None if reach is None else on + dt.timedelta(days=reach)
+        qs = qs.filter(open_q(), deadline__lte=limit) if limit else qs.none()
     # ``tier`` is an annotation the django-stubs plugin does not see.
     if f.tier == "overdue":
         qs = qs.filter(tier__in=["red", "black"])  # type: ignore[misc]
@@ -383,6 +523,10 @@ def measure_drilldown(*, user: Viewer, filters: DrillFilters) -> QuerySet[Measur
     if f.returned:
         # An annotation the django-stubs plugin does not see.
         qs = qs.filter(returned=True)  # type: ignore[misc]
-    return qs.select_related("round", "finding", "person", "leader", "department").order_by(
-        "tier_rank", F("deadline").asc(nulls_last=True), "pk"
-    )
+    qs = qs.select_related("round", "finding", "person", "leader", "department")
+    one_list = len(tiers.tier_lists() if isinstance(tiers, RoundTiers) else tiers) <= 1
+    if levels and one_list:
+        # Under one tier list a measure with a tier is the more urgent the earlier its deadline:
+        # the deadline order is the tier order, read from the index instead of sorted.
+        return qs.order_by("deadline", "pk")
+    return qs.order_by("tier_rank", F("deadline").asc(nulls_last=True), "pk")

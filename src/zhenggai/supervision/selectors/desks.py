@@ -62,7 +62,7 @@ from zhenggai.ledger.policy import (
     finished_q,
     overdue_q,
     problem_measure_counts,
-    problem_ready_q,
+    problem_ready_exists_q,
 )
 from zhenggai.ledger.selectors import finding_cleared_q, measure_cleared_q, today
 from zhenggai.ledger.services import add_months
@@ -70,7 +70,7 @@ from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import memberships_of, visible_units_q
 
 from ..models import Extension, ExtensionStatus
-from ..rules import LEVELS, Tier, tier_case, tier_of, tiers_by_round
+from ..rules import LEVELS, RoundTiers, Tier, tier_case, tier_of, tiers_by_round
 
 S = MeasureStatus
 #: How many items each box of a desk lists (the rest behind a "more" link with the count).
@@ -105,6 +105,13 @@ def tier_whens(
         for w in tier_case(today=today, tiers=json.loads(key), prefix=prefix).cases:
             tier = w.result.value
             whens.append(When(in_rounds & w.condition, then=Value(values[tier] if values else tier)))
+    if isinstance(tiers, RoundTiers):
+        # Every other round has the default tiers: their branches name no round (the rounds
+        # listed above are left out of them).
+        others = ~Q(**{f"{prefix}round_id__in": sorted(tiers)}) if tiers else Q()
+        for w in tier_case(today=today, tiers=tiers.fallback, prefix=prefix).cases:
+            tier = w.result.value
+            whens.append(When(others & w.condition, then=Value(values[tier] if values else tier)))
     return whens
 
 
@@ -750,12 +757,14 @@ def ready_to_close(*, user: Viewer) -> list[Finding]:
     units = units_with_role(user, Role.SUPERVISOR)
     if not units:
         return []
+    measures = Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding")
     qs = (
-        Finding.objects.filter(under_q(units), finding_cleared_q(user), kind=FindingKind.PROBLEM)  # type: ignore[misc]
-        .annotate(**problem_measure_counts())
-        .filter(problem_ready_q())
-        .annotate(total=F("m_total"))
+        Finding.objects.filter(
+            under_q(units), finding_cleared_q(user), problem_ready_exists_q(), kind=FindingKind.PROBLEM
+        )
         .select_related("round")
-        .order_by("round_id", "position")
+        .order_by("round_id", "position", "pk")
     )
-    return list(qs[:500])
+    # Only the problems listed count their measures.
+    total = measures.annotate(n=Count("pk")).values("n")
+    return list(qs.annotate(total=Subquery(total, output_field=IntegerField()))[:500])

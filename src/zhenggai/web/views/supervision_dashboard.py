@@ -20,7 +20,7 @@ from zhenggai.supervision.rules import LEVELS
 from zhenggai.supervision.selectors import dashboard as selectors
 from zhenggai.supervision.selectors import quality as quality_selectors
 
-from .common import page_number
+from .common import CappedPaginator, page_number
 
 PER_PAGE = 50
 NOT_SUPERVISOR = "只有监督人员（巡察办、纪委监委）可以查看督办看板"
@@ -30,16 +30,25 @@ NOT_SUPERVISOR = "只有监督人员（巡察办、纪委监委）可以查看�
 def dashboard(request: AuthedRequest) -> HttpResponse:
     if not selectors.is_supervisor(request.user):
         raise PermissionDenied(NOT_SUPERVISOR)
-    board = selectors.dashboard_for_user(user=request.user)
+    # ``?unit=``: one of the supervised units or a unit under them (else 404), its subtree alone.
+    board = selectors.dashboard_for_user(user=request.user, unit_id=_int(request.GET.get("unit")))
+    # Every round is counted; the table shows a page of them (a province has hundreds).
+    rounds = Paginator(board.rounds, PER_PAGE).get_page(page_number(request))
     return render(
         request,
         "web/supervision/dashboard/dashboard.html",
-        {"board": board, "levels": LEVELS, "chart": board.chart_data},
+        {
+            "board": board,
+            "levels": LEVELS,
+            "chart": board.chart_data,
+            "page": rounds,
+            "querystring": f"unit={board.unit.pk}" if board.unit else "",
+        },
     )
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 @login_required
@@ -56,7 +65,7 @@ def measures(request: AuthedRequest) -> HttpResponse:
         extension=g.get("extension", "")[:20],
     )
     rows = selectors.measure_drilldown(user=request.user, filters=filters)
-    page = Paginator(rows, PER_PAGE).get_page(page_number(request))
+    page = CappedPaginator(rows, PER_PAGE).get_page(page_number(request))
     q = g.copy()
     q.pop("page", None)
     return render(
