@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -170,3 +171,19 @@ def test_reading_the_list_pages_writes_nothing(personas: Any, seed_round: Any, c
                 x["sql"] for x in q.captured_queries if x["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}
             ]
             assert writes == [], (user, url, writes)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/search/?after=%C2%B2.1.1.1.1",  # "²": a digit to str.isdigit, not to int()
+        "/?box=close&after=%C2%B2.1.1",
+        "/supervision/dashboard/measures/?round=%C2%B2",
+        "/supervision/dashboard/measures/?unit=%E2%91%A0",  # "①"
+        "/rounds/1/?page=%C2%B2",
+    ],
+)
+def test_a_number_in_other_digits_is_no_number(personas: Any, seed_round: Any, client: Any, url: str) -> None:
+    client.force_login(personas.supervisor)
+    url = url.replace("/rounds/1/", f"/rounds/{seed_round.pk}/")
+    assert client.get(url).status_code == 200

@@ -45,7 +45,7 @@ def totp(
 def match(key: bytes, code: str, unix_time: float, *, after: int = 0, window: int = WINDOW) -> int | None:
     """The step ``code`` belongs to (within ±``window`` of now and later than ``after``), or None."""
     code = "".join(code.split())
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     now = time_step(unix_time)
     found = None

@@ -98,7 +98,7 @@ def scripted_actor_and_round(round_arg: str, username: str | None) -> tuple[Acto
     from zhenggai.ledger.selectors import round_get_for_user
     from zhenggai.ledger.system import system_actor_for
 
-    if not round_arg.isdigit():
+    if not (round_arg.isascii() and round_arg.isdigit()) or len(round_arg) > 18:
         raise ScriptError(f"巡察轮次编号“{round_arg}”无效，应为数字")
     round_ = Round.objects.select_related("unit").filter(pk=int(round_arg)).first()
     if round_ is None:

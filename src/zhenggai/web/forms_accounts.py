@@ -64,7 +64,7 @@ class OTPForm(forms.Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
-        if not code.isdigit() or len(code) != 6:
+        if not (code.isascii() and code.isdigit()) or len(code) != 6:
             raise ValidationError("动态口令是 6 位数字。")
         return code
 

@@ -82,6 +82,6 @@ class TokenCreateForm(forms.Form):
 
     def clean_otp_code(self) -> str:
         code = "".join(self.cleaned_data["otp_code"].split())
-        if not code.isdigit() or len(code) != 6:
+        if not (code.isascii() and code.isdigit()) or len(code) != 6:
             raise ValidationError("动态口令是 6 位数字。")
         return code

@@ -243,7 +243,7 @@ def round_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _span(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) <= 9 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @login_required

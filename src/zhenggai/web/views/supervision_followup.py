@@ -580,7 +580,7 @@ def order_create(request: AuthedRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     finding: Finding | None = None
     fid = request.GET.get("finding") or request.POST.get("finding")
-    if fid and fid.isdigit():
+    if fid and fid.isascii() and fid.isdigit() and len(fid) < 12:
         finding = ledger_selectors.finding_get_for_user(user=request.user, pk=int(fid))
         if finding.kind != FindingKind.PROBLEM:
             finding = None
