@@ -56,7 +56,7 @@ test-postgres: setup office fonts
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2 -m "not browser" \
 	  tests/ledger tests/web tests/audit tests/evidence tests/ops tests/accounts tests/reports tests/labels tests/http \
 	  tests/notify tests/supervision tests/disclosure tests/feedback tests/public \
-	  tests/api --ignore=tests/api/test_schema_fuzz.py
+	  tests/api
 
 # wrk (Debian's package) drives the public site from a second process in bench_public.py.
 wrk:

@@ -29,6 +29,7 @@ the schema must say it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,9 @@ import pytest
 import schemathesis
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.db.models import Model
 from django.test import Client
 from hypothesis import HealthCheck, settings
@@ -48,7 +51,38 @@ from tests.api.conftest import token_for
 from tests.api.test_access_api import ADMINS, OPS
 from tests.web.conftest import build_round
 
-APP = WSGIHandler()
+
+class _TestTransactionKept:
+    """The WSGI application as Django's test client runs it: ``request_started`` and
+    ``request_finished`` fire without ``close_old_connections``, which would close the
+    connection it finds outside autocommit (the test's own transaction, on PostgreSQL). The
+    test client also puts the handler back after each of its own requests, so it is taken off
+    around each request here, not once for the test."""
+
+    def __init__(self, app: WSGIHandler) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        signals.request_started.disconnect(close_old_connections)
+        try:
+            response = self.app(environ, start_response)
+        finally:
+            signals.request_started.connect(close_old_connections)
+        return self._closing(response)
+
+    @staticmethod
+    def _closing(response: Any) -> Iterator[bytes]:
+        try:
+            yield from response
+        finally:
+            signals.request_finished.disconnect(close_old_connections)
+            try:
+                response.close()  # fires request_finished
+            finally:
+                signals.request_finished.connect(close_old_connections)
+
+
+APP = _TestTransactionKept(WSGIHandler())
 SCHEMA_URL = "/api/v1/openapi.json"
 schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, APP)
 
