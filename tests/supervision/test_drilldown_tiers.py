@@ -10,7 +10,7 @@ from django.urls import reverse
 from tests.supervision.desk_world import build_desk_round
 from tests.today import days_from_today
 from zhenggai.supervision.models import default_tiers
-from zhenggai.supervision.rules import RoundTiers, tier_reach, tiers_in_scope
+from zhenggai.supervision.rules import RoundTiers, tier_window, tiers_in_scope
 from zhenggai.supervision.selectors import dashboard
 
 #: Tiers that warn much earlier than the default: yellow 40 days before, red 3 days before.
@@ -45,9 +45,13 @@ def test_rounds_in_scope_list_only_those_with_tiers_of_their_own(personas: Any) 
     assert dict(tiers) == {early.round.pk: EARLY}
     # Any other round reads the default, by index or by get.
     assert tiers[plain.round.pk] == default_tiers() == tiers.get(plain.round.pk)
-    assert tier_reach(tiers, ["yellow"]) == 40
-    assert tier_reach(tiers, ["red", "black"]) == 3
-    assert tier_reach(RoundTiers({}, default_tiers()), ["red", "black"]) == -1
+    # Yellow: within 40 days (EARLY) or 10 (default), and not yet red: later than 3 days (EARLY)
+    # or −1 (default); the window is the union.
+    assert tier_window(tiers, ["yellow"]) == (-1, 40)
+    assert tier_window(tiers, ["red", "black"]) == (None, 3)  # nothing after black
+    assert tier_window(RoundTiers({}, default_tiers()), ["red", "black"]) == (None, -1)
+    assert tier_window(RoundTiers({}, default_tiers()), ["green"]) == (10, 20)
+    assert tier_window(RoundTiers({}, default_tiers()), ["purple"]) is None
 
 
 def test_the_drill_down_places_each_round_s_measures_by_its_own_tiers(personas: Any) -> None:

@@ -146,16 +146,28 @@ def tiers_in_scope(rounds: QuerySet[Round]) -> RoundTiers:
     return RoundTiers(listed, fallback)
 
 
-def tier_reach(tiers: Mapping[int, Sequence[Tier]], keys: Iterable[str]) -> int | None:
-    """The most days before the deadline any of the tiers ``keys`` begins over the rounds of
-    ``tiers`` (a measure in one of them is open and due within that many days of today), or None
-    when no round has any of them."""
+def tier_window(tiers: Mapping[int, Sequence[Tier]], keys: Iterable[str]) -> tuple[int | None, int] | None:
+    """The deadlines a measure in one of the tiers ``keys`` may have over the rounds of ``tiers``,
+    in days from today: ``(after, upto)``, due within ``upto`` days and, unless ``after`` is None,
+    later than ``after`` days (it would be in a later tier by then); None when no round has any
+    of the tiers. A measure in one of them is open and its deadline in that window."""
     lists: list[Sequence[Tier]] = [*tiers.values()]
     if isinstance(tiers, RoundTiers):
         lists.append(tiers.fallback)
     wanted = set(keys)
-    days = [int(t["days"]) for tl in lists for t in tl if t["key"] in wanted]
-    return max(days) if days else None
+    upto: list[int] = []
+    after: list[int | None] = []
+    for tl in lists:
+        found = [i for i, t in enumerate(tl) if t["key"] in wanted]
+        if not found:
+            continue
+        upto.append(max(int(tl[i]["days"]) for i in found))
+        # Past the last tier wanted comes a later one, which takes the earlier deadlines.
+        after.append(int(tl[found[-1] + 1]["days"]) if found[-1] + 1 < len(tl) else None)
+    if not upto:
+        return None
+    lower = None if None in after else min(a for a in after if a is not None)
+    return lower, max(upto)
 
 
 def tier_case(*, today: dt.date, tiers: Sequence[Tier], prefix: str = "") -> Case:

@@ -37,7 +37,7 @@ from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import visible_units_q
 
 from ..models import Extension, ExtensionStatus, RoundFigures
-from ..rules import LEVEL_CSS, LEVELS, RoundTiers, Tier, tier_reach, tiers_by_round, tiers_in_scope
+from ..rules import LEVEL_CSS, LEVELS, RoundTiers, Tier, tier_window, tiers_by_round, tiers_in_scope
 from .desks import (
     AWAITING_REVIEW,
     returned_measures,
@@ -485,11 +485,16 @@ def measure_drilldown(*, user: Viewer, filters: DrillFilters) -> QuerySet[Measur
     qs = with_tiers(qs, tiers=tiers, on=on)
     levels = ("red", "black") if f.tier == "overdue" else (f.tier,) if f.tier in LEVELS else ()
     if levels:
-        # A measure in one of these tiers is open and due within the tiers' reach: a range of
+        # A measure in one of these tiers is open, its deadline in the tiers' window: a range of
         # the open measures' deadline index, so the tier is computed for those rows only.
-        reach = tier_reach(tiers, levels)
-        limit = None if reach is None else on + dt.timedelta(days=reach)
-        qs = qs.filter(open_q(), deadline__lte=limit) if limit else qs.none()
+        window = tier_window(tiers, levels)
+        if window is None:
+            qs = qs.none()
+        else:
+            after, upto = window
+            qs = qs.filter(open_q(), deadline__lte=on + dt.timedelta(days=upto))
+            if after is not None:
+                qs = qs.filter(deadline__gt=on + dt.timedelta(days=after))
     # ``tier`` is an annotation the django-stubs plugin does not see.
     if f.tier == "overdue":
         qs = qs.filter(tier__in=["red", "black"])  # type: ignore[misc]
