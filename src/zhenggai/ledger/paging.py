@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Col
+from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
@@ -56,7 +57,6 @@ from .selectors import (
     Tally,
     finding_cleared_q,
     measure_search,
-    round_get_for_user,
     round_list_for_user,
     today,
 )
@@ -432,7 +432,8 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
     indexes), the departments' names, the page's titles, the signature. The round's thousands of findings are
     plain tuples and lists here; only the page's rows become objects.
     """
-    round_get_for_user(user=user, pk=round.pk)  # scope check
+    if not round_list_for_user(user=user).filter(pk=round.pk).exists():  # scope check
+        raise Http404("未找到该巡察轮次")
     now = today()
     allowed = set(Sensitivity.up_to(clearance_of(user)))
     everything = len(allowed) == len(Sensitivity.values)

@@ -711,10 +711,16 @@ def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk 
         return None
     on = today()
     q_units = under_q(units)
-    # Also by round (a measure's unit is its round's): the (round, status) index then finds them,
-    # however many measures other units have.
-    rounds_here = Round.objects.filter(q_units).values("pk")
-    pending = _list_base(user).filter(q_units, round__in=rounds_here, status=S.PENDING_REVIEW)
+    # Rounds with a measure: whether one exists, not how many (the count read every measure).
+    rounds = list(
+        Round.objects.filter(q_units, Exists(Measure.objects.filter(round=OuterRef("pk")))).order_by(
+            "-created_at", "-id"
+        )
+    )
+    # Also by round (a measure's unit is its round's), the head's few rounds named: the (round,
+    # status) index then finds them, however many measures other units have (given a subquery,
+    # SQLite guessed many rounds and scanned a whole index instead).
+    pending = _list_base(user).filter(q_units, round_id__in=[r.pk for r in rounds], status=S.PENDING_REVIEW)
     review_box = Value("review", output_field=CharField())
     n, items = boxed(pending, review_box, tiers=tiers, on=on).get("review", (0, []))
     review = Box(
@@ -726,12 +732,6 @@ def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk 
         items,
         "status=pending_review",
         "border-warning",
-    )
-    # Rounds with a measure: whether one exists, not how many (the count read every measure).
-    rounds = list(
-        Round.objects.filter(q_units, Exists(Measure.objects.filter(round=OuterRef("pk")))).order_by(
-            "-created_at", "-id"
-        )
     )
     signing = signing_state([r.pk for r in rounds])
     to_sign: list[tuple[Round, int | None, int]] = [
