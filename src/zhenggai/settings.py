@@ -201,16 +201,13 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{DATA_DIR / 'zhenggai.sqlite3'}"
-# A connection is kept between requests (each worker thread holds its own) and checked before
-# reuse: opening a PostgreSQL connection per page cost about as much as a short page's queries.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_db),
-        conn_max_age=env_int("ZHENGGAI_DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A connection is kept between requests (each worker thread holds its own) and checked
+    # before reuse: opening a PostgreSQL connection per page cost about as much as a short page's
+    # queries. SQLite opens its file in microseconds and keeps none (threaded servers, tests).
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("ZHENGGAI_DB_CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Pages are short OLTP queries: PostgreSQL's JIT compiler (on above a plan cost of 100,000,
     # which every province-wide count passes) spent seconds compiling to save milliseconds.
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
