@@ -24,11 +24,8 @@ from django.db.models import (
     Count,
     Expression,
     F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.expressions import Col
@@ -49,6 +46,7 @@ from .policy import (
     clearance_of,
     is_overdue,
     overdue_q,
+    problem_measure_total,
     problem_ready_exists_q,
     problem_state_counted,
 )
@@ -344,11 +342,8 @@ def ready_to_close_page(*, user: Viewer, after: str = "", size: int = 50) -> Pro
     count, capped = count_capped(qs)
     key = parse_cursor(after, len(CLOSE_ORDER))
     # Only the page's problems count their measures.
-    total = (
-        Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding").annotate(n=Count("pk"))
-    )
     rows_qs = (
-        qs.annotate(total=Subquery(total.values("n"), output_field=IntegerField()))
+        qs.annotate(total=problem_measure_total())
         .select_related("round")
         .order_by(*CLOSE_ORDER)
     )

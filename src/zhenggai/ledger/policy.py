@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
@@ -249,6 +249,13 @@ def problem_ready_exists_q() -> Q:
     live = Measure.objects.filter(finding=OuterRef("pk"))
     unfinished = live.exclude(finished_q())
     return _status_in(PROBLEM_TRANSITIONS["close"].sources, "") & Q(Exists(live)) & ~Q(Exists(unfinished))
+
+
+def problem_measure_total() -> Subquery:
+    """On problems: how many live measures each has, as a subquery (for the rows of a page, not
+    an aggregate over every problem's measures)."""
+    n = Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding").annotate(n=Count("pk"))
+    return Subquery(n.values("n"), output_field=IntegerField())
 
 
 # --- who -----------------------------------------------------------------------------------------

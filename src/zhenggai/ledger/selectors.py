@@ -70,6 +70,7 @@ from .policy import (
     is_overdue,
     overdue_q,
     problem_measure_counts,
+    problem_measure_total,
     problem_ready_exists_q,
     problem_state,
     problem_state_counted,
@@ -403,8 +404,6 @@ def my_tasks(*, user: Viewer) -> dict[str, list[Measure] | list[Finding]]:
             base.filter(under({Role.CLERK}), person__isnull=True).exclude(status=S.DONE)
         )
     if Role.SUPERVISOR in roles:
-        # Only the problems listed count their measures.
-        total = Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding")
         open_problems = (
             Finding.objects.filter(
                 under({Role.SUPERVISOR}),
@@ -412,7 +411,7 @@ def my_tasks(*, user: Viewer) -> dict[str, list[Measure] | list[Finding]]:
                 problem_ready_exists_q(),  # in the database, before the cut
                 kind=FindingKind.PROBLEM,
             )
-            .annotate(total=Subquery(total.annotate(n=Count("pk")).values("n"), output_field=IntegerField()))
+            .annotate(total=problem_measure_total())  # only the problems listed count their measures
             .select_related("round")
             .order_by("round_id", "position", "pk")
         )

@@ -62,6 +62,7 @@ from zhenggai.ledger.policy import (
     finished_q,
     overdue_q,
     problem_measure_counts,
+    problem_measure_total,
     problem_ready_exists_q,
 )
 from zhenggai.ledger.selectors import finding_cleared_q, measure_cleared_q, today
@@ -757,14 +758,12 @@ def ready_to_close(*, user: Viewer) -> list[Finding]:
     units = units_with_role(user, Role.SUPERVISOR)
     if not units:
         return []
-    measures = Measure.objects.filter(finding=OuterRef("pk")).order_by().values("finding")
     qs = (
         Finding.objects.filter(
             under_q(units), finding_cleared_q(user), problem_ready_exists_q(), kind=FindingKind.PROBLEM
         )
+        .annotate(total=problem_measure_total())  # only the problems listed count their measures
         .select_related("round")
         .order_by("round_id", "position", "pk")
     )
-    # Only the problems listed count their measures.
-    total = measures.annotate(n=Count("pk")).values("n")
-    return list(qs.annotate(total=Subquery(total, output_field=IntegerField()))[:500])
+    return list(qs[:500])

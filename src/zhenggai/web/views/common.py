@@ -20,6 +20,14 @@ def page_number(request: HttpRequest) -> str:
     return request.GET.get("page") or "1"
 
 
+def number_param(value: str | None, digits: int = 12) -> int | None:
+    """A positive number from a query string (at most ``digits`` ASCII digits), else None.
+    ``str.isdigit`` alone takes "²" or "①", which ``int()`` then refuses with a 500."""
+    if value and len(value) <= digits and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 class CappedPaginator(Paginator):
     """Numbered pages over the first ``cap`` rows of a list: its count reads at most ``cap + 1``
     rows, so a list of a whole province costs what a list of a county does. ``capped`` says

@@ -29,6 +29,7 @@ from zhenggai.units.models import Unit
 
 from .. import presenters
 from ..forms import ImportConfirmForm, ImportUploadForm, add_service_error
+from .common import number_param
 
 GONE = "上传的文件已失效，请重新上传"
 
@@ -243,7 +244,7 @@ def round_import_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _span(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return number_param(value, 9)
 
 
 @login_required

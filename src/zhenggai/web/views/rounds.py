@@ -27,7 +27,7 @@ from zhenggai.units.selectors import members_of
 from .. import presenters
 from ..forms import BulkAssignForm, DeleteForm, FindingForm, RoundForm, SearchForm, add_service_error
 from ..jinja import FORM_RENDERER
-from .common import page_number
+from .common import number_param, page_number
 from .search import choice_kwargs, filters_from
 
 ROUNDS_PER_PAGE = 50
@@ -117,7 +117,7 @@ def _overview_page(
 
 def _int(value: str | None) -> int:
     """A page number from the query string (1 for anything else)."""
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 9 else 1
+    return number_param(value, 8) or 1
 
 
 @login_required

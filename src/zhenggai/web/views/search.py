@@ -20,6 +20,7 @@ from zhenggai.units import selectors as unit_selectors
 
 from ..forms import SearchForm
 from ..jinja import FORM_RENDERER
+from .common import number_param
 
 PER_PAGE = 50
 
@@ -74,10 +75,8 @@ def choice_kwargs(*, user: Viewer, round: Round | None = None) -> dict[str, Any]
 
 def _round_named(request: AuthedRequest, rounds: QuerySet[Round]) -> Round | None:
     """The visible round the query names (``round=<id>``), if any: one query by primary key."""
-    value = request.GET.get("round", "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        return None
-    return rounds.filter(pk=int(value)).first()
+    pk = number_param(request.GET.get("round"), 18)
+    return None if pk is None else rounds.filter(pk=pk).first()
 
 
 @login_required

@@ -20,7 +20,7 @@ from zhenggai.supervision.rules import LEVELS
 from zhenggai.supervision.selectors import dashboard as selectors
 from zhenggai.supervision.selectors import quality as quality_selectors
 
-from .common import CappedPaginator, page_number
+from .common import CappedPaginator, number_param, page_number
 
 PER_PAGE = 50
 NOT_SUPERVISOR = "只有监督人员（巡察办、纪委监委）可以查看督办看板"
@@ -48,7 +48,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
+    return number_param(value, 11)
 
 
 @login_required

@@ -30,7 +30,7 @@ from zhenggai.supervision.services import evaluation, lookbacks, orders, verific
 from zhenggai.units.models import Unit
 
 from ..forms import CHOICE_INVALID, REQUIRED, add_service_error, date_field, model_choices
-from .common import page_number
+from .common import number_param, page_number
 
 ORDERS_PER_PAGE = 50
 NOT_SUPERVISOR = "只有监督人员（巡察办、纪委监委、组织部）可以"
@@ -579,9 +579,9 @@ def order_create(request: AuthedRequest) -> HttpResponse:
     )
     initial: dict[str, Any] = {}
     finding: Finding | None = None
-    fid = request.GET.get("finding") or request.POST.get("finding")
-    if fid and fid.isascii() and fid.isdigit() and len(fid) < 12:
-        finding = ledger_selectors.finding_get_for_user(user=request.user, pk=int(fid))
+    fid = number_param(request.GET.get("finding") or request.POST.get("finding"), 11)
+    if fid is not None:
+        finding = ledger_selectors.finding_get_for_user(user=request.user, pk=fid)
         if finding.kind != FindingKind.PROBLEM:
             finding = None
         else:
