@@ -203,6 +203,8 @@ def measure_all() -> dict[int, dict[str, Any]]:
     try:
         bases: dict[int, str] = {}
         env = {**os.environ, "ZHENGGAI_DEBUG": "0", "ZHENGGAI_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+        # As the README's systemd unit runs gunicorn: each sync worker keeps its connection.
+        env["ZHENGGAI_DB_CONN_MAX_AGE"] = "60"
         env["DJANGO_SETTINGS_MODULE"] = "zhenggai.settings"
         env.pop("DATABASE_URL", None)
         for size in SIZES:
