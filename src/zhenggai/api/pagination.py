@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core import signing
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 
 from .errors import ApiError
@@ -73,3 +74,24 @@ def keyset(
 
 def page(rows: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": rows, "next_cursor": next_cursor}
+
+
+def page_response(
+    request: HttpRequest, rows: list[dict[str, Any]], next_cursor: str | None, schema: type[Schema]
+) -> HttpResponse:
+    """``page()`` answered as it is, for rows that are already ``schema``'s plain values (ints,
+    strings, dates from ``values()``): the JSON the operation's ``Page[schema]`` would give.
+
+    django-ninja validates a returned dict through a getter per field (about 2 ms for 50 rows of
+    twenty fields, a fifth of a list request); a response is sent as it is. Each row must have
+    exactly the schema's fields, checked here (an extra key would be sent, a missing one
+    missed); the types are the columns' own, and schemathesis checks the answers against the
+    published schema.
+    """
+    fields = schema.model_fields.keys()
+    for row in rows:
+        if row.keys() != fields:
+            raise TypeError(f"{schema.__name__}: {sorted(row.keys() ^ fields)}")
+    from .main import api  # the API's renderer and content type (main imports this module)
+
+    return api.create_response(request, page(rows, next_cursor), status=200)

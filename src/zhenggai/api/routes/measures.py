@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from zhenggai.accounts.actors import Viewer
@@ -28,7 +28,7 @@ from zhenggai.units.selectors import departments_under, members_of
 
 from ..auth import require_write
 from ..errors import COMMON, ErrorOut
-from ..pagination import Page, keyset, page
+from ..pagination import Page, keyset, page_response
 from ..refusals import actor_of, recorded
 from ..types import Id, IsoDate, Text
 
@@ -287,7 +287,7 @@ def measure_list(
     filters: Query[MeasureSearch],
     limit: int | None = None,
     cursor: str | None = None,
-) -> dict[str, object]:
+) -> HttpResponse:
     """The measures the token's user may see, with the filters of the search page
     (``ledger.selectors.measure_search``), by id. One query per page whatever their number."""
     f = filters
@@ -310,7 +310,7 @@ def measure_list(
     # The columns the list returns, not whole rows of six tables turned into model objects.
     rows, nxt = keyset(qs.values(*_LIST_COLUMNS), cursor=cursor, limit=limit, scope="measures")
     today = selectors.today()
-    return page([_list_out(r, today) for r in rows], nxt)
+    return page_response(request, [_list_out(r, today) for r in rows], nxt, MeasureOut)
 
 
 @router.get("/{int:measure_id}", response={200: MeasureDetailOut, **COMMON}, summary="整改措施详情")
