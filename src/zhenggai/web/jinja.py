@@ -48,14 +48,29 @@ def _attrs(attrs: dict[str, Any]) -> str:
     return "".join(out)
 
 
+#: Django's widget templates that are ``input.html`` and nothing else (``tests/web`` holds them
+#: to it, so a Django upgrade that changes one is noticed).
+INPUTS = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input", "text", "checkbox", "date", "number", "email", "password", "search", "tel", "url", "hidden"
+    )
+)
+
+
 class FormRenderer(Jinja2FormRenderer):
     """Django's Jinja2 form renderer (its own widget templates: the markup of the default
-    renderer), with a select written here: the same HTML, without a template include per
-    option (a filter form has a select of every person and department the user may see)."""
+    renderer), with the select and the plain inputs written here: the same HTML, without a
+    template lookup and include per widget and per option (a filter form has nine widgets and a
+    select of every person and department the user may see)."""
 
     SELECT = "django/forms/widgets/select.html"
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name in INPUTS:
+            w = context["widget"]
+            value = "" if w["value"] is None else f' value="{escape(w["value"])}"'
+            return f'<input type="{escape(w["type"])}" name="{escape(w["name"])}"{value}{_attrs(w["attrs"])}>'
         if template_name != self.SELECT:
             return str(super().render(template_name, context, request=request))
         w = context["widget"]
