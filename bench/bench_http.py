@@ -6,7 +6,8 @@ in it, ``ZHENGGAI_DEBUG`` off), migrates it, generates the ledger (``bench/gener
 more of sibling bureaus, so the table grows and the leader's round does not), analyses the
 database (``ANALYZE``, the statistics SQLite's planner needs; the README's periodic jobs keep
 them) and logs in as the round's leader (a session made by Django's login, its cookie given to
-wrk). It then serves each folder with the project (``zhenggai.wsgi:application``) and, beside
+wrk). It then serves each folder with the project (``zhenggai.wsgi:application``, each worker
+keeping its connection: ``ZHENGGAI_DB_CONN_MAX_AGE=60``, as the README's unit) and, beside
 them, a one-view Django project (``bench/ceiling``) with the same gunicorn settings, and runs
 Debian's ``wrk`` on each page at every size back to back (so that what the rest of the machine
 does moves both figures of a page alike) against:

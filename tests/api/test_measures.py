@@ -3,6 +3,7 @@ the requests for a later deadline, with their refusals recorded (issue 13)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -117,6 +118,30 @@ def test_the_filters_give_what_the_search_page_gives(api_client, personas, seed_
         want = selectors.measure_search(user=personas.clerk, filters=filters, unassigned=unassigned)
         assert got == sorted(want.values_list("pk", flat=True)), params
         assert got or params.get("status") == "done", params  # each case finds something
+
+
+def test_the_list_sent_as_it_is_is_what_its_schema_would_send(api_client, personas, assigned_measure):
+    """The list skips django-ninja's validation (``page_response``): its JSON must be the JSON of
+    the same rows validated through ``Page[MeasureOut]``, dates and nulls included."""
+    from django.test import RequestFactory
+
+    from zhenggai.api.main import api
+    from zhenggai.api.pagination import Page, page_response
+    from zhenggai.api.routes.measures import MeasureOut
+
+    r = api_client("clerk").get(api_url("measure_list"), {"limit": 200})
+    body = r.json()
+    assert body["items"]
+    validated = Page[MeasureOut].model_validate(body).model_dump()
+    again = api.create_response(RequestFactory().get("/"), validated, status=200)
+    assert json.loads(again.content) == body
+    row = dict(body["items"][0])
+    request = RequestFactory().get("/")
+    with pytest.raises(TypeError, match="secret"):
+        page_response(request, [{**row, "secret": 1}], None, MeasureOut)
+    del row["text"]
+    with pytest.raises(TypeError, match="text"):
+        page_response(request, [row], None, MeasureOut)
 
 
 def test_the_pages_follow_one_another_to_the_whole_list_without_repeats(api_client, personas, seed_round):
