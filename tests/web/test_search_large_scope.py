@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.web.conftest import World
+from zhenggai.accounts import middleware
 from zhenggai.ledger import services
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
@@ -312,3 +313,33 @@ def test_a_typed_name_is_shown_back_as_text(personas: Any, world: World, client_
         field = _text_input(page, "person_name") or ""
         value = re.search(r'value="([^"]*)"', field)
         assert value and unescape(value.group(1)) == typed, (url, field)
+
+
+def test_the_bounds_are_kept_in_the_session_for_the_same_roles_and_five_minutes(
+    personas: Any, world: World, client_for: Any, bound: Any, monkeypatch: Any
+) -> None:
+    c = client_for(personas.supervisor)
+    bound(1)  # the supervisor sees 8 roles and 2 departments: typed
+    # Not kept by a read that saves nothing (the idle time is stamped once a minute) ...
+    c.get(SEARCH)
+    assert search._BOUNDS not in c.session
+    # ... but with the stamp's save.
+    monkeypatch.setattr(middleware, "ACTIVITY_RESOLUTION", 0)
+    assert _select(c.get(SEARCH).content.decode(), "person") is None
+    assert search._BOUNDS in c.session
+    bound(200)
+    # Kept: the same answer, and two capped counts fewer.
+    with CaptureQueriesContext(connection) as kept:
+        html = c.get(SEARCH).content.decode()
+    assert _select(html, "person") is None and _text_input(html, "person_name")
+    assert not any("LIMIT 201" in q["sql"] or "LIMIT 2)" in q["sql"] for q in kept.captured_queries)
+    # Five minutes on, counted again.
+    monkeypatch.setattr(search, "BOUNDS_SECONDS", 0)
+    html = c.get(SEARCH).content.decode()
+    assert "陈民警" in (_select(html, "person") or "")
+    # A role given or taken counts again at once.
+    monkeypatch.setattr(search, "BOUNDS_SECONDS", 300)
+    bound(1)
+    assert _select(c.get(SEARCH).content.decode(), "person") is not None  # still kept
+    membership_grant(actor=None, user=personas.supervisor, unit=personas.unit_a, role=Role.CLERK)
+    assert _select(c.get(SEARCH).content.decode(), "person") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
@@ -79,10 +80,46 @@ def _round_named(request: AuthedRequest, rounds: QuerySet[Round]) -> Round | Non
     return None if pk is None else rounds.filter(pk=pk).first()
 
 
+#: How long the session keeps whether the user's 责任人/责任部门 are typed by name (two capped
+#: counts that change when people join or leave a scope, not from one page to the next).
+BOUNDS_SECONDS = 300
+_BOUNDS = "zhenggai.search_bounds"
+
+
+def _scope_choice_kwargs(request: AuthedRequest) -> dict[str, Any]:
+    """``choice_kwargs`` of the user's whole scope, its two capped counts kept in the session for
+    ``BOUNDS_SECONDS`` and for the same roles (a role given or taken counts again). A person
+    added near the bound shows in the select, or is typed, at most that much later. They are
+    kept when the session is saved anyway, so they are counted for up to a minute at first."""
+    user = request.user
+    roles = sorted([m.unit_id, str(m.role)] for m in unit_selectors.memberships_of(user))
+    now = time.time()
+    kept = request.session.get(_BOUNDS)
+    fresh = isinstance(kept, dict) and 0 <= now - kept.get("at", 0) < BOUNDS_SECONDS
+    if fresh and kept.get("roles") == roles:
+        return {
+            "people": unit_selectors.people_for_user(user=user).only("display_name", "username"),
+            "departments": unit_selectors.departments_for_user(user=user).only("name"),
+            "people_by_name": bool(kept.get("people")),
+            "departments_by_name": bool(kept.get("departments")),
+        }
+    choices = choice_kwargs(user=user)
+    if request.session.modified:
+        # Only with a save the request makes anyway (the idle time is stamped once a minute): a
+        # page read writes nothing of its own.
+        request.session[_BOUNDS] = {
+            "roles": roles,
+            "at": now,
+            "people": choices["people_by_name"],
+            "departments": choices["departments_by_name"],
+        }
+    return choices
+
+
 @login_required
 def search(request: AuthedRequest) -> HttpResponse:
     rounds = selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id")
-    choices = choice_kwargs(user=request.user)
+    choices = _scope_choice_kwargs(request)
     if choices["people_by_name"] or choices["departments_by_name"]:
         # A large scope: the round chosen (a round's 搜索本轮措施) may be small enough to list.
         round_ = _round_named(request, rounds)
@@ -91,7 +128,9 @@ def search(request: AuthedRequest) -> HttpResponse:
             for kind in ("people", "departments"):
                 if choices[f"{kind}_by_name"] and not in_round[f"{kind}_by_name"]:
                     choices[kind], choices[f"{kind}_by_name"] = in_round[kind], False
-    form = SearchForm(request.GET or None, rounds=rounds, renderer=FORM_RENDERER, **choices)
+    # The select needs each round's id and title (not its whole row and its unit's).
+    listed = rounds.select_related(None).only("title")
+    form = SearchForm(request.GET or None, rounds=listed, renderer=FORM_RENDERER, **choices)
     data: dict[str, Any] | None = {}
     if form.is_bound:
         data = form.cleaned_data if form.is_valid() else None
