@@ -94,9 +94,9 @@ def _scope_choice_kwargs(request: AuthedRequest) -> dict[str, Any]:
     user = request.user
     roles = sorted([m.unit_id, str(m.role)] for m in unit_selectors.memberships_of(user))
     now = time.time()
-    kept = request.session.get(_BOUNDS)
-    fresh = isinstance(kept, dict) and 0 <= now - kept.get("at", 0) < BOUNDS_SECONDS
-    if fresh and kept.get("roles") == roles:
+    got = request.session.get(_BOUNDS)
+    kept: dict[str, Any] = got if isinstance(got, dict) else {}
+    if kept.get("roles") == roles and 0 <= now - kept.get("at", 0) < BOUNDS_SECONDS:
         return {
             "people": unit_selectors.people_for_user(user=user).only("display_name", "username"),
             "departments": unit_selectors.departments_for_user(user=user).only("name"),
