@@ -200,3 +200,48 @@ def test_each_desk_makes_as_many_queries_for_many_measures_as_for_few(
         build_desk_round(personas, title=f"第{i + 3}轮")
     assert counts() == few
     assert few == [2, 2, 4, 4, 1]  # the leader's boxes are counted with his status × tier matrix
+
+
+def test_a_problem_labelled_above_the_leaders_clearance_leaves_its_measure_off_his_desk(
+    personas: Any, monkeypatch: Any
+) -> None:
+    from tests.accounts.conftest import make_admin
+    from zhenggai.accounts.services import clearance_set
+    from zhenggai.ledger import services
+
+    w = build_desk_round(personas)
+    clearance_set(actor=make_admin("secadmin", "security_admin"), user=personas.clerk, clearance="sensitive")
+    personas.clerk.refresh_from_db()
+    services.finding_set_sensitivity(actor=personas.clerk, finding=w.problems["red"], sensitivity="sensitive")
+    user = personas.responsible_leader
+    tiers = desks.visible_round_tiers(user)
+    hidden = desks.hidden_findings(user=user, round_ids=tiers)
+    assert hidden == [w.problems["red"].pk]
+    by_id = desks.leader_desk(user=user, tiers=tiers, hidden=hidden)
+    monkeypatch.setattr(desks, "HIDDEN_MAX", 0)  # too many to list: each measure joined to its problem
+    joined = desks.leader_desk(user=user, tiers=tiers, hidden=hidden)
+    for d in (by_id, joined, desks.leader_desk(user=user, tiers=tiers)):
+        assert d.total == 4
+        assert w.measures["red"].pk not in [m.pk for m in d.urgent.items]
+        assert {status: row for status, _, row, _ in d.matrix} == {
+            "not_started": {"black": 1, "yellow": 1, "green": 1, "": 1}
+        }
+    # The clerk, cleared for 敏感, has nothing hidden.
+    assert desks.hidden_findings(user=personas.clerk, round_ids=tiers) == []
+
+
+def test_the_leaders_matrix_is_the_same_counted_by_deadline_or_by_round(personas: Any) -> None:
+    from zhenggai.supervision.models import default_tiers
+
+    w = build_desk_round(personas)
+    user = personas.responsible_leader
+    one = desks.leader_desk(user=user, tiers={w.round.pk: default_tiers()})
+    # Another round with other tiers: each measure's tier is then placed by its round's.
+    later = [{**t, "days": t["days"] - 100} for t in default_tiers()]
+    two = desks.leader_desk(user=user, tiers={w.round.pk: default_tiers(), w.round.pk + 1: later})
+    assert one.matrix == two.matrix and one.tier_totals == two.tier_totals
+    assert one.tier_totals == {"black": 1, "red": 1, "yellow": 1, "green": 1, "": 1}
+    # Under the later tiers no measure is in a tier yet (the first begins 80 days late).
+    other = desks.leader_desk(user=user, tiers={w.round.pk: later, w.round.pk + 1: default_tiers()})
+    assert other.tier_totals == {"": 5}
+    assert [m.tier for m in other.urgent.items] == [""] * 5

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +61,6 @@ from zhenggai.ledger.policy import (
     REPORTABLE,
     finished_q,
     overdue_q,
-    problem_measure_counts,
     problem_measure_total,
     problem_ready_exists_q,
 )
@@ -71,7 +70,7 @@ from zhenggai.units.models import Role, Unit
 from zhenggai.units.selectors import memberships_of, visible_units_q
 
 from ..models import Extension, ExtensionStatus
-from ..rules import LEVELS, RoundTiers, Tier, tier_case, tier_of, tiers_by_round
+from ..rules import LEVELS, RoundTiers, Tier, tier_at, tier_case, tier_of, tiers_by_round
 
 S = MeasureStatus
 #: How many items each box of a desk lists (the rest behind a "more" link with the count).
@@ -195,9 +194,35 @@ def under_q(units: Iterable[Unit], field_name: str = "unit") -> Q:
     return Q(**{f"{field_name}__in": Unit.objects.filter(q).values("pk")})
 
 
-def _measures_for(user: Viewer) -> QuerySet[Measure]:
-    """Measures the user may see (unit scope and clearance)."""
-    return Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
+#: Past this many problems labelled above the user's clearance, the desks join each measure to
+#: its problem to read the label instead of leaving those problems' measures out by id.
+HIDDEN_MAX = 200
+
+
+def hidden_findings(*, user: Viewer, round_ids: Iterable[int]) -> list[int]:
+    """The findings of ``round_ids`` (every round the user may see) labelled above his
+    clearance, at most ``HIDDEN_MAX + 1`` of them: the desks leave their measures out
+    (``_measures_for``). One query, none when he is cleared for every label."""
+    own = finding_cleared_q(user)
+    if not own:  # cleared for every label
+        return []
+    # Every finding, deleted or not, as ``measure_cleared_q``'s join reads them.
+    hidden = Finding.everything.filter(round_id__in=sorted(round_ids)).exclude(own).order_by()
+    return list(hidden.values_list("pk", flat=True)[: HIDDEN_MAX + 1])
+
+
+def _measures_for(user: Viewer, hidden: Sequence[int] | None = None) -> QuerySet[Measure]:
+    """Measures the user may see (unit scope and clearance).
+
+    ``ledger.selectors.measure_cleared_q`` joins each measure to its problem to read the
+    problem's label: half the cost of counting a desk's thousands of measures. Given
+    ``hidden`` (``hidden_findings``: the problems of the rounds he may see labelled above his
+    clearance, usually none), the measures of those problems are left out by id instead; a
+    measure's problem is of its round, a round he may see when he may see the measure."""
+    if hidden is None or len(hidden) > HIDDEN_MAX:
+        return Measure.objects.filter(visible_units_q(user), measure_cleared_q(user))
+    qs = Measure.objects.filter(visible_units_q(user), finding_cleared_q(user))
+    return qs.exclude(finding_id__in=list(hidden)) if hidden else qs
 
 
 # --- plan signing -----------------------------------------------------------------------------
@@ -359,6 +384,36 @@ def clerk_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]] | None = Non
 # --- boxes of measures ----------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class Named:
+    """The round or problem a box item names: what the box shows of it."""
+
+    title: str
+    number: str = ""
+
+
+@dataclass(slots=True)
+class BoxItem:
+    """A measure as a box lists it (``web/_macros.jinja``'s ``box``): the columns it shows, read
+    as values, not a measure and its round, problem and person as model instances."""
+
+    pk: int
+    round_id: int
+    text: str
+    status: str
+    deadline: dt.date | None
+    round: Named
+    finding: Named
+    #: The responsible person's name (``User.__str__``), None when there is none.
+    person: str | None
+    tier: str = ""
+    tier_rank: int = len(TIER_ORDER) - 1
+    #: In progress again after a review that returned it, and the reviewer's reason (the
+    #: person's boxes only).
+    returned: bool = False
+    last_reason: str = ""
+
+
 @dataclass
 class Box:
     """One list of a desk: its first ``BOX_SIZE`` measures, how many there are, and where the
@@ -369,7 +424,7 @@ class Box:
     hint: str
     empty: str
     count: int
-    items: list[Measure]
+    items: list[BoxItem]
     more: str = ""
     css: str = ""
 
@@ -378,34 +433,25 @@ class Box:
         return self.count > len(self.items)
 
 
-def _list_base(user: Viewer) -> QuerySet[Measure]:
-    return _measures_for(user).select_related("round", "finding", "person", "leader", "department")
-
-
 def _latest_review(field_name: str) -> Subquery:
     return Subquery(
         Review.objects.filter(measure=OuterRef("pk")).order_by("-created_at", "-id").values(field_name)[:1]
     )
 
 
-#: What a box shows of a measure (``web/supervision/dashboard/_box.html``): only these columns
-#: are read (a measure and four related rows per item otherwise, every column converted).
-BOX_FIELDS = (
+#: What a box shows of a measure (``BoxItem``): only these columns are read.
+ITEM_FIELDS = (
+    "pk",
     "round_id",
-    "unit_id",
-    "finding_id",
     "text",
     "status",
     "deadline",
-    "sensitivity",
     "round__title",
     "finding__number",
     "finding__title",
     "person__display_name",
     "person__username",
 )
-#: The related rows a box item shows (its round, its problem, its person).
-BOX_RELATED = ("round", "finding", "person")
 
 
 def _one_tier_list(tiers: Mapping[int, Sequence[Tier]] | None) -> bool:
@@ -418,20 +464,27 @@ def boxed(
     box: Case | Value,
     *,
     tiers: Mapping[int, Sequence[Tier]],
+    place: Callable[[BoxItem], str],
     counts: Mapping[str, int] | None = None,
     on: dt.date | None = None,
-) -> dict[str, tuple[int, list[Measure]]]:
+    reviews: bool = False,
+) -> dict[str, tuple[int, list[BoxItem]]]:
     """Measures put in boxes by ``box``: per box key, how many there are and the first
     ``BOX_SIZE``, most urgent first (tier, then deadline, then id), each with ``tier`` and
-    ``tier_rank`` set (the rounds' ``tiers`` on ``on``, today by default).
+    ``tier_rank`` set (the rounds' ``tiers`` on ``on``, today by default). ``place`` says which
+    box an item read is in (what ``box`` says of it in the database); with ``reviews`` each
+    item says whether it was returned, and why (``returned_measures``).
 
     Two queries whatever the number of measures: the boxes counted by the database, then the
-    rows shown, each box cut by a subquery (``LIMIT BOX_SIZE``). When one tier list applies to
-    every round of ``tiers`` a tier is a range of deadlines, earlier ones more urgent, so within
-    a box whose measures are open (or all without a tier) most urgent first is earliest deadline
-    first: the database reads each box in deadline order from an index and stops at
-    ``BOX_SIZE``; the callers' boxes are all such. Otherwise each box is sorted by tier in the
-    database. A caller that counted the boxes already passes ``counts`` (one query less)."""
+    rows shown, one box's read straight (``LIMIT BOX_SIZE``), several boxes' each cut by a
+    subquery and the rows read by id (the subqueries hold every filter of ``qs``; with
+    ``reviews`` and one box, ``qs`` is annotated by ``returned_measures``). When one tier
+    list applies to every round of ``tiers`` a tier is a range of deadlines, earlier ones more
+    urgent, so within a box whose measures are open (or all without a tier) most urgent first
+    is earliest deadline first:
+    the database reads each box in deadline order from an index and stops at ``BOX_SIZE``; the
+    callers' boxes are all such. Otherwise each box is sorted by tier in the database. A
+    caller that counted the boxes already passes ``counts`` (one query less)."""
     on = on or today()
     in_boxes = qs.annotate(box=box)
     if counts is None:
@@ -447,20 +500,38 @@ def boxed(
     else:
         ranked = in_boxes.annotate(tier_rank=tier_rank_for_rounds(today=on, tiers=tiers))
         urgent = [F("tier_rank").asc(), *by_deadline]
-    cut = Q(pk__in=[])
-    for key in sorted(counts):
-        cut |= Q(pk__in=ranked.filter(box=key).order_by(*urgent).values("pk")[:BOX_SIZE])
-    rows = list(in_boxes.filter(cut).select_related(None).select_related(*BOX_RELATED).only(*BOX_FIELDS))
-    for m in rows:  # the tiers of the rows shown, here rather than in the database's every row
-        listed = tiers.get(m.round_id)
-        found = tier_of(deadline=m.deadline, status=m.status, today=on, tiers=listed) if listed else None
-        tier = found or ""
-        m.tier, m.tier_rank = tier, TIER_RANK.get(tier, TIER_RANK[""])  # type: ignore[attr-defined]
-    rows.sort(key=lambda m: (m.tier_rank, m.deadline is None, m.deadline or dt.date.min, m.pk))  # type: ignore[attr-defined]
-    out: dict[str, tuple[int, list[Measure]]] = {}
-    for m in rows:
-        key = m.box  # type: ignore[attr-defined]
-        out.setdefault(key, (counts[key], []))[1].append(m)
+    fields: tuple[str, ...] = (*ITEM_FIELDS, "returned", "last_reason") if reviews else ITEM_FIELDS
+    shown: QuerySet[Measure]
+    if len(counts) == 1:
+        # One box: its first rows read straight, most urgent first (no subquery to cut it).
+        shown = ranked.filter(box=next(iter(counts))).order_by(*urgent)[:BOX_SIZE]
+    else:
+        cut = Q(pk__in=[])
+        for key in sorted(counts):
+            cut |= Q(pk__in=ranked.filter(box=key).order_by(*urgent).values("pk")[:BOX_SIZE])
+        shown = Measure.objects.filter(cut).order_by()
+        if reviews:
+            shown = returned_measures(shown)
+    rank_none = TIER_RANK[""]
+    items = []
+    for pk, rid, text, status, deadline, round_title, number, title, name, username, *more in (
+        shown.values_list(*fields)
+    ):
+        listed = tiers.get(rid)
+        tier = (tier_of(deadline=deadline, status=status, today=on, tiers=listed) if listed else None) or ""
+        person = (name or username) if username is not None else None
+        item = BoxItem(
+            pk, rid, text, status, deadline, Named(round_title), Named(title, number), person,
+            tier, TIER_RANK.get(tier, rank_none),
+        )
+        if more:
+            item.returned, item.last_reason = bool(more[0]), more[1]
+        items.append(item)
+    items.sort(key=lambda m: (m.tier_rank, m.deadline is None, m.deadline or dt.date.min, m.pk))
+    out: dict[str, tuple[int, list[BoxItem]]] = {}
+    for m in items:
+        key = place(m)
+        out.setdefault(key, (counts.get(key, 0), []))[1].append(m)
     return out
 
 
@@ -515,19 +586,49 @@ def returned_measures(qs: QuerySet[Measure]) -> QuerySet[Measure]:
     )
 
 
-def person_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> PersonDesk:
+def _person_box(item: BoxItem) -> str:
+    """The person's box of an item read (``person_desk``'s ``box`` in the database)."""
+    return "returned" if item.returned else PERSON_BOX_OF_TIER.get(item.tier, "calm")
+
+
+def person_desk(
+    *, user: Viewer, tiers: Mapping[int, Sequence[Tier]], hidden: Sequence[int] | None = None
+) -> PersonDesk:
     """The measures the user is responsible for and has to work on: returned ones first (with
-    the reviewer's reason), then by tier, most urgent first. One query."""
+    the reviewer's reason), then by tier, most urgent first. Two queries (one when he has
+    none); ``hidden`` as ``_measures_for`` takes it."""
     on = today()
-    qs = returned_measures(_list_base(user).filter(person_id=user.pk, status__in=sorted(PERSON_TODO)))
-    # The box straight from the tier branches (not from ``tier``, which would repeat it).
-    box = Case(
-        When(Q(status=S.IN_PROGRESS, last_decision=ReviewDecision.RETURN), then=Value("returned")),
-        *tier_whens(today=on, tiers=tiers, values=PERSON_BOX_OF_TIER),
-        default=Value("calm"),
-        output_field=CharField(),
+    mine = _measures_for(user, hidden).filter(person_id=user.pk, status__in=sorted(PERSON_TODO))
+    # Counted by status, round, deadline and (in progress) the latest review's decision, each
+    # group placed here, as the leader's: the tiers' expression is not evaluated on every
+    # measure, and the query is small to build.
+    back = Case(When(status=S.IN_PROGRESS, then=_latest_review("decision")), default=Value(""))
+    cells = (
+        mine.order_by()
+        .annotate(back=back)
+        .values("status", "round_id", "deadline", "back")
+        .annotate(n=Count("pk"))
+        .values_list("status", "round_id", "deadline", "back", "n")
     )
-    found = boxed(qs, box, tiers=tiers, on=on)
+    counts: dict[str, int] = defaultdict(int)
+    for status, rid, deadline, decision, n in cells:
+        if status == S.IN_PROGRESS and decision == ReviewDecision.RETURN:
+            counts["returned"] += n
+            continue
+        listed = tiers.get(rid)
+        tier = tier_of(deadline=deadline, status=status, today=on, tiers=listed) if listed else None
+        counts[PERSON_BOX_OF_TIER.get(tier or "", "calm")] += n
+    found: dict[str, tuple[int, list[BoxItem]]] = {}
+    if counts:
+        # The box straight from the tier branches (not from ``tier``, which would repeat it).
+        box = Case(
+            When(Q(status=S.IN_PROGRESS, last_decision=ReviewDecision.RETURN), then=Value("returned")),
+            *tier_whens(today=on, tiers=tiers, values=PERSON_BOX_OF_TIER),
+            default=Value("calm"),
+            output_field=CharField(),
+        )
+        qs = returned_measures(mine)
+        found = boxed(qs, box, tiers=tiers, place=_person_box, counts=counts, on=on, reviews=True)
     boxes = []
     for key, title, hint, empty, more in PERSON_BOXES:
         n, items = found.get(key, (0, []))
@@ -548,29 +649,51 @@ class LeaderDesk:
     tier_totals: dict[str, int]
 
 
-def leader_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> LeaderDesk:
+def _leader_box(item: BoxItem) -> str:
+    """The leader's box of an item read (``leader_desk``'s ``box`` in the database)."""
+    return "queue" if item.status == S.LEADER_REVIEW else "led"
+
+
+def leader_desk(
+    *, user: Viewer, tiers: Mapping[int, Sequence[Tier]], hidden: Sequence[int] | None = None
+) -> LeaderDesk:
     """The measures the user leads (责任领导): his 预审 queue (rounds with 责任领导审核) first,
-    then the open ones most urgent first, and a status × tier count of all. Two queries."""
+    then the open ones most urgent first, and a status × tier count of all. Two queries;
+    ``hidden`` as ``_measures_for`` takes it."""
     on = today()
-    led = _list_base(user).filter(leader_id=user.pk)
-    # Counted by status, round and deadline (from an index), each group's tier placed here: the
-    # database does not evaluate the tiers' expression on every measure.
-    cells = (
-        led.order_by()
-        .values("status", "round_id", "deadline")
-        .annotate(n=Count("pk"))
-        .values_list("status", "round_id", "deadline", "n")
-    )
+    led = _measures_for(user, hidden).filter(leader_id=user.pk)
     grid: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    placed: dict[tuple[str, int, dt.date | None], str] = {}  # statuses share deadlines: place once
-    for status, rid, deadline, n in cells:
-        key = ("open" if status in OPEN else status, rid, deadline)
-        tier = placed.get(key)
-        if tier is None:
-            listed = tiers.get(rid)
-            reached = tier_of(deadline=deadline, status=status, today=on, tiers=listed) if listed else None
-            tier = placed[key] = reached or ""
-        grid[status][tier] += n
+    if _one_tier_list(tiers) and not isinstance(tiers, RoundTiers):
+        # One tier list for every round he may see (the usual case), so a deadline's tier is
+        # the same in each: counted by deadline, in the index's order (no sort), a column per
+        # status, a row per deadline however many measures.
+        statuses = [s.value for s in S]
+        per_status = {f"n{i}": Count("pk", filter=Q(status=s)) for i, s in enumerate(statuses)}
+        by_deadline = led.order_by().values("deadline").annotate(**per_status)
+        listed = next(iter(tiers.values()), None)
+        for deadline, *counts in by_deadline.values_list("deadline", *per_status):
+            reached = (tier_at(deadline=deadline, today=on, tiers=listed) if listed else None) or ""
+            for status, n in zip(statuses, counts, strict=True):
+                if n:
+                    grid[status][reached if status in OPEN else ""] += n
+    else:
+        # Counted by status, round and deadline (from an index), each group's tier placed
+        # here: the database does not evaluate the tiers' expression on every measure.
+        cells = (
+            led.order_by()
+            .values("status", "round_id", "deadline")
+            .annotate(n=Count("pk"))
+            .values_list("status", "round_id", "deadline", "n")
+        )
+        placed: dict[tuple[str, int, dt.date | None], str] = {}  # statuses share deadlines
+        for status, rid, deadline, n in cells:
+            key = ("open" if status in OPEN else status, rid, deadline)
+            tier = placed.get(key)
+            if tier is None:
+                rules = tiers.get(rid)
+                found = tier_of(deadline=deadline, status=status, today=on, tiers=rules) if rules else None
+                tier = placed[key] = found or ""
+            grid[status][tier] += n
     matrix = []
     tier_totals: dict[str, int] = defaultdict(int)
     total = 0
@@ -590,9 +713,9 @@ def leader_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> LeaderD
     in_queue = sum(grid.get(S.LEADER_REVIEW, {}).values())
     open_ = sum(sum(row.values()) for status, row in grid.items() if status in OPEN)
     sizes = {"queue": in_queue, "led": open_ - in_queue}
-    found = boxed(led.exclude(finished_q()), box, tiers=tiers, counts=sizes, on=on)
-    queue_n, queue_items = found.get("queue", (0, []))
-    open_n, open_items = found.get("led", (0, []))
+    shown = boxed(led.exclude(finished_q()), box, tiers=tiers, place=_leader_box, counts=sizes, on=on)
+    queue_n, queue_items = shown.get("queue", (0, []))
+    open_n, open_items = shown.get("led", (0, []))
     return LeaderDesk(
         total=total,
         queue=Box(
@@ -670,60 +793,76 @@ def completion_curve(events: Iterable[dt.date], *, on: dt.date, weeks: int = CUR
     return out
 
 
-def problem_completions(*, units_q: Q) -> tuple[int, list[dt.date]]:
-    """(problems, the day each completed one was completed) for problems matching ``units_q``:
-    closed ones at their close-out, the others whose measures are all 已完成 at the last
-    completion. A reopened problem is open again, so not complete. One query, one column a
-    problem: the database says when each was completed (nothing for the open ones)."""
+def problem_completions(*, units_q: Q, round_ids: Iterable[int] | None = None) -> tuple[int, list[dt.date]]:
+    """(problems, the day each completed one was completed) for problems matching ``units_q``
+    (and of ``round_ids`` when given: every round of those units, which the database then
+    reads by round, not every problem of the table): closed ones at their close-out, the
+    others whose measures are all 已完成 at the last completion. A reopened problem is open
+    again, so not complete.
+
+    One query, one row per completion time (and one for the problems not complete): each
+    problem's state from EXISTS / NOT EXISTS probes of its measures (the
+    ``measure_live_finding_status`` index), its last completion read only when complete."""
     from django.utils import timezone
 
+    live = Measure.objects.filter(finding=OuterRef("pk"))
+    last_done = Subquery(
+        live.order_by().values("finding_id").annotate(last=Max("completed_at")).values("last"),
+        output_field=DateTimeField(),
+    )
     completed = Case(
-        When(status=ProblemStatus.CLOSED, then=Coalesce("closed_at", "last_done")),
-        When(Q(m_total__gt=0, m_done=F("m_total")), then=F("last_done")),
+        When(status=ProblemStatus.CLOSED, then=Coalesce("closed_at", last_done)),
+        When(Exists(live) & ~Exists(live.exclude(status=S.DONE)), then=last_done),
         default=Value(None),
         output_field=DateTimeField(),
     )
+    problems = Finding.objects.filter(units_q, kind=FindingKind.PROBLEM)
+    if round_ids is not None:
+        problems = problems.filter(round_id__in=sorted(round_ids))
     rows = (
-        # The django-stubs plugin cannot see annotations passed as ``**kwargs``.
-        Finding.objects.filter(units_q, kind=FindingKind.PROBLEM)  # type: ignore[misc]
+        problems.annotate(completed=completed)
         .order_by()
-        .values("pk", "status", "closed_at")  # grouped by these, not by every column of the problem
-        .annotate(
-            **problem_measure_counts(),
-            last_done=Max("measures__completed_at", filter=Q(measures__deleted_at__isnull=True)),
-        )
-        .annotate(completed=completed)
-        .values_list("completed", flat=True)
+        .values("completed")
+        .annotate(n=Count("pk"))
+        .values_list("completed", "n")
     )
     total = 0
     days: list[dt.date] = []
-    for when in rows:
-        total += 1
+    for when, n in rows:
+        total += n
         if when is not None:
-            days.append(timezone.localdate(when))
+            days.extend([timezone.localdate(when)] * n)
     return total, days
 
 
-def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk | None:
+def head_desk(
+    *, user: Viewer, tiers: Mapping[int, Sequence[Tier]], hidden: Sequence[int] | None = None
+) -> HeadDesk | None:
     """For a unit head (第一责任人): measures awaiting his review, plans awaiting his signature,
-    and his units' completion curve. Six queries; None when he heads no unit."""
+    and his units' completion curve. At most six queries; None when he heads no unit; ``hidden``
+    as ``_measures_for`` takes it."""
     units = units_with_role(user, Role.UNIT_LEADER)
     if not units:
         return None
     on = today()
     q_units = under_q(units)
-    # Rounds with a measure: whether one exists, not how many (the count read every measure).
-    rounds = list(
-        Round.objects.filter(q_units, Exists(Measure.objects.filter(round=OuterRef("pk")))).order_by(
-            "-created_at", "-id"
-        )
+    # Every round of his units, and whether it has a measure (whether one exists, not how many:
+    # the count read every measure).
+    every = list(
+        Round.objects.filter(q_units)
+        .annotate(has_measures=Exists(Measure.objects.filter(round=OuterRef("pk"))))
+        .order_by("-created_at", "-id")
     )
+    rounds = [r for r in every if r.has_measures]  # type: ignore[attr-defined]
     # Also by round (a measure's unit is its round's), the head's few rounds named: the (round,
     # status) index then finds them, however many measures other units have (given a subquery,
     # SQLite guessed many rounds and scanned a whole index instead).
-    pending = _list_base(user).filter(q_units, round_id__in=[r.pk for r in rounds], status=S.PENDING_REVIEW)
+    pending = _measures_for(user, hidden).filter(
+        q_units, round_id__in=[r.pk for r in rounds], status=S.PENDING_REVIEW
+    )
     review_box = Value("review", output_field=CharField())
-    n, items = boxed(pending, review_box, tiers=tiers, on=on).get("review", (0, []))
+    found = boxed(pending, review_box, tiers=tiers, place=lambda _: "review", on=on)
+    n, items = found.get("review", (0, []))
     review = Box(
         "review",
         "待我审核",
@@ -740,7 +879,8 @@ def head_desk(*, user: Viewer, tiers: Mapping[int, Sequence[Tier]]) -> HeadDesk 
         for r in rounds
         if signing[r.pk][0] is None or signing[r.pk][1] > 0
     ]
-    problems, days = problem_completions(units_q=q_units)
+    # A problem's unit is its round's: his units' problems are those of their rounds.
+    problems, days = problem_completions(units_q=q_units, round_ids=[r.pk for r in every])
     return HeadDesk(
         review=review,
         to_sign=to_sign,

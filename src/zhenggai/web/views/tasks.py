@@ -28,12 +28,15 @@ def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if request.GET.get("box") == "close":
         return _close_list(request)
-    roles = unit_selectors.roles_of(user=user)
+    # The memberships the desks read anyway (kept on the user), not a query of their own.
+    roles = {m.role for m in unit_selectors.memberships_of(user)}
     tiers = desks.visible_round_tiers(user)
-    person = desks.person_desk(user=user, tiers=tiers)
-    leader = desks.leader_desk(user=user, tiers=tiers)
+    # The problems labelled above his clearance, found once for every desk.
+    hidden = desks.hidden_findings(user=user, round_ids=tiers)
+    person = desks.person_desk(user=user, tiers=tiers, hidden=hidden)
+    leader = desks.leader_desk(user=user, tiers=tiers, hidden=hidden)
     clerk = desks.clerk_desk(user=user, tiers=tiers) if Role.CLERK in roles else None
-    head = desks.head_desk(user=user, tiers=tiers) if Role.UNIT_LEADER in roles else None
+    head = desks.head_desk(user=user, tiers=tiers, hidden=hidden) if Role.UNIT_LEADER in roles else None
     supervisor = Role.SUPERVISOR in roles
     close = paging.ready_to_close_page(user=user, size=BOX_SIZE) if supervisor else None
     context = {
