@@ -56,6 +56,16 @@ class Personas:
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_figures() -> Any:
+    """Figures kept between requests are keyed by ids and stamps a rolled-back test reuses."""
+    from zhenggai.ledger.paging import forget_kept_figures
+
+    forget_kept_figures()
+    yield
+    forget_kept_figures()
+
+
+@pytest.fixture(autouse=True)
 def _data_dir(tmp_path: Path, settings: Any) -> None:
     """Evidence and uploads of each test go to its own temporary folder."""
     settings.DATA_DIR = tmp_path / "data"

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from zhenggai.ledger import paging, selectors
+from zhenggai.ledger import paging, selectors, services
 from zhenggai.ledger.models import Finding, FindingKind, Measure, MeasureStatus
 from zhenggai.ledger.selectors import MeasureFilters
 
@@ -124,12 +124,57 @@ def test_the_overview_page_makes_as_many_queries_for_every_page_and_any_round(
 
     small = build_round(personas).round
 
-    def count(round_: Any, page: int) -> int:
+    def count(round_: Any, page: int, *, kept: bool = False) -> int:
+        if not kept:
+            paging.forget_kept_figures()
         with CaptureQueriesContext(connection) as q:
             paging.round_overview_page(user=personas.clerk, round=round_, page=page, size=5)
         return len(q.captured_queries)
 
-    assert count(seed_round, 1) == count(seed_round, 4) == count(small, 1)
+    counted = count(seed_round, 1)
+    assert counted == count(seed_round, 4) == count(small, 1)
+    # Kept (``small`` now, ``seed_round`` after one more count): the whole round's four queries
+    # (skeleton, counts, departments, their names) are not run again.
+    kept = count(small, 2, kept=True)
+    count(seed_round, 1)
+    assert kept == count(seed_round, 4, kept=True) == counted - 4
+
+
+def _overview(user: Any, round_: Any, page: int = 1) -> tuple[Any, ...]:
+    o = paging.round_overview_page(user=user, round=round_, page=page, size=5)
+    rows = [(r.pk, r.depth, r.state, r.measures, r.done, r.overdue, r.title) for r in o.rows]
+    return (o.tally, o.by_department, o.hidden_problems, o.hidden_measures, rows, o.number, o.pages)
+
+
+def test_kept_overview_figures_are_those_counted_afresh_until_a_change_anywhere(
+    personas: Any, seed_round: Any
+) -> None:
+    """The whole round's figures are kept between requests under the change stamp: a service's
+    change (audited) gives a new stamp and the figures are counted again; a read changes nothing."""
+    from zhenggai.audit import stamps
+
+    first = _overview(personas.clerk, seed_round)
+    stamp = stamps.current()
+    assert _overview(personas.clerk, seed_round) == first  # kept
+    assert stamps.current() == stamp
+    # Each clearance is kept apart: the responsible person, cleared for less, sees what he may.
+    paging.forget_kept_figures()
+    afresh_person = _overview(personas.person, seed_round)
+    assert _overview(personas.person, seed_round) == afresh_person
+    # A change through a service: a new stamp, and the figures count it.
+    problem = Finding.objects.filter(round=seed_round, kind=FindingKind.PROBLEM).order_by("pk").first()
+    assert problem is not None
+    services.measure_create(actor=personas.clerk, finding=problem, text="新增一项措施", deadline=None)
+    assert stamps.current() != stamp
+    after = _overview(personas.clerk, seed_round)
+    assert after[0].measure_total == first[0].measure_total + 1
+    paging.forget_kept_figures()
+    assert _overview(personas.clerk, seed_round) == after  # as counted afresh
+    # Callers may change what they are given: the kept figures stay as they were made.
+    o = paging.round_overview_page(user=personas.clerk, round=seed_round, size=5)
+    o.tally.measures.clear()
+    o.by_department.clear()
+    assert _overview(personas.clerk, seed_round) == after
 
 
 # --- keyset pages of 搜索与筛选 ------------------------------------------------------------------

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from zhenggai import crypto
 
-from . import keys
+from . import keys, stamps
 from .canonical import canonical_json, clean_str, utc_iso
 from .models import AuditEvent
 
@@ -197,6 +197,8 @@ def append_many(events: Sequence[AuditEvent]) -> list[AuditEvent]:
         else:
             with full_batches(using):
                 AuditEvent.objects.using(using).bulk_create(events)
+        if stamps.changes(e.action for e in events):
+            stamps.bump(using)
         _schedule_checkpoints(using, links)
     return events
 

@@ -72,3 +72,19 @@ class ProbeWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.count} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ChangeStamp(models.Model):
+    """One row whose value changes, in the same transaction, with every audited change (not
+    with a login, a read or a token's use): figures computed from the ledger may be kept between
+    requests under it (``audit.stamps``)."""
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "数据变更戳"
+        verbose_name_plural = "数据变更戳"
+
+    def __str__(self) -> str:
+        return f"{self.value} @ {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -12,8 +12,10 @@ Scoping and clearance are the selectors' (``selectors.measure_search``, ``round_
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,13 +28,13 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
-    Value,
 )
 from django.db.models.expressions import Col
 from django.http import Http404
 
 from zhenggai.accounts.actors import Viewer
 from zhenggai.accounts.models import Sensitivity
+from zhenggai.audit import stamps
 from zhenggai.units.models import Unit
 from zhenggai.units.selectors import memberships_of
 
@@ -422,98 +424,230 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
     """``round_overview`` a page at a time: the same figures, and the tree's rows holding its
     ``page``-th ``size`` problems (tree order, clearance applied as there).
 
-    Seven queries whatever the round: the scope check, the findings' skeleton (no text), the
+    Eight queries whatever the round (four when its figures are kept, ``_figures_kept``): the
+    scope check, the change stamp, the findings' skeleton (no text), the
     measures counted by finding and by department and status (the database counts, from covering
-    indexes), the departments' names, the page's titles, the signature. The round's thousands of findings are
-    plain tuples and lists here; only the page's rows become objects.
+    indexes), the departments' names, the page's titles, the signature. The round's thousands of
+    findings are plain tuples and lists here, walked once in tree order; a row's subtree is added
+    up only for the rows of the page (a subtree is a run of the tree order), and only the page's
+    rows become objects.
     """
     if not round_list_for_user(user=user).filter(pk=round.pk).exists():  # scope check
         raise Http404("未找到该巡察轮次")
-    now = today()
-    allowed = set(Sensitivity.up_to(clearance_of(user)))
-    everything = len(allowed) == len(Sensitivity.values)
-    skeleton = _plain_rows(
-        Finding.objects.filter(round=round)
-        .order_by("position", "id")
-        .values_list("pk", "parent_id", "kind", "status", "sensitivity")
-    )
-    at = {row[0]: i for i, row in enumerate(skeleton)}
-    up: list[int] = [at.get(row[1], -1) if row[1] is not None else -1 for row in skeleton]
-    kids: list[list[int]] = [[] for _ in skeleton]
-    roots: list[int] = []
-    for i, parent in enumerate(up):
-        (kids[parent] if parent >= 0 else roots).append(i)
+    fig = _figures_kept(round.pk, today(), set(Sensitivity.up_to(clearance_of(user))), size)
+    skeleton, order, up, depth, place = fig.skeleton, fig.order, fig.up, fig.depth, fig.place
+    own, state, flat, starts, size_of = fig.own, fig.state, fig.flat, fig.starts, len(fig.skeleton)
+    pages = len(starts)
+    number = min(max(page, 1), pages)
+    lo = starts[number - 1]
+    shown = flat[lo : starts[number] if number < pages else len(flat)]
+    # The page's first row continues its parents' subtree: they head the page again.
+    heads: list[int] = []
+    parent = up[shown[0]] if shown and lo > 0 else -1
+    while parent >= 0:
+        heads.append(parent)
+        parent = up[parent]
+    shown = [*reversed(heads), *shown]
 
-    counts = {
+    nodes: dict[int, PageNode] = {}
+    for i in shown:
+        # A subtree is the run of the tree order after its root that is deeper than the root
+        # (hidden nodes included: their figures count in their parents' rows).
+        measures = done = late = problems = complete = 0
+        p, top = place[i], depth[i]
+        j = i
+        while True:
+            counted = own.get(j)
+            if counted is not None:
+                measures += counted[0]
+                done += counted[1]
+                late += counted[4]
+            if state[j]:  # a problem (only problems have a state)
+                problems += 1
+                complete += state[j] in COUNTED_COMPLETE
+            p += 1
+            if p == size_of:
+                break
+            j = order[p]
+            if depth[j] <= top:
+                break
+        pk, parent_id, kind, status = skeleton[i][:4]
+        nodes[pk] = PageNode(
+            pk=pk,
+            parent_id=parent_id,
+            kind=kind,
+            status=status,
+            sensitivity="",  # read with the title
+            depth=depth[i],
+            state=state[i],
+            measures=measures,
+            done=done,
+            overdue=late,
+            problems=problems,
+            problems_complete=complete,
+        )
+    if nodes:
+        texts = Finding.objects.filter(pk__in=list(nodes)).order_by()
+        for pk, number_, title, label in texts.values_list("pk", "number", "title", "sensitivity"):
+            node = nodes[pk]
+            node.number, node.title, node.sensitivity = number_, title, label
+    signed = round.signatures.select_related("signer").order_by("-version").first()
+    return OverviewPage(
+        round,
+        # Copies: the kept figures stay as they were made, whatever a caller does with these.
+        copy.deepcopy(fig.total),
+        copy.deepcopy(fig.by_department),
+        signed,
+        fig.hidden_problems,
+        fig.hidden_measures,
+        list(nodes.values()),
+        number,
+        pages,
+    )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """What ``round_overview_page`` computes of a whole round, for a clearance, a day and a page
+    size: the skeleton in tree order, each node's own counts and state, the totals, and where each
+    page of the tree starts. Read-only once made (it may be kept, ``_figures_kept``)."""
+
+    skeleton: list[tuple[Any, ...]]
+    order: list[int]
+    up: list[int]
+    depth: list[int]
+    place: list[int]
+    own: dict[int, tuple[int, ...]]
+    state: list[str]
+    total: Tally
+    by_department: list[tuple[str, Tally]]
+    flat: list[int]
+    starts: list[int]
+    hidden_problems: int
+    hidden_measures: int
+
+
+#: Rounds' figures kept per process (``_figures_kept``), the most recently used first out last.
+KEPT_FIGURES = 32
+_kept: OrderedDict[tuple[Any, ...], _Figures] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _figures_kept(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:
+    """``_round_figures``, kept between requests under the change stamp read first (a change
+    anywhere gives a new stamp: ``audit.stamps``), the day, the clearance and the page size. A
+    round viewed again between two changes costs its page only; after a change, each server
+    process counts it once more."""
+    key = (connection.settings_dict["NAME"], round_id, stamps.current(), now, tuple(sorted(allowed)), size)
+    with _kept_lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+            return found
+    made = _round_figures(round_id, now, allowed, size)
+    with _kept_lock:
+        _kept[key] = made
+        while len(_kept) > KEPT_FIGURES:
+            _kept.popitem(last=False)
+    return made
+
+
+def forget_kept_figures() -> None:
+    """Drop every kept figure (tests whose rollbacks reuse ids and stamps)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def _round_figures(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:
+    """The whole round's part of ``round_overview_page`` (six of its queries)."""
+    everything = len(allowed) == len(Sensitivity.values)
+    # Labels only for a user not cleared for every one (they hide nothing from the others).
+    columns = ("pk", "parent_id", "kind", "status", *(() if everything else ("sensitivity",)))
+    skeleton = _plain_rows(
+        Finding.objects.filter(round_id=round_id).order_by("position", "id").values_list(*columns)
+    )
+    size_of = len(skeleton)
+    problem_kind, closed_status = FindingKind.PROBLEM, ProblemStatus.CLOSED
+    at = {row[0]: i for i, row in enumerate(skeleton)}
+    up = [-1] * size_of
+    kids: dict[int, list[int]] = {}
+    roots: list[int] = []
+    for i, row in enumerate(skeleton):
+        parent = at.get(row[1], -1)  # a parent not in the round (or none): a root
+        if parent < 0:
+            roots.append(i)
+        else:
+            up[i] = parent
+            if parent in kids:
+                kids[parent].append(i)
+            else:
+                kids[parent] = [i]
+
+    # Tree order (parents first) of every node, each node's depth and place in it.
+    order: list[int] = []
+    depth = [0] * size_of
+    place = [0] * size_of
+    stack = roots[::-1]
+    while stack:
+        i = stack.pop()
+        place[i] = len(order)
+        order.append(i)
+        below = kids.get(i)
+        if below:  # most nodes are problems, leaves
+            d = depth[i] + 1
+            for k in below:
+                depth[k] = d
+            stack.extend(reversed(below))
+    # Whether a label above the user's clearance hides a node (with its subtree).
+    hidden_node: list[bool] = []
+    if not everything:
+        hidden_node = [False] * size_of
+        for i in order:
+            hidden_node[i] = skeleton[i][4] not in allowed or (up[i] >= 0 and hidden_node[up[i]])
+
+    counts: dict[str, Any] = {
         "n": Count("pk"),
         "done": Count("pk", filter=Q(status=S.DONE)),
         "finished": Count("pk", filter=Q(status__in=sorted(FINISHED))),
         "not_started": Count("pk", filter=Q(status=S.NOT_STARTED)),
         "late": Count("pk", filter=overdue_q(now)),
-        # Measures labelled above the user's clearance (none to count for the fully cleared).
-        "hidden": Count("pk", filter=~Q(sensitivity__in=sorted(allowed))) if not everything else Value(0),
     }
-    size_of = len(skeleton)
-    measures, done, late, problems, complete = ([0] * size_of for _ in range(5))
-    own: dict[int, tuple[int, int, int, int]] = {}
+    if not everything:  # measures labelled above the user's clearance
+        counts["hidden"] = Count("pk", filter=~Q(sensitivity__in=sorted(allowed)))
+    own: dict[int, tuple[int, ...]] = {}  # node -> (measures, done, finished, not started, late)
     hidden_measures = 0
-    for fid, n, d, finished, not_started, overdue, hidden in _plain_rows(
-        Measure.objects.filter(round=round)
+    for fid, *figures in _plain_rows(
+        Measure.objects.filter(round_id=round_id)
         .order_by()
         .values("finding_id")
         .annotate(**counts)
         .values_list("finding_id", *counts)
     ):
         i = at.get(fid, -1)
-        if i < 0 or skeleton[i][4] not in allowed:
-            hidden_measures += n
-        else:
-            hidden_measures += hidden
-        if i >= 0:
-            measures[i], done[i], late[i] = n, d, overdue
-            own[i] = (n, d, finished, not_started)
+        if i < 0:
+            hidden_measures += figures[0]
+            continue
+        if not everything:
+            hidden_measures += figures[0] if skeleton[i][4] not in allowed else figures[5]
+        own[i] = tuple(figures[:5])
 
-    # Tree order (parents first), each node's depth and whether a label above the user's
-    # clearance hides it (with its subtree).
-    order: list[int] = []
-    depth = [0] * size_of
-    hidden_node = [False] * size_of
-    stack = list(reversed(roots))
-    while stack:
-        i = stack.pop()
-        order.append(i)
-        hide = hidden_node[i] or skeleton[i][4] not in allowed
-        hidden_node[i] = hide
-        below = kids[i]
-        if below:  # most nodes are problems, leaves
-            for k in below:
-                depth[k], hidden_node[k] = depth[i] + 1, hide
-            stack.extend(reversed(below))
-
-    states: Counter[str] = Counter()
+    # Each problem's state; problems share a handful of (closed, counts) combinations, and each
+    # one's state is derived once.
     state = [""] * size_of
-    # Problems share a handful of (closed, counts) combinations: each one's state is derived once.
+    states: Counter[str] = Counter()
     derived: dict[tuple[bool, int, int, int, int], str] = {}
-    for i, (_, _, kind, status, _) in enumerate(skeleton):
-        if kind == FindingKind.PROBLEM:
-            key = (status == ProblemStatus.CLOSED, *own.get(i, (0, 0, 0, 0)))
+    nothing = (0, 0, 0, 0, 0)
+    for i, row in enumerate(skeleton):
+        if row[2] == problem_kind:
+            n, d, finished, not_started, _ = own.get(i, nothing)
+            key = (row[3] == closed_status, n, d, finished, not_started)
             found = derived.get(key)
             if found is None:
-                closed, n, d, finished, not_started = key
                 found = derived[key] = problem_state_counted(
-                    closed=closed, total=n, done=d, finished=finished, not_started=not_started
+                    closed=key[0], total=n, done=d, finished=finished, not_started=not_started
                 )
             state[i] = found
             states[found] += 1
-            problems[i], complete[i] = 1, found in COUNTED_COMPLETE
-    for i in reversed(order):  # children before their parents: each subtree adds up once
-        parent = up[i]
-        if parent >= 0:
-            measures[parent] += measures[i]
-            done[parent] += done[i]
-            late[parent] += late[i]
-            problems[parent] += problems[i]
-            complete[parent] += complete[i]
 
     total = Tally(
         problems=sum(states.values()),
@@ -523,7 +657,7 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
     )
     dept: dict[int | None, Tally] = defaultdict(Tally)
     for dep, status, n, overdue in (
-        Measure.objects.filter(round=round)
+        Measure.objects.filter(round_id=round_id)
         .order_by()
         .values_list("department_id", "status")
         .annotate(n=Count("pk"), late=Count("pk", filter=Q(deadline__lt=now)))
@@ -542,58 +676,20 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
     )
 
     # The tree the user may see, cut into pages of ``size`` problems.
-    flat = [i for i in order if not hidden_node[i]]
-    hidden_problems = sum(1 for i in order if hidden_node[i] and skeleton[i][2] == FindingKind.PROBLEM)
+    if everything:
+        flat, hidden_problems = order, 0
+    else:
+        flat = [i for i in order if not hidden_node[i]]
+        hidden_problems = sum(1 for i in order if hidden_node[i] and skeleton[i][2] == problem_kind)
     starts = [0]
     on_page = rows = 0
     for j, i in enumerate(flat):
         if on_page == size or rows == TREE_PAGE_ROWS:
             starts.append(j)
             on_page = rows = 0
-        on_page += skeleton[i][2] == FindingKind.PROBLEM
+        on_page += skeleton[i][2] == problem_kind
         rows += 1
-    pages = len(starts)
-    number = min(max(page, 1), pages)
-    lo = starts[number - 1]
-    shown = flat[lo : starts[number] if number < pages else len(flat)]
-    # The page's first row continues its parents' subtree: they head the page again.
-    heads: list[int] = []
-    parent = up[shown[0]] if shown and lo > 0 else -1
-    while parent >= 0:
-        heads.append(parent)
-        parent = up[parent]
-    shown = [*reversed(heads), *shown]
-    nodes = {
-        skeleton[i][0]: PageNode(
-            pk=skeleton[i][0],
-            parent_id=skeleton[i][1],
-            kind=skeleton[i][2],
-            status=skeleton[i][3],
-            sensitivity=skeleton[i][4],
-            depth=depth[i],
-            state=state[i],
-            measures=measures[i],
-            done=done[i],
-            overdue=late[i],
-            problems=problems[i],
-            problems_complete=complete[i],
-        )
-        for i in shown
-    }
-    if nodes:
-        for pk, number_, title in Finding.objects.filter(pk__in=list(nodes)).values_list(
-            "pk", "number", "title"
-        ):
-            nodes[pk].number, nodes[pk].title = number_, title
-    signed = round.signatures.select_related("signer").order_by("-version").first()
-    return OverviewPage(
-        round,
-        total,
-        by_department,
-        signed,
-        hidden_problems,
-        hidden_measures,
-        list(nodes.values()),
-        number,
-        pages,
+    return _Figures(
+        skeleton, order, up, depth, place, own, state, total, by_department, flat, starts,
+        hidden_problems, hidden_measures,
     )
