@@ -58,11 +58,11 @@ class Personas:
 @pytest.fixture(autouse=True)
 def _no_kept_figures() -> Any:
     """Figures kept between requests are keyed by ids and stamps a rolled-back test reuses."""
-    from zhenggai.ledger.paging import forget_kept_figures
+    from zhenggai.audit.stamps import forget_all
 
-    forget_kept_figures()
+    forget_all()
     yield
-    forget_kept_figures()
+    forget_all()
 
 
 @pytest.fixture(autouse=True)

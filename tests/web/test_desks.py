@@ -144,3 +144,33 @@ def test_the_tier_badge_shows_the_colour_and_nothing_for_no_tier() -> None:
     assert "红色预警（已逾期）" in tier_badge("red")
     assert tier_badge("") == "" and tier_badge(None) == "" and tier_badge("<b>") == ""
     assert clip("整改措施内容", 4) == "整改措…" and clip("短", 4) == "短" and clip(None, 3) == ""
+
+
+def test_the_desks_are_kept_until_a_change_and_counted_again_after_it(
+    personas: Any, client_for: Any
+) -> None:
+    """The home page keeps a user's desks between requests (``supervision.selectors.home``): a
+    view again runs only the request's own queries; a change through a service shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = build_desk_round(personas)
+    c = client_for(personas.person)
+    with CaptureQueriesContext(connection) as first:
+        html = c.get(reverse("web:home")).content.decode()
+    assert "待我整改（5）" in html and "被退回（1）" not in html
+    with CaptureQueriesContext(connection) as again:
+        kept = c.get(reverse("web:home")).content.decode()
+    assert _without_csrf(kept) == _without_csrf(html)
+    assert len(again.captured_queries) < len(first.captured_queries) - 3
+    # Another user's desks are his own, kept apart.
+    leader_html = client_for(personas.responsible_leader).get(reverse("web:home")).content.decode()
+    assert "我分管的措施（5）" in leader_html
+    # A change (the leader returns a submitted measure): the person's desk counts it at once.
+    return_with(personas, w.measures[""], "照片不清晰")
+    html = c.get(reverse("web:home")).content.decode()
+    assert "被退回（1）" in html and "退回理由：照片不清晰" in html
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)

@@ -11,8 +11,12 @@ random, not a counter: a test's rolled-back change gives no value twice.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
 
+from django.db import connections
 from django.utils import timezone
 
 from .models import ChangeStamp
@@ -53,3 +57,44 @@ def current(using: str = "default") -> int:
     """The stamp now (0 before the first change)."""
     value = ChangeStamp.objects.using(using).filter(pk=1).values_list("value", flat=True).first()
     return int(value or 0)
+
+
+T = TypeVar("T")
+
+
+class Kept(Generic[T]):
+    """Values made from the ledger, kept by this process under the stamp read before each was
+    made (with the database's name and the caller's key), at most ``size`` of them, the least
+    recently used dropped first. What is kept is shared: treat it as read-only."""
+
+    every: list[Kept[object]] = []  # noqa: RUF012  all of them, for ``forget_all``
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[tuple[Hashable, ...], T] = OrderedDict()
+        self._lock = threading.Lock()
+        Kept.every.append(self)  # type: ignore[arg-type]
+
+    def get(self, key: tuple[Hashable, ...], make: Callable[[], T], using: str = "default") -> T:
+        full = (connections[using].settings_dict["NAME"], current(using), *key)
+        with self._lock:
+            found = self._values.get(full)
+            if found is not None:
+                self._values.move_to_end(full)
+                return found
+        made = make()
+        with self._lock:
+            self._values[full] = made
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def forget_all() -> None:
+    """Drop every kept value (tests: their rollbacks reuse ids and stamps)."""
+    for kept in Kept.every:
+        kept.clear()

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -527,10 +526,9 @@ class _Figures:
     hidden_measures: int
 
 
-#: Rounds' figures kept per process (``_figures_kept``), the most recently used first out last.
+#: Rounds' figures kept per process (``_figures_kept``).
 KEPT_FIGURES = 32
-_kept: OrderedDict[tuple[Any, ...], _Figures] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: stamps.Kept[_Figures] = stamps.Kept(KEPT_FIGURES)
 
 
 def _figures_kept(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:
@@ -538,24 +536,13 @@ def _figures_kept(round_id: int, now: dt.date, allowed: set[str], size: int) -> 
     anywhere gives a new stamp: ``audit.stamps``), the day, the clearance and the page size. A
     round viewed again between two changes costs its page only; after a change, each server
     process counts it once more."""
-    key = (connection.settings_dict["NAME"], round_id, stamps.current(), now, tuple(sorted(allowed)), size)
-    with _kept_lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
-            return found
-    made = _round_figures(round_id, now, allowed, size)
-    with _kept_lock:
-        _kept[key] = made
-        while len(_kept) > KEPT_FIGURES:
-            _kept.popitem(last=False)
-    return made
+    key = (round_id, now, tuple(sorted(allowed)), size)
+    return _kept.get(key, lambda: _round_figures(round_id, now, allowed, size))
 
 
 def forget_kept_figures() -> None:
     """Drop every kept figure (tests whose rollbacks reuse ids and stamps)."""
-    with _kept_lock:
-        _kept.clear()
+    _kept.clear()
 
 
 def _round_figures(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:

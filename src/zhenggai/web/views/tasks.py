@@ -2,7 +2,7 @@
 
 Every desk is a selector of ``supervision.selectors.desks`` with a fixed number of queries;
 the page shows the desks of the roles the user holds (and the 责任人/责任领导 desks of anyone
-named on a measure, whatever their role).
+named on a measure, whatever their role), kept between changes (``selectors.home``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from django.urls import reverse
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import paging
 from zhenggai.supervision.rules import LEVELS
-from zhenggai.supervision.selectors import desks
-from zhenggai.units import selectors as unit_selectors
-from zhenggai.units.models import Role
+from zhenggai.supervision.selectors.home import home_desks
 
 #: Items each list of the page shows; the rest is a click away ("查看全部", a paged list).
 BOX_SIZE = 50
@@ -28,24 +26,14 @@ def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if request.GET.get("box") == "close":
         return _close_list(request)
-    # The memberships the desks read anyway (kept on the user), not a query of their own.
-    roles = {m.role for m in unit_selectors.memberships_of(user)}
-    tiers = desks.visible_round_tiers(user)
-    # The problems labelled above his clearance, found once for every desk.
-    hidden = desks.hidden_findings(user=user, round_ids=tiers)
-    person = desks.person_desk(user=user, tiers=tiers, hidden=hidden)
-    leader = desks.leader_desk(user=user, tiers=tiers, hidden=hidden)
-    clerk = desks.clerk_desk(user=user, tiers=tiers) if Role.CLERK in roles else None
-    head = desks.head_desk(user=user, tiers=tiers, hidden=hidden) if Role.UNIT_LEADER in roles else None
-    supervisor = Role.SUPERVISOR in roles
-    close = paging.ready_to_close_page(user=user, size=BOX_SIZE) if supervisor else None
+    found = home_desks(user=user, box_size=BOX_SIZE)
     context = {
-        "person": person,
-        "leader": leader if (Role.RESPONSIBLE_LEADER in roles or leader.total) else None,
-        "clerk": clerk,
-        "head": head,
-        "supervisor": supervisor,
-        "close": close,
+        "person": found.person,
+        "leader": found.leader,
+        "clerk": found.clerk,
+        "head": found.head,
+        "supervisor": found.supervisor,
+        "close": found.close,
         "levels": LEVELS,
         # One reverse() for the page: the boxes hold up to 50 measures each.
         "measure_url": reverse("web:measure-detail", args=[0]).removesuffix("0/"),
