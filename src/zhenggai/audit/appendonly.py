@@ -86,10 +86,12 @@ PG_UNINSTALL = [
 ]
 
 #: PostgreSQL privileges of the application's role (run once by the owner; ``{role}`` quoted):
-#: it may read and append, never rewrite. ``audit-purge`` then runs as the owner.
+#: it may read and append, never rewrite. ``audit-purge`` then runs as the owner. Every append
+#: of a change also replaces the change stamp (``audit.stamps``), a row the role rewrites.
 PG_APP_ROLE_SQL = [
     f"REVOKE ALL ON {TABLE} FROM {{role}}",
     f"GRANT SELECT, INSERT ON {TABLE} TO {{role}}",
+    "GRANT SELECT, INSERT, UPDATE ON audit_changestamp TO {role}",
 ]
 
 #: The trigger names each vendor must have (checked by ``triggers_installed``).
