@@ -52,10 +52,13 @@ def beyond_bound(qs: QuerySet[Any]) -> bool:
     return qs.order_by().values("pk")[: CHOICES_BOUND + 1].count() > CHOICES_BOUND
 
 
-def choice_kwargs(*, user: Viewer, round: Round | None = None) -> dict[str, Any]:
+def choice_kwargs(
+    *, user: Viewer, round: Round | None = None, bounds: tuple[bool, bool] | None = None
+) -> dict[str, Any]:
     """The ``SearchForm`` arguments of 责任人 and 责任部门: those of the user's scope (of
     ``round``'s unit, for a round's page), each typed by name (``*_by_name``) when beyond
-    ``CHOICES_BOUND``. Two capped counts; nothing is listed here."""
+    ``CHOICES_BOUND``. Two capped counts, unless ``bounds`` (people, departments) says what
+    they gave; nothing is listed here."""
     if round is None:
         # The choices need their names only (a form renders a whole model per option otherwise).
         people = unit_selectors.people_for_user(user=user).only("display_name", "username")
@@ -65,12 +68,14 @@ def choice_kwargs(*, user: Viewer, round: Round | None = None) -> dict[str, Any]
         people = unit_selectors.members_of(round.unit)
         departments = unit_selectors.departments_under(round.unit)
         roles = unit_selectors.memberships_for_user(user=user, under=round.unit)
+    if bounds is None:
+        # Roles, not people: counting people is a DISTINCT over all of them (one per role errs long).
+        bounds = (beyond_bound(roles), beyond_bound(departments))
     return {
         "people": people,
         "departments": departments,
-        # Roles, not people: counting people is a DISTINCT over all of them (one per role errs long).
-        "people_by_name": beyond_bound(roles),
-        "departments_by_name": beyond_bound(departments),
+        "people_by_name": bounds[0],
+        "departments_by_name": bounds[1],
     }
 
 
@@ -97,12 +102,7 @@ def _scope_choice_kwargs(request: AuthedRequest) -> dict[str, Any]:
     got = request.session.get(_BOUNDS)
     kept: dict[str, Any] = got if isinstance(got, dict) else {}
     if kept.get("roles") == roles and 0 <= now - kept.get("at", 0) < BOUNDS_SECONDS:
-        return {
-            "people": unit_selectors.people_for_user(user=user).only("display_name", "username"),
-            "departments": unit_selectors.departments_for_user(user=user).only("name"),
-            "people_by_name": bool(kept.get("people")),
-            "departments_by_name": bool(kept.get("departments")),
-        }
+        return choice_kwargs(user=user, bounds=(bool(kept.get("people")), bool(kept.get("departments"))))
     choices = choice_kwargs(user=user)
     if request.session.modified:
         # Only with a save the request makes anyway (the idle time is stamped once a minute): a
