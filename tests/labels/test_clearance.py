@@ -105,3 +105,18 @@ def test_the_security_administrator_cannot_raise_his_own_clearance_on_the_page(
     secadmin.refresh_from_db()
     assert secadmin.clearance == "internal"
     assert AuditEvent.objects.get(action="clearance.change").outcome == "denied"
+
+
+def test_a_problem_label_outside_the_known_ones_is_refused_by_the_database(db: Any, seed_round: Any) -> None:
+    """``measure_cleared_q`` reads "not labelled above the clearance" as "labelled within it":
+    the table's check constraint keeps every problem's label one of ``Sensitivity``'s."""
+    from django.db import IntegrityError, transaction
+
+    from zhenggai.ledger.models import Finding
+
+    problem = Finding.objects.filter(round=seed_round).first()
+    assert problem is not None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Finding.objects.filter(pk=problem.pk).update(sensitivity="secret")
+    problem.refresh_from_db()
+    assert problem.sensitivity in Sensitivity.values

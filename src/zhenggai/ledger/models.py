@@ -194,6 +194,15 @@ class Finding(SoftDeleted):
             models.Index(fields=["round", "position", "id"]),
             # A unit's problems (the unit head's completion curve, the supervisor's 可销号).
             models.Index(fields=["unit", "kind", "deleted_at"]),
+            # The few problems labelled above a clearance (``selectors.measure_cleared_q``).
+            models.Index(fields=["sensitivity"], name="finding_sensitivity"),
+        ]
+        constraints = [
+            # Every label is a known one, so "not labelled above the clearance" is "labelled
+            # within it" (``selectors.measure_cleared_q``): no label escapes both lists.
+            models.CheckConstraint(
+                condition=models.Q(sensitivity__in=Sensitivity.values), name="finding_sensitivity_known"
+            ),
         ]
 
     def __str__(self) -> str:

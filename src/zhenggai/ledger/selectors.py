@@ -106,8 +106,21 @@ def finding_cleared_q(user: Viewer, prefix: str = "") -> Q:
 
 
 def measure_cleared_q(user: Viewer, prefix: str = "") -> Q:
-    """Measures (at ``prefix``) whose label and whose problem's label are within the user's clearance."""
-    return finding_cleared_q(user, prefix) & finding_cleared_q(user, f"{prefix}finding__")
+    """Measures (at ``prefix``) whose label and whose problem's label are within the user's clearance.
+
+    The problem's label is asked as "not one of the problems labelled above the clearance": a
+    subquery of those few, which the label's index answers, not a condition on a join to every
+    problem. SQLite answered that condition by building a Bloom filter of the whole problem
+    table on every list (about 5 ms at 22,000 problems, growing with the table, for a page of
+    50 measures). The two are the same: a problem's label is one of ``Sensitivity``'s (the
+    table's check constraint ``finding_sensitivity_known``)."""
+    allowed = Sensitivity.up_to(clearance_of(user))
+    if len(allowed) == len(Sensitivity.values):
+        return Q()
+    above = [label for label in Sensitivity.values if label not in allowed]
+    # Every finding, deleted or not: a measure of a deleted problem is still judged by its label.
+    hidden = Finding.everything.filter(sensitivity__in=above).values("pk")
+    return finding_cleared_q(user, prefix) & ~Q(**{f"{prefix}finding__in": hidden})
 
 
 # --- single objects -----------------------------------------------------------------------------
