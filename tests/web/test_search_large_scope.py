@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.web.conftest import World
-from zhenggai.accounts import middleware
 from zhenggai.ledger import services
 from zhenggai.units import selectors as unit_selectors
 from zhenggai.units.models import Role
@@ -315,31 +314,41 @@ def test_a_typed_name_is_shown_back_as_text(personas: Any, world: World, client_
         assert value and unescape(value.group(1)) == typed, (url, field)
 
 
-def test_the_bounds_are_kept_in_the_session_for_the_same_roles_and_five_minutes(
-    personas: Any, world: World, client_for: Any, bound: Any, monkeypatch: Any
+def test_the_options_are_kept_until_a_change_and_for_the_same_roles(
+    personas: Any, world: World, client_for: Any, bound: Any
 ) -> None:
     c = client_for(personas.supervisor)
-    bound(1)  # the supervisor sees 8 roles and 2 departments: typed
-    # Not kept by a read that saves nothing (the idle time is stamped once a minute) ...
-    c.get(SEARCH)
-    assert search._BOUNDS not in c.session
-    # ... but with the stamp's save.
-    monkeypatch.setattr(middleware, "ACTIVITY_RESOLUTION", 0)
-    assert _select(c.get(SEARCH).content.decode(), "person") is None
-    assert search._BOUNDS in c.session
-    bound(200)
-    # Kept: the same answer, and two capped counts fewer.
+    with CaptureQueriesContext(connection) as listed:
+        first = c.get(SEARCH).content.decode()
+    assert "陈民警" in (_select(first, "person") or "")
+    # Kept: the same selects, without the five queries that bounded (two capped counts) and
+    # listed (rounds, departments, people) them.
     with CaptureQueriesContext(connection) as kept:
-        html = c.get(SEARCH).content.decode()
-    assert _select(html, "person") is None and _text_input(html, "person_name")
-    assert not any("LIMIT 201" in q["sql"] or "LIMIT 2)" in q["sql"] for q in kept.captured_queries)
-    # Five minutes on, counted again.
-    monkeypatch.setattr(search, "BOUNDS_SECONDS", 0)
-    html = c.get(SEARCH).content.decode()
-    assert "陈民警" in (_select(html, "person") or "")
-    # A role given or taken counts again at once.
-    monkeypatch.setattr(search, "BOUNDS_SECONDS", 300)
+        again = c.get(SEARCH).content.decode()
+    for name in ("round", "person", "department"):
+        assert _select(again, name) == _select(first, name)
+    assert len(listed.captured_queries) - len(kept.captured_queries) == 5
+    assert not [q["sql"] for q in kept.captured_queries if "LIMIT 201" in q["sql"]]
+    # Any audited change lists them again (the same here).
+    services.measure_create(actor=personas.clerk, finding=world.problem, text="新措施", deadline=None)
+    with CaptureQueriesContext(connection) as changed:
+        assert _select(c.get(SEARCH).content.decode(), "person") == _select(first, "person")
+    assert len(changed.captured_queries) == len(listed.captured_queries)
+    # The bound is part of the key: lowered, the people are typed.
     bound(1)
-    assert _select(c.get(SEARCH).content.decode(), "person") is not None  # still kept
-    membership_grant(actor=None, user=personas.supervisor, unit=personas.unit_a, role=Role.CLERK)
     assert _select(c.get(SEARCH).content.decode(), "person") is None
+
+
+def test_a_person_given_a_role_is_listed_at_the_next_page(
+    personas: Any, world: World, client_for: Any
+) -> None:
+    c = client_for(personas.clerk)
+    assert "新来的" not in (_select(c.get(SEARCH).content.decode(), "person") or "")
+    newcomer = get_user_model().objects.create_user(
+        username="xinlai", display_name="新来的", password="x" * 12
+    )
+    membership_grant(actor=None, user=newcomer, unit=personas.unit_a, role=Role.RESPONSIBLE_PERSON)
+    html = c.get(SEARCH).content.decode()
+    assert "新来的" in (_select(html, "person") or "")
+    # And chosen, it filters (the queryset validates the id, the kept list only shows it).
+    assert c.get(SEARCH, {"person": newcomer.pk}).status_code == 200

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -12,14 +13,16 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from zhenggai.accounts.actors import Viewer
+from zhenggai.audit import stamps
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.ledger import paging, selectors
 from zhenggai.ledger.models import Round
 from zhenggai.ledger.selectors import MeasureFilters
 from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
+from zhenggai.units.models import Unit
 
-from ..forms import SearchForm
+from ..forms import SearchForm, model_choices
 from ..jinja import FORM_RENDERER
 from .common import number_param
 
@@ -53,24 +56,38 @@ def beyond_bound(qs: QuerySet[Any]) -> bool:
 
 
 def choice_kwargs(
-    *, user: Viewer, round: Round | None = None, bounds: tuple[bool, bool] | None = None
+    *,
+    user: Viewer,
+    round: Round | None = None,
+    bounds: tuple[bool, bool] | None = None,
+    named: tuple[bool, bool] = (True, True),
 ) -> dict[str, Any]:
     """The ``SearchForm`` arguments of 责任人 and 责任部门: those of the user's scope (of
     ``round``'s unit, for a round's page), each typed by name (``*_by_name``) when beyond
     ``CHOICES_BOUND``. Two capped counts, unless ``bounds`` (people, departments) says what
-    they gave; nothing is listed here."""
+    they gave; nothing is listed here. A queryset only validates the id a query names: with
+    ``named`` false for people (departments), none is named, and an empty one stands in (its
+    select lists the kept options, ``scope_options``)."""
+    people: QuerySet[Any] = get_user_model().objects.none()
+    departments: QuerySet[Any] = Unit.objects.none()
     if round is None:
         # The choices need their names only (a form renders a whole model per option otherwise).
-        people = unit_selectors.people_for_user(user=user).only("display_name", "username")
-        departments = unit_selectors.departments_for_user(user=user).only("name")
-        roles = unit_selectors.memberships_for_user(user=user)
+        if named[0]:
+            people = unit_selectors.people_for_user(user=user).only("display_name", "username")
+        if named[1] or bounds is None:
+            departments = unit_selectors.departments_for_user(user=user).only("name")
     else:
-        people = unit_selectors.members_of(round.unit)
-        departments = unit_selectors.departments_under(round.unit)
-        roles = unit_selectors.memberships_for_user(user=user, under=round.unit)
+        if named[0]:
+            people = unit_selectors.members_of(round.unit)
+        if named[1] or bounds is None:
+            departments = unit_selectors.departments_under(round.unit)
     if bounds is None:
+        under = None if round is None else round.unit
+        roles = unit_selectors.memberships_for_user(user=user, under=under)
         # Roles, not people: counting people is a DISTINCT over all of them (one per role errs long).
         bounds = (beyond_bound(roles), beyond_bound(departments))
+        if not named[1]:
+            departments = departments.none()
     return {
         "people": people,
         "departments": departments,
@@ -85,41 +102,58 @@ def _round_named(request: AuthedRequest, rounds: QuerySet[Round]) -> Round | Non
     return None if pk is None else rounds.filter(pk=pk).first()
 
 
-#: How long the session keeps whether the user's 责任人/责任部门 are typed by name (two capped
-#: counts that change when people join or leave a scope, not from one page to the next).
-BOUNDS_SECONDS = 300
-_BOUNDS = "zhenggai.search_bounds"
+#: Users whose search options a process keeps (the least recently viewed dropped first).
+KEPT_USERS = 128
 
 
-def _scope_choice_kwargs(request: AuthedRequest) -> dict[str, Any]:
-    """``choice_kwargs`` of the user's whole scope, its two capped counts kept in the session for
-    ``BOUNDS_SECONDS`` and for the same roles (a role given or taken counts again). A person
-    added near the bound shows in the select, or is typed, at most that much later. They are
-    kept when the session is saved anyway, so they are counted for up to a minute at first."""
-    user = request.user
-    roles = sorted([m.unit_id, str(m.role)] for m in unit_selectors.memberships_of(user))
-    now = time.time()
-    got = request.session.get(_BOUNDS)
-    kept: dict[str, Any] = got if isinstance(got, dict) else {}
-    if kept.get("roles") == roles and 0 <= now - kept.get("at", 0) < BOUNDS_SECONDS:
-        return choice_kwargs(user=user, bounds=(bool(kept.get("people")), bool(kept.get("departments"))))
-    choices = choice_kwargs(user=user)
-    if request.session.modified:
-        # Only with a save the request makes anyway (the idle time is stamped once a minute): a
-        # page read writes nothing of its own.
-        request.session[_BOUNDS] = {
-            "roles": roles,
-            "at": now,
-            "people": choices["people_by_name"],
-            "departments": choices["departments_by_name"],
-        }
-    return choices
+@dataclass(frozen=True)
+class ScopeOptions:
+    """The options of the search's selects for the user's whole scope, as (id, label): the
+    rounds newest first, the people and departments by name; None for those beyond
+    ``CHOICES_BOUND``, typed by name instead."""
+
+    rounds: tuple[tuple[int, str], ...]
+    people: tuple[tuple[int, str], ...] | None
+    departments: tuple[tuple[int, str], ...] | None
+
+
+_kept: stamps.Kept[ScopeOptions] = stamps.Kept(KEPT_USERS)
+
+
+def _listed(qs: QuerySet[Any]) -> tuple[tuple[int, str], ...]:
+    """What a ``ModelChoiceField`` of ``qs`` lists: each row's id and ``str()``."""
+    return tuple((row.pk, str(row)) for row in qs)
+
+
+def scope_options(user: Viewer, rounds: QuerySet[Round]) -> ScopeOptions:
+    """The options of the user's selects (``rounds``: the rounds he sees, in their order), kept
+    by the process under the change stamp (``audit.stamps``) for the same roles: a person, a
+    department or a round added, renamed or removed is an audited change, and the next page
+    lists again. Listing them was five queries and a quarter of the page's time."""
+    roles = tuple(sorted((m.unit_id, str(m.role)) for m in unit_selectors.memberships_of(user)))
+
+    def make() -> ScopeOptions:
+        choices = choice_kwargs(user=user)
+        return ScopeOptions(
+            rounds=_listed(rounds),
+            people=None if choices["people_by_name"] else _listed(choices["people"]),
+            departments=None if choices["departments_by_name"] else _listed(choices["departments"]),
+        )
+
+    return _kept.get(("search-options", user.pk, roles, CHOICES_BOUND), make)
 
 
 @login_required
 def search(request: AuthedRequest) -> HttpResponse:
     rounds = selectors.round_list_for_user(user=request.user).order_by("-created_at", "-id")
-    choices = _scope_choice_kwargs(request)
+    # The select needs each round's id and title (not its whole row and its unit's).
+    listed = rounds.select_related(None).only("title")
+    options = scope_options(request.user, listed)
+    choices = choice_kwargs(
+        user=request.user,
+        bounds=(options.people is None, options.departments is None),
+        named=(bool(request.GET.get("person")), bool(request.GET.get("department"))),
+    )
     if choices["people_by_name"] or choices["departments_by_name"]:
         # A large scope: the round chosen (a round's 搜索本轮措施) may be small enough to list.
         round_ = _round_named(request, rounds)
@@ -128,9 +162,13 @@ def search(request: AuthedRequest) -> HttpResponse:
             for kind in ("people", "departments"):
                 if choices[f"{kind}_by_name"] and not in_round[f"{kind}_by_name"]:
                     choices[kind], choices[f"{kind}_by_name"] = in_round[kind], False
-    # The select needs each round's id and title (not its whole row and its unit's).
-    listed = rounds.select_related(None).only("title")
     form = SearchForm(request.GET or None, rounds=listed, renderer=FORM_RENDERER, **choices)
+    # The kept options, not a query each; the querysets still validate an id given.
+    listings = {"round": options.rounds, "person": options.people, "department": options.departments}
+    for name, kept in listings.items():
+        if kept is not None:
+            field = model_choices(form, name)
+            field.widget.choices = [("", field.empty_label), *kept]
     data: dict[str, Any] | None = {}
     if form.is_bound:
         data = form.cleaned_data if form.is_valid() else None
