@@ -115,6 +115,10 @@ def test_the_overview_page_is_404_for_the_outsider(personas: Any, seed_round: An
 
     with pytest.raises(Http404):
         paging.round_overview_page(user=personas.outsider, round=seed_round)
+    # Given the round's id, the read is the scope check.
+    with pytest.raises(Http404):
+        paging.round_overview_page(user=personas.outsider, round=seed_round.pk)
+    assert paging.round_overview_page(user=personas.clerk, round=seed_round.pk).round == seed_round
 
 
 def test_the_overview_page_makes_as_many_queries_for_every_page_and_any_round(
@@ -133,11 +137,12 @@ def test_the_overview_page_makes_as_many_queries_for_every_page_and_any_round(
 
     counted = count(seed_round, 1)
     assert counted == count(seed_round, 4) == count(small, 1)
-    # Kept (``small`` now, ``seed_round`` after one more count): the whole round's four queries
-    # (skeleton, counts, departments, their names) are not run again.
+    # Kept (``small`` now, ``seed_round`` after one more count): the whole round's seven queries
+    # (skeleton, counts, departments, their names, the signature, outcomes, documents) are not
+    # run again.
     kept = count(small, 2, kept=True)
     count(seed_round, 1)
-    assert kept == count(seed_round, 4, kept=True) == counted - 4
+    assert kept == count(seed_round, 4, kept=True) == counted - 7
 
 
 def _overview(user: Any, round_: Any, page: int = 1) -> tuple[Any, ...]:

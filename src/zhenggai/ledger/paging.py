@@ -37,7 +37,18 @@ from zhenggai.audit import stamps
 from zhenggai.units.models import Unit
 from zhenggai.units.selectors import memberships_of
 
-from .models import Finding, FindingKind, Measure, MeasureStatus, PlanSignature, ProblemStatus, Round
+from .documents import documents_of
+from .models import (
+    Finding,
+    FindingKind,
+    Measure,
+    MeasureStatus,
+    Outcome,
+    PlanSignature,
+    ProblemStatus,
+    Round,
+    SourceDocument,
+)
 from .policy import (
     COUNTED_COMPLETE,
     FINISHED,
@@ -56,6 +67,8 @@ from .selectors import (
     Tally,
     finding_cleared_q,
     measure_search,
+    outcomes_of,
+    round_get_for_user,
     round_list_for_user,
     today,
 )
@@ -403,6 +416,10 @@ class OverviewPage:
     rows: list[PageNode]
     number: int
     pages: int
+    #: The round's outcomes (``selectors.outcomes_of``) and documents without their text
+    #: (``documents.documents_of``), kept with the figures: shared, to be read only.
+    outcomes: tuple[Outcome, ...] = ()
+    documents: tuple[SourceDocument, ...] = ()
 
 
 def _plain_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
@@ -419,21 +436,27 @@ def _plain_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
 TREE_PAGE_ROWS = 200
 
 
-def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int = 50) -> OverviewPage:
+def round_overview_page(*, user: Viewer, round: Round | int, page: int = 1, size: int = 50) -> OverviewPage:
     """``round_overview`` a page at a time: the same figures, and the tree's rows holding its
     ``page``-th ``size`` problems (tree order, clearance applied as there).
 
-    Eight queries whatever the round (four when its figures are kept, ``_figures_kept``): the
+    ``round`` is a round read through a scoped selector, or the id of one to read (one query
+    fewer: the read is the scope check, a 404 outside the user's units).
+
+    Ten queries whatever the round (three when its figures are kept, ``_figures_kept``): the
     scope check, the change stamp, the findings' skeleton (no text), the
     measures counted by finding and by department and status (the database counts, from covering
-    indexes), the departments' names, the page's titles, the signature. The round's thousands of
+    indexes), the departments' names, the signature, the outcomes, the documents, the page's
+    titles. The round's thousands of
     findings are plain tuples and lists here, walked once in tree order; a row's subtree is added
     up only for the rows of the page (a subtree is a run of the tree order), and only the page's
     rows become objects.
     """
-    if not round_list_for_user(user=user).filter(pk=round.pk).exists():  # scope check
+    if not isinstance(round, Round):
+        round = round_get_for_user(user=user, pk=round)  # the scope check
+    elif not round_list_for_user(user=user).filter(pk=round.pk).exists():  # scope check
         raise Http404("未找到该巡察轮次")
-    fig = _figures_kept(round.pk, today(), set(Sensitivity.up_to(clearance_of(user))), size)
+    fig = _figures_kept(round, today(), set(Sensitivity.up_to(clearance_of(user))), size)
     skeleton, order, up, depth, place = fig.skeleton, fig.order, fig.up, fig.depth, fig.place
     own, state, flat, starts, size_of = fig.own, fig.state, fig.flat, fig.starts, len(fig.skeleton)
     pages = len(starts)
@@ -490,18 +513,19 @@ def round_overview_page(*, user: Viewer, round: Round, page: int = 1, size: int 
         for pk, number_, title, label in texts.values_list("pk", "number", "title", "sensitivity"):
             node = nodes[pk]
             node.number, node.title, node.sensitivity = number_, title, label
-    signed = round.signatures.select_related("signer").order_by("-version").first()
     return OverviewPage(
         round,
         # Copies: the kept figures stay as they were made, whatever a caller does with these.
         copy.deepcopy(fig.total),
         copy.deepcopy(fig.by_department),
-        signed,
+        fig.signed,
         fig.hidden_problems,
         fig.hidden_measures,
         list(nodes.values()),
         number,
         pages,
+        fig.outcomes,
+        fig.documents,
     )
 
 
@@ -524,6 +548,11 @@ class _Figures:
     starts: list[int]
     hidden_problems: int
     hidden_measures: int
+    #: The plan's last signature, its signer read with it, the round's outcomes and documents
+    #: (signing, an outcome's record, a document's import are audited changes).
+    signed: PlanSignature | None
+    outcomes: tuple[Outcome, ...]
+    documents: tuple[SourceDocument, ...]
 
 
 #: Rounds' figures kept per process (``_figures_kept``).
@@ -531,13 +560,13 @@ KEPT_FIGURES = 32
 _kept: stamps.Kept[_Figures] = stamps.Kept(KEPT_FIGURES)
 
 
-def _figures_kept(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:
+def _figures_kept(round: Round, now: dt.date, allowed: set[str], size: int) -> _Figures:
     """``_round_figures``, kept between requests under the change stamp read first (a change
     anywhere gives a new stamp: ``audit.stamps``), the day, the clearance and the page size. A
     round viewed again between two changes costs its page only; after a change, each server
     process counts it once more."""
-    key = (round_id, now, tuple(sorted(allowed)), size)
-    return _kept.get(key, lambda: _round_figures(round_id, now, allowed, size))
+    key = (round.pk, now, tuple(sorted(allowed)), size)
+    return _kept.get(key, lambda: _round_figures(round, now, allowed, size))
 
 
 def forget_kept_figures() -> None:
@@ -545,8 +574,9 @@ def forget_kept_figures() -> None:
     _kept.clear()
 
 
-def _round_figures(round_id: int, now: dt.date, allowed: set[str], size: int) -> _Figures:
-    """The whole round's part of ``round_overview_page`` (six of its queries)."""
+def _round_figures(round: Round, now: dt.date, allowed: set[str], size: int) -> _Figures:
+    """The whole round's part of ``round_overview_page`` (seven of its queries)."""
+    round_id = round.pk
     everything = len(allowed) == len(Sensitivity.values)
     # Labels only for a user not cleared for every one (they hide nothing from the others).
     columns = ("pk", "parent_id", "kind", "status", *(() if everything else ("sensitivity",)))
@@ -676,7 +706,10 @@ def _round_figures(round_id: int, now: dt.date, allowed: set[str], size: int) ->
             on_page = rows = 0
         on_page += skeleton[i][2] == problem_kind
         rows += 1
+    signatures = PlanSignature.objects.filter(round_id=round_id).select_related("signer")
+    signed = signatures.order_by("-version").first()
     return _Figures(
         skeleton, order, up, depth, place, own, state, total, by_department, flat, starts,
-        hidden_problems, hidden_measures,
+        hidden_problems, hidden_measures, signed,
+        tuple(outcomes_of(round=round)), tuple(documents_of(round=round)),
     )

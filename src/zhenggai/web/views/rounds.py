@@ -18,7 +18,6 @@ from zhenggai.errors import InvalidInput
 from zhenggai.http.authed import AuthedRequest
 from zhenggai.http.errors import action_view, refusals_recorded, require_allowed
 from zhenggai.ledger import paging, policy, selectors, services
-from zhenggai.ledger.documents import documents_of
 from zhenggai.ledger.models import Finding, MeasureKind, Round
 from zhenggai.supervision.selectors.desks import attach_tiers
 from zhenggai.units import selectors as unit_selectors
@@ -73,11 +72,14 @@ TREE_PER_PAGE = 50
 
 
 def _overview_page(
-    request: AuthedRequest, round_: Round, *, finding_form: FindingForm | None = None, status: int = 200
+    request: AuthedRequest, round_: Round | int, *, finding_form: FindingForm | None = None, status: int = 200
 ) -> HttpResponse:
+    """The overview of ``round_``: a round read through a scoped selector, or its id (read, and
+    its scope checked, by the overview itself)."""
     overview = paging.round_overview_page(
         user=request.user, round=round_, page=_int(request.GET.get("page")), size=TREE_PER_PAGE
     )
+    round_ = overview.round
     signed = overview.signed
     amendments = selectors.amendments_since(round=round_, signature=signed)
     actions = policy.allowed_actions(
@@ -102,8 +104,8 @@ def _overview_page(
             ),
             "per_page": TREE_PER_PAGE,
             "departments": overview.by_department,
-            "outcomes": presenters.summarise_outcomes(selectors.outcomes_of(round=round_)),
-            "documents": list(documents_of(round=round_)),
+            "outcomes": presenters.summarise_outcomes(list(overview.outcomes)),
+            "documents": overview.documents,
             "signed": signed,
             "amendments": amendments,
             "actions": actions,
@@ -122,7 +124,7 @@ def _int(value: str | None) -> int:
 
 @login_required
 def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _overview_page(request, selectors.round_get_for_user(user=request.user, pk=pk))
+    return _overview_page(request, pk)  # read through the scoped selector there
 
 
 @action_view
