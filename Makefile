@@ -78,7 +78,8 @@ bench: setup fonts wrk
 	$(PY) bench/bench_public.py
 
 # The staff pages over HTTP (gunicorn, 2 workers, wrk c=8) at 10,000 and 100,000 measures, beside a
-# one-view Django app (the ceiling); BENCH_SECONDS per page (15).
+# one-view Django app (the ceiling); each figure the median of BENCH_REPEATS (3) runs of
+# BENCH_SECONDS (5), the sizes in turn.
 bench-http: setup fonts wrk
 	$(PY) bench/bench_http.py
 
