@@ -217,6 +217,30 @@ def test_the_search_pages_walk_the_whole_search_in_its_order_forward_and_back(
     assert seen == whole and not back.has_previous and back.has_next
 
 
+@pytest.mark.parametrize("status", ["", S.NOT_STARTED])
+def test_a_rounds_search_pages_walk_that_round_only_in_its_order(
+    personas: Any, seed_round: Any, status: str
+) -> None:
+    """搜索本轮措施: the round is said of the problems, as a range, for the rows (the planner's
+    sake); they are the round's measures all the same, and none of another round's."""
+    from tests.web.conftest import build_round
+
+    other = build_round(personas).round  # a second round of the same unit
+    for round_ in (seed_round, other):
+        filters = MeasureFilters(round=round_.pk, status=status or None)
+        whole = [m.pk for m in selectors.measure_search(user=personas.clerk, filters=filters)]
+        assert whole and set(whole) <= set(Measure.objects.filter(round=round_).values_list("pk", flat=True))
+        pages = _walk(personas.clerk, filters, size=3)
+        assert [m.pk for pg in pages for m in pg.rows] == whole
+        back, seen = pages[-1], [m.pk for m in pages[-1].rows]
+        while back.has_previous:
+            back = paging.measure_search_page(
+                user=personas.clerk, filters=filters, before=back.prev_cursor, size=3
+            )
+            seen = [m.pk for m in back.rows] + seen
+        assert seen == whole
+
+
 def test_a_search_row_carries_what_the_list_prints(personas: Any, seed_round: Any) -> None:
     m = Measure.objects.filter(round=seed_round).order_by("finding__position", "position").first()
     assert m is not None
@@ -259,6 +283,11 @@ def test_a_search_page_makes_two_queries_whatever_the_page(personas: Any, seed_r
         queries = [x["sql"] for x in q.captured_queries if "units_membership" not in x["sql"]]
         assert len(queries) == 2
         assert " OFFSET " not in queries[1]  # a keyset page seeks its first row
+    # Nothing matched: the count says so, and the rows are not looked for again.
+    with CaptureQueriesContext(connection) as q:
+        none = paging.measure_search_page(user=personas.clerk, filters=MeasureFilters(text="不存在的措施"))
+    assert (none.rows, none.count) == ([], 0)
+    assert len([x for x in q.captured_queries if "units_membership" not in x["sql"]]) == 1
 
 
 # --- 可销号 ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import copy
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -277,11 +277,22 @@ def measure_search_page(
 ) -> KeysetPage:
     """A page of ``measure_search`` in its order (problem, then position): the ``size`` rows after
     the cursor ``after`` (or before ``before``), with the cursors of the pages on either side.
-    Two queries (the rows, a count capped at ``COUNT_CAP``), whatever the page and the table."""
+    Two queries (the rows, a count capped at ``COUNT_CAP``), whatever the page and the table;
+    the count only when it is nought."""
     qs = measure_search(user=user, filters=filters, unassigned=unassigned)
     # Counted through the rounds the user sees as well (a measure's unit is its round's): the
     # (round, status) index then answers, however many measures other units have.
     count, capped = count_capped(qs.filter(round__in=round_list_for_user(user=user).values("pk")))
+    if filters.round:
+        # The rows of one round (搜索本轮措施): the round said of the problems only, and as a
+        # range (the same, of an integer). Said of the measures too, SQLite took the measures'
+        # (round, status) index and sorted all the round's measures of the status for a page
+        # (20 ms at 4,000 of them); as an equality, it took another index of each problem's
+        # measures and sorted them. So it walks the round's problems in order and each one's
+        # measures in theirs, and stops at the page's last row (0.5 ms, at 10,000 measures as
+        # at 100,000). A measure's problem is of its round.
+        qs = measure_search(user=user, filters=replace(filters, round=None), unassigned=unassigned)
+        qs = qs.filter(finding__round_id__gte=filters.round, finding__round_id__lt=filters.round + 1)
     if not capped and (filters.person_name.strip() or filters.department_name.strip()):
         # A typed name matching few measures (the count was not capped: all of them fit in
         # ``COUNT_CAP``): read those by id and sort them, rather than walk the order to find them.
@@ -303,7 +314,9 @@ def measure_search_page(
         rows_qs = rows_qs.order_by(*(e.desc() for e in order))
     else:
         rows_qs = rows_qs.order_by(*(e.asc() for e in order))
-    rows = [_measure_row(*row) for row in rows_qs.values_list(*_ROW_COLUMNS)[: size + 1]]
+    rows: list[MeasureRow] = []
+    if count or capped:  # nothing matched: not looked for again (a text search reads the scope)
+        rows = [_measure_row(*row) for row in rows_qs.values_list(*_ROW_COLUMNS)[: size + 1]]
     on = today()
     for row in rows:
         row.late = is_overdue(row.status, row.deadline, on)
