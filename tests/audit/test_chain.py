@@ -12,7 +12,7 @@ from django.db import connection
 from tests.audit.conftest import make_events, on_both, verify
 from zhenggai import crypto
 from zhenggai.audit import keys
-from zhenggai.audit.chain import GENESIS, compute_mac, mac_input, record_of
+from zhenggai.audit.chain import GENESIS, Head, compute_mac, mac_input, record_of
 from zhenggai.audit.events import EVENTS
 from zhenggai.audit.models import AuditEvent
 from zhenggai.audit.services import RequestContext, audit_record, reset_request_context, set_request_context
@@ -170,3 +170,18 @@ def test_tricky_values_survive_the_database_and_the_chain_still_verifies(vendor,
     assert row.before["nul"] == "a\ufffdb" and row.before["lone_surrogate"] == "x\ufffdy"
     assert row.before["big"] == 2**62 + 1 and row.before["float"] == "0.1"
     assert verify().ok
+
+
+@on_both
+def test_the_head_is_the_last_row_as_the_orm_reads_it(vendor, vendor_db):
+    """``head`` runs the ORM's query compiled once per process, its time converted as the ORM
+    converts it: the same values, the time an aware datetime equal to the row's."""
+    from zhenggai.audit.chain import head
+
+    assert head() == Head(0, GENESIS, "", None)
+    make_events(3)
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "mac", "alg", "created_at")[0]
+    got = head()
+    assert got == Head(*last)
+    assert got.created_at is not None and got.created_at.tzinfo is not None
+    assert isinstance(got.seq, int) and got.seq == 3

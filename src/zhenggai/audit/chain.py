@@ -115,14 +115,40 @@ class Head:
     created_at: dt.datetime | None
 
 
+#: The head's query as the ORM writes it, by database vendor: made once per process.
+_HEAD_SQL: dict[str, str] = {}
+
+
+def _head_sql(using: str) -> str:
+    conn = connections[using]
+    sql = _HEAD_SQL.get(conn.vendor)
+    if sql is None:
+        qs = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "mac", "alg", "created_at")
+        sql, params = qs[:1].query.get_compiler(using).as_sql()
+        if params:  # the query is a constant; a parameter would mean the ORM wrote another one
+            raise RuntimeError(f"audit head query has parameters: {params!r}")
+        _HEAD_SQL[conn.vendor] = sql
+    return sql
+
+
 def head(using: str = "default") -> Head:
-    row = (
-        AuditEvent.objects.using(using)
-        .order_by("-seq")
-        .values_list("seq", "mac", "alg", "created_at")
-        .first()
-    )
-    return Head(*row) if row else Head(0, GENESIS, "", None)
+    """The last event of the chain (``seq``, MAC, algorithm, time), or the genesis.
+
+    Read before every append and after every commit that appended: the ORM's query, compiled
+    once per process (compiling it each time was 0.2 ms, two fifths of an audited API read),
+    its time converted as the ORM converts it.
+    """
+    conn = connections[using]
+    with conn.cursor() as cursor:
+        cursor.execute(_head_sql(using))
+        row = cursor.fetchone()
+    if row is None:
+        return Head(0, GENESIS, "", None)
+    seq, mac, alg, created_at = row
+    col = AuditEvent._meta.get_field("created_at").cached_col
+    for convert in [*conn.ops.get_db_converters(col), *col.get_db_converters(conn)]:
+        created_at = convert(created_at, col, conn)
+    return Head(int(seq), str(mac), str(alg), created_at)
 
 
 def _now() -> dt.datetime:
