@@ -214,6 +214,8 @@ OPS = [
     Op(f"GET {V1}/stats/rounds/{{round_id}}", _round),
     Op(f"GET {V1}/stats/overview", listed=lambda o: ("round_id", o.w.round.pk)),
     Op(f"GET {V1}/audit/events", allowed=frozenset({"audit_admin"}), outside=403),
+    # The token of the request itself: everyone with a token reads his own (200).
+    Op(f"GET {V1}/token", allowed=frozenset(EVERYONE)),
     Op(
         f"POST {V1}/measures/{{measure_id}}/progress",
         _fresh,

@@ -139,6 +139,7 @@ def _routes() -> None:
     api.add_router("/findings", "zhenggai.api.routes.findings.router", tags=["问题"])
     api.add_router("/measures", "zhenggai.api.routes.measures.router", tags=["整改措施"])
     api.add_router("/stats", "zhenggai.api.routes.stats.router", tags=["统计"])
+    api.add_router("/token", "zhenggai.api.routes.token.router", tags=["接口令牌"])
 
 
 _routes()
