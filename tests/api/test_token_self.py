@@ -77,7 +77,12 @@ def test_it_reads_nothing_beyond_the_authentication(personas: Any) -> None:
     c.get(TOKEN)
     with CaptureQueriesContext(connection) as ctx:
         assert c.get(TOKEN).status_code == 200
-    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    reads = [
+        q["sql"]
+        for q in ctx.captured_queries
+        # The audit chain's lock on PostgreSQL reads no table.
+        if q["sql"].lstrip().upper().startswith("SELECT") and "pg_advisory_xact_lock" not in q["sql"]
+    ]
     tables = ("accounts_apitoken", "units_membership", "audit_auditevent")
     assert {t for t in tables if any(t in q for q in reads)} == set(tables)
     assert not [q for q in reads if not any(t in q for t in tables)], reads
