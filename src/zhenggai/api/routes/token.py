@@ -32,7 +32,7 @@ class TokenOut(Schema):
     user_name: str
     created_at: dt.datetime
     expires_at: dt.datetime
-    #: The last use recorded before this one (moved at most every few minutes).
+    #: The last use recorded before this one (moved at most once a minute).
     last_used_at: dt.datetime | None
 
 
